@@ -63,6 +63,25 @@ class AnonymizationConfig(_Strict):
     )
     key_env: str = Field("DEIDFLOW_KEY", description="Environment variable that holds the secret key.")
     key_secret_block: str | None = Field(None, description="Prefect Secret block name to read the key from instead.")
+    date_shift_min_abs_days: int = Field(
+        30,
+        ge=1,
+        description="Smallest |offset| used: tiny shifts barely hide dates and make shifted dates "
+        "collide with other real dates of the same note.",
+    )
+    mask_char: str = Field(
+        "*", min_length=1, max_length=1, description="Character the mask mode writes."
+    )
+    surrogate_cache_size: int = Field(
+        100_000, ge=0, description="Surrogates cached per worker, keyed by HMAC digest; 0: none."
+    )
+
+    @field_validator("mask_char")
+    @classmethod
+    def _mask_char_not_alnum(cls, value: str) -> str:
+        if value.isalnum():
+            raise ValueError("mask_char must not be a letter or digit")
+        return value
 
     @field_validator("modes")
     @classmethod
@@ -79,6 +98,13 @@ class AnonymizationConfig(_Strict):
             raise ValueError("date_shift_days must be (low, high) with low <= high")
         if lo == hi == 0:
             raise ValueError("date_shift_days must allow a non-zero offset")
+        return self
+
+    @model_validator(mode="after")
+    def _shift_magnitude(self) -> AnonymizationConfig:
+        lo, hi = self.date_shift_days
+        if max(abs(lo), abs(hi)) < self.date_shift_min_abs_days:
+            raise ValueError("date_shift_days holds no offset as large as date_shift_min_abs_days")
         return self
 
     def mode_for(self, entity_type: str) -> Mode:

@@ -43,5 +43,19 @@ def load_base_pipeline() -> Language:
             f"spaCy model package {SPACY_MODEL!r} is not installed; "
             "install deidflow with its dependencies (see README)"
         ) from exc
+    _split_glued_words(nlp)
     nlp.add_pipe("deid_lower_lemma")
     return nlp
+
+
+def _split_glued_words(nlp: Language) -> None:
+    """Split words that hurried typing glues together: ``dr.ayoub``, ``w/dr``, ``-see``.
+
+    Names hide inside such tokens; splitting them lets every detector see the name.
+    """
+    infixes = [*nlp.Defaults.infixes, r"(?<=[A-Za-z])\.(?=[A-Za-z])", r"(?<=[A-Za-z0-9])[/&+:;](?=[A-Za-z])"]
+    prefixes = [*nlp.Defaults.prefixes, r"[-~^>]"]
+    nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
+    nlp.tokenizer.prefix_search = spacy.util.compile_prefix_regex(prefixes).search
+    # URL detection is the regex recognizers' job; as a token rule it keeps "dr.reid" whole.
+    nlp.tokenizer.url_match = None

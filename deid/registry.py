@@ -43,7 +43,12 @@ def build_recognizers(config: DetectionConfig) -> list[EntityRecognizer]:
 
 def build_analyzer(config: DetectionConfig, nlp: Language | None = None) -> AnalyzerEngine:
     """The configured analyzer: our spaCy pipeline plus all deidflow recognizers."""
-    nlp = nlp if nlp is not None else load_base_pipeline()
+    if nlp is None:
+        nlp = load_base_pipeline()
+        if config.use_tagger:
+            import deid.tagger.component  # noqa: F401  (registers the "phi_tagger" factory)
+
+            nlp.add_pipe("phi_tagger")
     registry = RecognizerRegistry(supported_languages=["en"])
     for rec in build_recognizers(config):
         registry.add_recognizer(rec)

@@ -1,0 +1,119 @@
+"""Names of relatives and contacts introduced by their relation.
+
+``pt's wife Mary``, ``son bill called``, ``DAUGHTER LISA ROSSETTI``, ``dtr suzette``,
+``Sister is health care proxy - Marcela Carlson``, ``Nephew, Neil Meitz``.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc
+
+from deid import lexicon
+from deid.recognizers._token_rules import TokenRuleRecognizer, next_word, same_line
+from deid.wordclass import CaseMode, NameLikeness, name_likeness
+
+_RELATIONS = frozenset(
+    {
+        "wife",
+        "husband",
+        "hsb",
+        "spouse",
+        "son",
+        "sons",
+        "daughter",
+        "daughters",
+        "dtr",
+        "dau",
+        "sister",
+        "sis",
+        "brother",
+        "bro",
+        "mother",
+        "mom",
+        "father",
+        "dad",
+        "nephew",
+        "niece",
+        "grandson",
+        "granddaughter",
+        "grandchild",
+        "cousin",
+        "aunt",
+        "uncle",
+        "fiance",
+        "fiancee",
+        "partner",
+        "boyfriend",
+        "girlfriend",
+        "friend",
+        "neighbor",
+        "neighbour",
+        "hcp",
+        "proxy",
+        "guardian",
+        "stepson",
+        "stepdaughter",
+        "sil",
+        "dil",
+        "inlaw",
+        "in-law",
+        "companion",
+        "caregiver",
+        "contact",
+        "roommate",
+    }
+)
+# Words that may sit between the relation and the name.
+_BRIDGES = frozenset({",", ":", "-", "(", "is", "named", "'s", "s"})
+
+
+class RelativeNameRecognizer(TokenRuleRecognizer):
+    """A name right after a family/contact relation word."""
+
+    ENTITIES = ("PERSON",)
+    NAME = "RelativeNameRecognizer"
+
+    def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
+        found = []
+        for i, tok in enumerate(doc):
+            if tok.lower_ not in _RELATIONS:
+                continue
+            j = next_word(doc, i, skip=_BRIDGES)
+            if j is None or not same_line(doc, i, j) or j - i > 4:
+                continue
+            if not self._first_name_like(doc, j, mode):
+                continue
+            last = j
+            k = j + 1
+            if (
+                k < len(doc)
+                and not doc[j].whitespace_
+                and doc[k].text in ("-", "'")
+                and k + 1 < len(doc)
+            ):
+                last = k + 1
+                k = last + 1
+            if (
+                k < len(doc)
+                and same_line(doc, last, k)
+                and not doc[k].is_space
+                and name_likeness(doc[k], mode) >= NameLikeness.MEDIUM
+            ):
+                last = k
+            strong = name_likeness(doc[j], mode) >= NameLikeness.STRONG
+            found.append((j, last, "PERSON", 0.75 if strong else 0.45))
+        return found
+
+    @staticmethod
+    def _first_name_like(doc: Doc, j: int, mode: CaseMode) -> bool:
+        tok = doc[j]
+        like = name_likeness(tok, mode)
+        if like == NameLikeness.NO:
+            return False
+        if mode == CaseMode.MIXED and tok.is_title and like >= NameLikeness.MEDIUM:
+            return True
+        # Without capitalisation to go by, a rare word is as likely jargon as a name.
+        return tok.lower_ in lexicon.first_names() or tok.lower_ in lexicon.last_names()
+
+
+RECOGNIZERS = [RelativeNameRecognizer]

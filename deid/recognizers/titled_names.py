@@ -1,0 +1,178 @@
+"""Person names marked by a title before them or a credential after them.
+
+``Dr. Healey``, ``per dr healey``, ``DRS JOSEPH AND ROBBINS``, ``Mrs. Park``,
+``NP DJURIC``, ``Mary Hulse, R.N.``, ``q. lander rrt``, ``DAN A. FORMAN-LYONS, RRT``.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc
+
+from deid.recognizers._token_rules import (
+    TokenRuleRecognizer,
+    chunk_key,
+    next_word,
+    prev_word,
+    same_line,
+)
+from deid.wordclass import CaseMode, NameLikeness, is_initial, name_likeness
+
+# Titles that need nothing more than a plausible word after them.
+_TITLES = frozenset({"dr", "drs", "doctor", "dr's", "mrs", "miss", "mister", "nurse", "dear"})
+# Titles that are also clinical abbreviations (MR = mitral regurgitation, MS = mental status,
+# PA = pulmonary artery, NP = nasopharyngeal): the next word must look like a name.
+_AMBIGUOUS_TITLES = frozenset({"mr", "ms", "np", "pa"})
+_CREDENTIALS = frozenset(
+    {
+        "rn",
+        "rrt",
+        "np",
+        "md",
+        "lpn",
+        "cna",
+        "licsw",
+        "lcsw",
+        "msw",
+        "pa-c",
+        "pac",
+        "crna",
+        "pharmd",
+        "rph",
+        "aprn",
+        "fnp",
+        "acnp",
+        "lics",
+    }
+)
+_JOINERS = frozenset({"and", "&", "/"})
+_GLUE = frozenset({"-", "'"})
+
+
+class TitledNameRecognizer(TokenRuleRecognizer):
+    """Names after a title (Dr., Mr., NP ...) or before a credential (RN, MD, RRT ...)."""
+
+    ENTITIES = ("PERSON",)
+    NAME = "TitledNameRecognizer"
+
+    def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
+        found = []
+        for i, tok in enumerate(doc):
+            low = tok.lower_.rstrip(".")
+            if low in _TITLES or low in _AMBIGUOUS_TITLES:
+                span = self._after_title(doc, i, mode, strict=low in _AMBIGUOUS_TITLES)
+                if span:
+                    found.append((*span, "PERSON", self._confidence(doc, span, mode)))
+            if chunk_key(doc, i) in _CREDENTIALS and (
+                i == 0 or doc[i - 1].whitespace_ or doc[i - 1].text == ","
+            ):
+                span = self._before_credential(doc, i, mode)
+                if span:
+                    found.append((*span, "PERSON", self._confidence(doc, span, mode) - 0.05))
+        return found
+
+    @staticmethod
+    def _confidence(doc: Doc, span: tuple[int, int], mode: CaseMode) -> float:
+        """High when some word of the name looks like a name on its own; otherwise below
+        the detection threshold, left for the tagger (which sees this rule as a feature)."""
+        best = max(name_likeness(doc[k], mode) for k in range(span[0], span[1] + 1))
+        return 0.85 if best >= NameLikeness.MEDIUM else 0.45
+
+    def _after_title(
+        self, doc: Doc, i: int, mode: CaseMode, strict: bool
+    ) -> tuple[int, int] | None:
+        j = next_word(doc, i, skip=frozenset({"."}))
+        if j is None or not same_line(doc, i, j):
+            return None
+        need = NameLikeness.WEAK
+        if strict and not _period_after(doc, i):
+            # "MR" / "MS" / "PA" / "NP" without a period are usually clinical abbreviations:
+            # only a dictionary name, or a capitalised rare word in mixed case, follows as a name.
+            need = NameLikeness.STRONG
+            if mode == CaseMode.MIXED and doc[j].is_title:
+                need = NameLikeness.MEDIUM
+        if is_initial(doc[j]):
+            k = next_word(doc, j, skip=frozenset({"."}))
+            if (
+                k is None
+                or not same_line(doc, j, k)
+                or name_likeness(doc[k], mode) < NameLikeness.WEAK
+            ):
+                return None
+            first = j
+            j = k
+        elif name_likeness(doc[j], mode) < need:
+            return None
+        else:
+            first = j
+        last = self._extend(doc, j, mode)
+        # "Drs Joseph and Robbins"
+        k = next_word(doc, last, skip=frozenset())
+        if k is not None and doc[k].lower_ in _JOINERS and doc[i].lower_ in ("drs", "dr"):
+            m = next_word(doc, k, skip=frozenset())
+            if m is not None and same_line(doc, k, m) and name_likeness(doc[m], mode) >= need:
+                last = self._extend(doc, m, mode)
+        return first, last
+
+    def _extend(self, doc: Doc, j: int, mode: CaseMode) -> int:
+        """Grow a name rightwards over surname parts, hyphenated parts and initials."""
+        last = j
+        while last + 1 < len(doc):
+            nxt = doc[last + 1]
+            if nxt.text in _GLUE and not doc[last].whitespace_ and last + 2 < len(doc):
+                if name_likeness(doc[last + 2], mode) >= NameLikeness.WEAK:
+                    last += 2
+                    continue
+                break
+            if not doc[last].whitespace_ and nxt.is_punct:
+                break
+            if (
+                same_line(doc, last, last + 1)
+                and not nxt.is_space
+                and name_likeness(nxt, mode) >= NameLikeness.MEDIUM
+            ):
+                last += 1
+                continue
+            break
+        return last
+
+    def _before_credential(self, doc: Doc, i: int, mode: CaseMode) -> tuple[int, int] | None:
+        j = prev_word(doc, i, skip=frozenset({","}))
+        if j is None or not same_line(doc, j, i):
+            return None
+        last = j
+        first = None
+        best = NameLikeness.NO
+        initials = 0
+        k = j
+        taken = 0
+        while k is not None and taken < 4 and same_line(doc, k, i):
+            tok = doc[k]
+            if tok.text in _GLUE:
+                k -= 1
+                continue
+            like = name_likeness(tok, mode)
+            if is_initial(tok):
+                first = k
+                initials += 1
+            elif like >= NameLikeness.WEAK:
+                first = k
+                best = max(best, like)
+            else:
+                break
+            taken += 1
+            k = k - 1 if k > 0 else None
+        # One ordinary word before "RN" is weak evidence ("Charge RN"); an initial or a rarer word is not.
+        if (
+            first is None
+            or best < NameLikeness.WEAK
+            or (best == NameLikeness.WEAK and not initials)
+        ):
+            return None
+        return first, last
+
+
+def _period_after(doc: Doc, i: int) -> bool:
+    return doc[i].text.endswith(".") or (i + 1 < len(doc) and doc[i + 1].text == ".")
+
+
+RECOGNIZERS = [TitledNameRecognizer]

@@ -1,0 +1,40 @@
+"""spaCy component ``phi_tagger``: runs the trained tagger and stores spans on the Doc."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from deid.tagger.model import TaggedSpan, TaggerModel
+
+SPANS_KEY = "phi_tagger"
+DEFAULT_THRESHOLD = 0.3
+
+if not Doc.has_extension(SPANS_KEY):
+    Doc.set_extension(SPANS_KEY, default=())
+
+
+@cache
+def shipped_model() -> TaggerModel:
+    """The model file shipped in this package, loaded once per process."""
+    return TaggerModel.load()
+
+
+class PhiTagger:
+    """Writes ``doc._.phi_tagger``: the tagger's spans (character offsets, label, P(PHI))."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.model = shipped_model()
+        self.threshold = threshold
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans: tuple[TaggedSpan, ...] = tuple(self.model.predict_spans(doc, self.threshold))
+        doc._.set(SPANS_KEY, spans)
+        return doc
+
+
+@Language.factory("phi_tagger", default_config={"threshold": DEFAULT_THRESHOLD})
+def make_phi_tagger(nlp: Language, name: str, threshold: float) -> PhiTagger:
+    return PhiTagger(threshold)

@@ -1,0 +1,169 @@
+"""Hashed token features for the PHI tagger, computed vectorised from spaCy attributes.
+
+Every feature is a (template, value) pair hashed into ``N_BUCKETS`` rows of the weight
+matrix.  Values are spaCy's 64-bit string hashes (stable across processes), so a
+document's whole feature matrix is a handful of numpy operations; only the per-word
+lexicon classes need Python, and they are cached per vocabulary entry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from spacy.attrs import IS_ALPHA, IS_SPACE, IS_TITLE, IS_UPPER, LOWER, SHAPE, SUFFIX
+from spacy.tokens import Doc
+
+from deid import lexicon
+
+N_BUCKETS = 1 << 19
+_MUL = np.uint64(0x9E3779B97F4A7C15)
+_MIX = np.uint64(0xC2B2AE3D27D4EB4F)
+_PAD_BEFORE = np.uint64(0x1B873593)
+_PAD_AFTER = np.uint64(0x85EBCA6B)
+
+# Lexicon flag bits.
+FIRST_NAME, LAST_NAME, PLACE, MEDICAL, STOP = 1, 2, 4, 8, 16
+
+N_TEMPLATES = 29
+_TEMPLATE_SALT = [np.uint64(((t + 1) * 0xC2B2AE3D27D4EB4F) & (2**64 - 1)) for t in range(N_TEMPLATES)]
+
+
+class FeatureExtractor:
+    """Turns a spaCy ``Doc`` into a ``(n_tokens, N_TEMPLATES)`` matrix of bucket indices."""
+
+    def __init__(self) -> None:
+        from deid.recognizers.facilities import FacilityRecognizer
+        from deid.recognizers.places import PlaceRecognizer
+        from deid.recognizers.relatives import RelativeNameRecognizer
+        from deid.recognizers.titled_names import TitledNameRecognizer
+
+        # The context rules' hits are features: the model learns how far to trust each.
+        self._rules = [TitledNameRecognizer(), RelativeNameRecognizer(), FacilityRecognizer(), PlaceRecognizer()]
+        self._lex_cache: dict[int, int] = {}
+        self._first = lexicon.first_names()
+        self._last = lexicon.last_names()
+        self._places = lexicon.place_names()
+        self._medical = lexicon.medical_terms()
+
+    def lex_class(self, doc: Doc, lower_hash: int) -> int:
+        """Frequency bucket and dictionary flags of a word, packed in one int."""
+        code = self._lex_cache.get(lower_hash)
+        if code is None:
+            word = doc.vocab.strings[lower_hash]
+            flags = 0
+            if word in self._first:
+                flags |= FIRST_NAME
+            if word in self._last:
+                flags |= LAST_NAME
+            if word in self._places:
+                flags |= PLACE
+            if word in self._medical:
+                flags |= MEDICAL
+            if doc.vocab[word].is_stop:
+                flags |= STOP
+            code = int(lexicon.zipf(word) * 2) * 32 + flags
+            self._lex_cache[lower_hash] = code
+        return code
+
+    def extract(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+        """Return (token indices in ``doc`` of non-space tokens, feature bucket matrix)."""
+        attrs = doc.to_array([LOWER, SHAPE, SUFFIX, IS_SPACE, IS_ALPHA, IS_TITLE, IS_UPPER])
+        keep = np.flatnonzero(attrs[:, 3] == 0)
+        if keep.size == 0:
+            return keep, np.zeros((0, N_TEMPLATES), dtype=np.int64)
+        a = attrs[keep].astype(np.uint64)
+        lower, shape, suffix = a[:, 0], a[:, 1], a[:, 2]
+        lex = np.fromiter(
+            (self.lex_class(doc, int(h)) for h in lower), dtype=np.uint64, count=len(lower)
+        )
+        line_start, line_end = _line_flags(doc, keep)
+        rules = self._rule_flags(doc, keep)
+        n_alpha = max(1, int(a[:, 4].sum()))
+        upper_share = float(a[:, 6].sum()) / n_alpha
+        title_share = float(a[:, 5].sum()) / n_alpha
+        case_mode = np.uint64(0 if upper_share > 0.5 else (1 if title_share > 0.12 else 2))
+
+        prev1, prev2 = _shift(lower, 1), _shift(lower, 2)
+        next1, next2 = _shift(lower, -1), _shift(lower, -2)
+        sprev, snext = _shift(shape, 1), _shift(shape, -1)
+        lprev, lnext = _shift(lex, 1), _shift(lex, -1)
+        values = [
+            np.zeros_like(lower),
+            lower,
+            shape,
+            suffix,
+            lex,
+            _combine(lex, shape),
+            prev1,
+            prev2,
+            next1,
+            next2,
+            sprev,
+            snext,
+            _combine(prev1, shape),
+            _combine(shape, next1),
+            lprev,
+            lnext,
+            _combine(shape, case_mode),
+            _combine(lex, case_mode),
+            _combine(shape, line_start),
+            _combine(lex, line_end),
+            _combine(prev1, next1),
+            _combine(_combine(lprev, lex), lnext),
+            _combine(prev1, lex),
+            _combine(_combine(prev2, prev1), shape),
+            rules,
+            _combine(rules, lex),
+            _combine(rules, shape),
+            _combine(_shift(rules, 1), _shift(rules, -1)),
+            _combine(rules, case_mode),
+        ]
+        feats = np.empty((len(lower), N_TEMPLATES), dtype=np.int64)
+        for t, v in enumerate(values):
+            h = (v * _MUL) ^ _TEMPLATE_SALT[t]
+            feats[:, t] = ((h >> np.uint64(20)) % np.uint64(N_BUCKETS)).astype(np.int64)
+        return keep, feats
+
+
+    def _rule_flags(self, doc: Doc, keep: np.ndarray) -> np.ndarray:
+        """Per kept token: which context rules cover it (bit per rule; +16 if any is confident)."""
+        from deid.wordclass import case_mode as note_case_mode
+
+        mode = note_case_mode(doc)
+        flags = np.zeros(len(doc), dtype=np.uint64)
+        for bit, rule in enumerate(self._rules):
+            for first, last, _entity, score in rule.find(doc, mode):
+                flags[first : last + 1] |= np.uint64((1 << bit) | (16 if score >= 0.5 else 0))
+        return flags[keep]
+
+
+def _combine(a: np.ndarray, b: np.ndarray | np.uint64) -> np.ndarray:
+    return (a * _MUL) ^ (b + _MIX)
+
+
+def _shift(values: np.ndarray, by: int) -> np.ndarray:
+    """values shifted right (by > 0: previous tokens) or left (by < 0), padded."""
+    out = np.empty_like(values)
+    if by > 0:
+        out[:by] = _PAD_BEFORE
+        out[by:] = values[:-by]
+    else:
+        out[by:] = _PAD_AFTER
+        out[:by] = values[-by:]
+    return out
+
+
+def _line_flags(doc: Doc, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each kept token starts / ends a line (newline between it and its neighbour)."""
+    text = doc.text
+    starts = np.zeros(len(keep), dtype=np.uint64)
+    ends = np.zeros(len(keep), dtype=np.uint64)
+    prev_end = 0
+    for j, i in enumerate(keep):
+        tok = doc[int(i)]
+        if j == 0 or "\n" in text[prev_end : tok.idx]:
+            starts[j] = 1
+            if j > 0:
+                ends[j - 1] = 1
+        prev_end = tok.idx + len(tok)
+    ends[-1] = 1
+    return starts, ends

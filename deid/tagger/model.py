@@ -1,0 +1,116 @@
+"""The tagger's linear model: weights, prediction, and turning token scores into spans."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from spacy.tokens import Doc
+
+from deid.tagger.features import N_BUCKETS, FeatureExtractor
+
+LABELS = ("O", "PERSON", "HOSPITAL", "LOCATION")
+MODEL_FILE = "phi_tagger.npz"
+_BRIDGE = frozenset({"-", ".", "'", "&"})
+
+
+@dataclass(frozen=True)
+class TaggedSpan:
+    """A character span the tagger believes is PHI."""
+
+    start: int
+    end: int
+    label: str
+    score: float
+
+
+class TaggerModel:
+    """Multinomial logistic regression over hashed features (see ``features``)."""
+
+    def __init__(self, weights: np.ndarray, bias: np.ndarray, meta: dict | None = None) -> None:
+        if weights.shape != (N_BUCKETS, len(LABELS)):
+            raise ValueError(f"weights must have shape {(N_BUCKETS, len(LABELS))}, got {weights.shape}")
+        self.weights = weights.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        self.meta = meta or {}
+        self.features = FeatureExtractor()
+
+    # -- persistence -------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> TaggerModel:
+        """Load the shipped model (or one at ``path``)."""
+        source = Path(path) if path else resources.files("deid.tagger").joinpath(MODEL_FILE)
+        with source.open("rb") as fh:  # type: ignore[union-attr]
+            data = np.load(fh, allow_pickle=False)
+            meta = json.loads(str(data["meta"]))
+            return cls(data["weights"].astype(np.float32), data["bias"], meta)
+
+    def save(self, path: str | Path) -> None:
+        np.savez_compressed(
+            path,
+            weights=self.weights.astype(np.float16),
+            bias=self.bias,
+            meta=np.array(json.dumps(self.meta, sort_keys=True)),
+        )
+
+    # -- prediction --------------------------------------------------------------
+    def token_probabilities(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+        """(indices of non-space tokens, class probabilities per such token)."""
+        keep, feats = self.features.extract(doc)
+        if keep.size == 0:
+            return keep, np.zeros((0, len(LABELS)), dtype=np.float32)
+        scores = self.weights[feats].sum(axis=1) + self.bias
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return keep, scores
+
+    def predict_spans(self, doc: Doc, threshold: float) -> list[TaggedSpan]:
+        """Character spans whose tokens have P(PHI) >= threshold, merged across runs."""
+        keep, probs = self.token_probabilities(doc)
+        spans: list[TaggedSpan] = []
+        run: list[int] = []  # positions in `keep` of the current run
+        phi = 1.0 - probs[:, 0] if len(keep) else probs[:, 0]
+        positive = [
+            bool(phi[j] >= threshold) and _has_alpha(doc[int(keep[j])].text) for j in range(len(keep))
+        ]
+        j = 0
+        while j < len(keep):
+            if positive[j]:
+                run.append(j)
+            elif (
+                run
+                and j + 1 < len(keep)
+                and positive[j + 1]
+                and doc[int(keep[j])].text in _BRIDGE
+                and _adjacent(doc, keep, j)
+            ):
+                run.append(j)
+            elif run:
+                spans.append(self._span(doc, keep, probs, run))
+                run = []
+            j += 1
+        if run:
+            spans.append(self._span(doc, keep, probs, run))
+        return spans
+
+    def _span(self, doc: Doc, keep: np.ndarray, probs: np.ndarray, run: list[int]) -> TaggedSpan:
+        first, last = doc[int(keep[run[0]])], doc[int(keep[run[-1]])]
+        class_mass = probs[run, 1:].sum(axis=0)
+        label = LABELS[1 + int(class_mass.argmax())]
+        score = float((1.0 - probs[run, 0]).max())
+        return TaggedSpan(first.idx, last.idx + len(last), label, score)
+
+
+def _has_alpha(text: str) -> bool:
+    return any(c.isalpha() for c in text)
+
+
+def _adjacent(doc: Doc, keep: np.ndarray, j: int) -> bool:
+    """A bridge token glued (no whitespace) to at least one neighbour, as in O'Brien or Forman-Lyons."""
+    tok = doc[int(keep[j])]
+    before = doc[int(keep[j - 1])]
+    return before.idx + len(before) == tok.idx or tok.idx + len(tok) == doc[int(keep[j + 1])].idx
