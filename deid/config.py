@@ -35,6 +35,10 @@ class DetectionConfig(_Strict):
     site_person_names: Path | None = Field(None, description="Site staff directory: one name per line.")
     site_place_names: Path | None = Field(None, description="Local hospitals, wards, places: one per line.")
     use_tagger: bool = Field(True, description="Run the trained PHI tagger for names and places.")
+    tagger_model: Path | None = Field(None, description="A tagger model file to use instead of the shipped one.")
+    tagger_threshold: float = Field(
+        0.3, gt=0.0, lt=1.0, description="P(PHI) above which a token is tagged (lower: more recall)."
+    )
 
     @field_validator("entities")
     @classmethod
@@ -44,7 +48,7 @@ class DetectionConfig(_Strict):
             raise ValueError(f"unknown entity types {unknown}; known: {list(ENTITY_NAMES)}")
         return value
 
-    @field_validator("site_person_names", "site_place_names")
+    @field_validator("site_person_names", "site_place_names", "tagger_model")
     @classmethod
     def _file_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
@@ -68,6 +72,11 @@ class AnonymizationConfig(_Strict):
         ge=1,
         description="Smallest |offset| used: tiny shifts barely hide dates and make shifted dates "
         "collide with other real dates of the same note.",
+    )
+    keep_bare_years: bool = Field(
+        True,
+        description="Safe Harbor lets a year on its own stay; False shifts bare years too "
+        "(by whole years, in the direction of the patient's offset).",
     )
     mask_char: str = Field(
         "*", min_length=1, max_length=1, description="Character the mask mode writes."

@@ -48,7 +48,8 @@ def build_analyzer(config: DetectionConfig, nlp: Language | None = None) -> Anal
         if config.use_tagger:
             import deid.tagger.component  # noqa: F401  (registers the "phi_tagger" factory)
 
-            nlp.add_pipe("phi_tagger")
+            model = str(config.tagger_model) if config.tagger_model else ""
+            nlp.add_pipe("phi_tagger", config={"threshold": config.tagger_threshold, "model": model})
     registry = RecognizerRegistry(supported_languages=["en"])
     for rec in build_recognizers(config):
         registry.add_recognizer(rec)

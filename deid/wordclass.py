@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import IntEnum
 from functools import cache
 
+from spacy.attrs import IS_ALPHA, IS_TITLE, IS_UPPER
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Token
 
@@ -33,15 +34,19 @@ class CaseMode(IntEnum):
 
 
 def case_mode(doc: Doc) -> CaseMode:
-    """Classify the note's case style from its alphabetic tokens."""
-    alpha = [t for t in doc if t.is_alpha]
-    if not alpha:
-        return CaseMode.MIXED
-    upper = sum(t.is_upper for t in alpha) / len(alpha)
-    title = sum(t.is_title for t in alpha) / len(alpha)
-    if upper > 0.5:
-        return CaseMode.UPPER
-    return CaseMode.MIXED if title > 0.08 else CaseMode.LOWER
+    """Classify the note's case style from its alphabetic tokens (cached on the Doc)."""
+    mode = doc.user_data.get("deid_case_mode")
+    if mode is None:
+        attrs = doc.to_array([IS_ALPHA, IS_UPPER, IS_TITLE])
+        alpha = attrs[attrs[:, 0] == 1]
+        if len(alpha) == 0:
+            mode = CaseMode.MIXED
+        elif alpha[:, 1].mean() > 0.5:
+            mode = CaseMode.UPPER
+        else:
+            mode = CaseMode.MIXED if alpha[:, 2].mean() > 0.08 else CaseMode.LOWER
+        doc.user_data["deid_case_mode"] = mode
+    return mode
 
 
 @cache

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import numpy as np
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.attrs import LOWER
 from spacy.tokens import Doc
 
 from deid.wordclass import CaseMode, case_mode
@@ -13,7 +17,10 @@ class TokenRuleRecognizer(EntityRecognizer):
     """A recognizer whose rules look at tokens of the note's spaCy ``Doc``.
 
     Subclasses implement ``find(doc, mode)`` returning ``(first_token, last_token,
-    entity, score)`` tuples (inclusive token indices).
+    entity, score)`` tuples (inclusive token indices).  Rules only look around their
+    trigger words: ``candidates(doc, words)`` finds those with one vectorised lookup,
+    so a rule costs almost nothing on notes without triggers.  Results are cached on
+    the Doc because the PHI tagger reads the same rule hits as features.
     """
 
     ENTITIES: tuple[str, ...] = ()
@@ -30,6 +37,14 @@ class TokenRuleRecognizer(EntityRecognizer):
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         raise NotImplementedError
 
+    def hits(self, doc: Doc) -> list[tuple[int, int, str, float]]:
+        """``find`` results, computed once per Doc."""
+        key = ("deid_rule", self.NAME)
+        cached = doc.user_data.get(key)
+        if cached is None:
+            cached = doc.user_data[key] = self.find(doc, case_mode(doc))
+        return cached
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
@@ -37,7 +52,7 @@ class TokenRuleRecognizer(EntityRecognizer):
             return []
         doc: Doc = nlp_artifacts.tokens
         results = []
-        for first, last, entity, score in self.find(doc, case_mode(doc)):
+        for first, last, entity, score in self.hits(doc):
             if entity not in entities:
                 continue
             start, end = doc[first].idx, doc[last].idx + len(doc[last])
@@ -76,17 +91,21 @@ def prev_word(doc: Doc, i: int, skip: frozenset[str] = frozenset({",", "."})) ->
 
 def same_line(doc: Doc, i: int, j: int) -> bool:
     """No newline between tokens ``i`` and ``j`` (i < j)."""
-    return "\n" not in doc.text[doc[i].idx : doc[j].idx]
+    return "\n" not in doc_text(doc)[doc[i].idx : doc[j].idx]
 
 
-def chunk_key(doc: Doc, i: int) -> str:
-    """The whitespace-delimited chunk starting at token ``i``, lower-cased, dots dropped.
+def doc_text(doc: Doc) -> str:
+    """``doc.text``, built once per Doc (spaCy re-joins all tokens on every access)."""
+    text = doc.user_data.get("deid_text")
+    if text is None:
+        text = doc.user_data["deid_text"] = doc.text
+    return text
 
-    ``R.N.`` is three tokens after our tokenizer splits glued words; as a chunk it is ``rn``.
-    """
-    start = doc[i].idx
-    end = start
-    text = doc.text
-    while end < len(text) and not text[end].isspace() and text[end] not in ",;)":
-        end += 1
-    return text[start:end].replace(".", "").lower()
+
+def candidates(doc: Doc, words: Iterable[str]) -> list[int]:
+    """Indices of tokens whose lower-cased text is one of ``words`` (vectorised)."""
+    lower = doc.user_data.get("deid_lower")
+    if lower is None:
+        lower = doc.user_data["deid_lower"] = doc.to_array(LOWER)
+    hashes = np.fromiter((doc.vocab.strings.add(w) for w in words), dtype=np.uint64)
+    return np.flatnonzero(np.isin(lower, hashes)).tolist()

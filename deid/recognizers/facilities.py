@@ -10,7 +10,7 @@ from __future__ import annotations
 from spacy.tokens import Doc
 
 from deid import lexicon
-from deid.recognizers._token_rules import TokenRuleRecognizer, next_word
+from deid.recognizers._token_rules import TokenRuleRecognizer, candidates, doc_text, next_word
 from deid.wordclass import CaseMode, NameLikeness, lexical_name_likeness
 
 _FACILITY_WORDS = frozenset(
@@ -113,7 +113,6 @@ _GENERIC = frozenset(
         "renal",
         "transplant",
         "general",
-        "acute",
         *_FACILITY_WORDS,
     }
 )
@@ -127,7 +126,7 @@ _TWO_WORD_FACILITIES = frozenset(
         ("care", "center"),
     }
 )
-_SAINTS = frozenset({"st", "st.", "saint", "ste"})
+_SAINTS = frozenset({"st", "st.", "saint", "ste", "ste."})
 
 
 class FacilityRecognizer(TokenRuleRecognizer):
@@ -138,8 +137,9 @@ class FacilityRecognizer(TokenRuleRecognizer):
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
-        for i, tok in enumerate(doc):
-            low = tok.lower_
+        triggers = _FACILITY_WORDS | {first for first, _ in _TWO_WORD_FACILITIES} | _SAINTS
+        for i in candidates(doc, triggers):
+            low = doc[i].lower_
             if (low in _FACILITY_WORDS or _two_word_facility(doc, i)) and i > 0:
                 first = self._name_before(doc, i)
                 if first is not None:
@@ -165,7 +165,7 @@ class FacilityRecognizer(TokenRuleRecognizer):
         taken = 0
         while k >= 0 and taken < 3:
             tok = doc[k]
-            if tok.is_space or "\n" in doc.text[tok.idx : doc[i].idx]:
+            if tok.is_space or "\n" in doc_text(doc)[tok.idx : doc[i].idx]:
                 break
             low = tok.lower_
             if not tok.is_alpha or low in _GENERIC or tok.is_stop or len(low) < 2:

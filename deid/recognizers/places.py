@@ -10,7 +10,7 @@ from __future__ import annotations
 from spacy.tokens import Doc
 
 from deid import lexicon
-from deid.recognizers._token_rules import TokenRuleRecognizer, same_line
+from deid.recognizers._token_rules import TokenRuleRecognizer, candidates, same_line
 from deid.wordclass import CaseMode, NameLikeness, name_likeness
 
 _TRIGGERS = frozenset(
@@ -58,8 +58,8 @@ class PlaceRecognizer(TokenRuleRecognizer):
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
         places = lexicon.place_names()
-        for i in range(len(doc) - 2):
-            if (doc[i].lower_, doc[i + 1].lower_) not in _TRIGGERS:
+        for i in candidates(doc, {first for first, _ in _TRIGGERS}):
+            if i + 2 >= len(doc) or (doc[i].lower_, doc[i + 1].lower_) not in _TRIGGERS:
                 continue
             j = i + 2
             while j < len(doc) and doc[j].is_space:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from spacy.tokens import Doc
 
 from deid import lexicon
-from deid.recognizers._token_rules import TokenRuleRecognizer, next_word, same_line
+from deid.recognizers._token_rules import TokenRuleRecognizer, candidates, next_word, same_line
 from deid.wordclass import CaseMode, NameLikeness, name_likeness
 
 _RELATIONS = frozenset(
@@ -75,9 +75,7 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
-        for i, tok in enumerate(doc):
-            if tok.lower_ not in _RELATIONS:
-                continue
+        for i in candidates(doc, _RELATIONS):
             j = next_word(doc, i, skip=_BRIDGES)
             if j is None or not same_line(doc, i, j) or j - i > 4:
                 continue

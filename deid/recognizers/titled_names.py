@@ -6,11 +6,14 @@
 
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Doc
 
 from deid.recognizers._token_rules import (
     TokenRuleRecognizer,
-    chunk_key,
+    candidates,
+    doc_text,
     next_word,
     prev_word,
     same_line,
@@ -44,6 +47,19 @@ _CREDENTIALS = frozenset(
         "lics",
     }
 )
+_TITLE_FORMS = frozenset(
+    {form for t in _TITLES | _AMBIGUOUS_TITLES for form in (t, t + ".")} | {"dr.s"}
+)
+_CREDENTIAL_RE = re.compile(
+    r"(?:(?<=[\s,(])|^)(?:"
+    + "|".join(
+        sorted(
+            ("\\.?".join(re.escape(ch) for ch in c) for c in _CREDENTIALS), key=len, reverse=True
+        )
+    )
+    + r")\.?(?=[\s,;)]|$)",
+    re.IGNORECASE,
+)
 _JOINERS = frozenset({"and", "&", "/"})
 _GLUE = frozenset({"-", "'"})
 
@@ -56,19 +72,24 @@ class TitledNameRecognizer(TokenRuleRecognizer):
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
-        for i, tok in enumerate(doc):
-            low = tok.lower_.rstrip(".")
-            if low in _TITLES or low in _AMBIGUOUS_TITLES:
-                span = self._after_title(doc, i, mode, strict=low in _AMBIGUOUS_TITLES)
-                if span:
-                    found.append((*span, "PERSON", self._confidence(doc, span, mode)))
-            if chunk_key(doc, i) in _CREDENTIALS and (
-                i == 0 or doc[i - 1].whitespace_ or doc[i - 1].text == ","
-            ):
-                span = self._before_credential(doc, i, mode)
-                if span:
-                    found.append((*span, "PERSON", self._confidence(doc, span, mode) - 0.05))
+        for i in candidates(doc, _TITLE_FORMS):
+            low = doc[i].lower_.rstrip(".")
+            span = self._after_title(doc, i, mode, strict=low in _AMBIGUOUS_TITLES)
+            if span:
+                found.append((*span, "PERSON", self._confidence(doc, span, mode)))
+        for i in self._credential_tokens(doc):
+            span = self._before_credential(doc, i, mode)
+            if span:
+                found.append((*span, "PERSON", self._confidence(doc, span, mode) - 0.05))
         return found
+
+    @staticmethod
+    def _credential_tokens(doc: Doc) -> list[int]:
+        """First tokens of credential chunks ("RN", "R.N.", "rrt") standing after a space or comma."""
+        starts = {m.start() for m in _CREDENTIAL_RE.finditer(doc_text(doc))}
+        if not starts:
+            return []
+        return [tok.i for tok in doc if tok.idx in starts]
 
     @staticmethod
     def _confidence(doc: Doc, span: tuple[int, int], mode: CaseMode) -> float:

@@ -17,16 +17,16 @@ if not Doc.has_extension(SPANS_KEY):
 
 
 @cache
-def shipped_model() -> TaggerModel:
-    """The model file shipped in this package, loaded once per process."""
-    return TaggerModel.load()
+def load_model(path: str = "") -> TaggerModel:
+    """The model at ``path`` (default: the one shipped in this package), loaded once per process."""
+    return TaggerModel.load(path or None)
 
 
 class PhiTagger:
     """Writes ``doc._.phi_tagger``: the tagger's spans (character offsets, label, P(PHI))."""
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
-        self.model = shipped_model()
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, model: str = "") -> None:
+        self.model = load_model(model)
         self.threshold = threshold
 
     def __call__(self, doc: Doc) -> Doc:
@@ -35,6 +35,6 @@ class PhiTagger:
         return doc
 
 
-@Language.factory("phi_tagger", default_config={"threshold": DEFAULT_THRESHOLD})
-def make_phi_tagger(nlp: Language, name: str, threshold: float) -> PhiTagger:
-    return PhiTagger(threshold)
+@Language.factory("phi_tagger", default_config={"threshold": DEFAULT_THRESHOLD, "model": ""})
+def make_phi_tagger(nlp: Language, name: str, threshold: float, model: str) -> PhiTagger:
+    return PhiTagger(threshold, model)

@@ -24,7 +24,9 @@ _PAD_AFTER = np.uint64(0x85EBCA6B)
 FIRST_NAME, LAST_NAME, PLACE, MEDICAL, STOP = 1, 2, 4, 8, 16
 
 N_TEMPLATES = 29
-_TEMPLATE_SALT = [np.uint64(((t + 1) * 0xC2B2AE3D27D4EB4F) & (2**64 - 1)) for t in range(N_TEMPLATES)]
+_TEMPLATE_SALT = [
+    np.uint64(((t + 1) * 0xC2B2AE3D27D4EB4F) & (2**64 - 1)) for t in range(N_TEMPLATES)
+]
 
 
 class FeatureExtractor:
@@ -37,7 +39,12 @@ class FeatureExtractor:
         from deid.recognizers.titled_names import TitledNameRecognizer
 
         # The context rules' hits are features: the model learns how far to trust each.
-        self._rules = [TitledNameRecognizer(), RelativeNameRecognizer(), FacilityRecognizer(), PlaceRecognizer()]
+        self._rules = [
+            TitledNameRecognizer(),
+            RelativeNameRecognizer(),
+            FacilityRecognizer(),
+            PlaceRecognizer(),
+        ]
         self._lex_cache: dict[int, int] = {}
         self._first = lexicon.first_names()
         self._last = lexicon.last_names()
@@ -123,15 +130,11 @@ class FeatureExtractor:
             feats[:, t] = ((h >> np.uint64(20)) % np.uint64(N_BUCKETS)).astype(np.int64)
         return keep, feats
 
-
     def _rule_flags(self, doc: Doc, keep: np.ndarray) -> np.ndarray:
         """Per kept token: which context rules cover it (bit per rule; +16 if any is confident)."""
-        from deid.wordclass import case_mode as note_case_mode
-
-        mode = note_case_mode(doc)
         flags = np.zeros(len(doc), dtype=np.uint64)
         for bit, rule in enumerate(self._rules):
-            for first, last, _entity, score in rule.find(doc, mode):
+            for first, last, _entity, score in rule.hits(doc):
                 flags[first : last + 1] |= np.uint64((1 << bit) | (16 if score >= 0.5 else 0))
         return flags[keep]
 

@@ -32,7 +32,9 @@ class TaggerModel:
 
     def __init__(self, weights: np.ndarray, bias: np.ndarray, meta: dict | None = None) -> None:
         if weights.shape != (N_BUCKETS, len(LABELS)):
-            raise ValueError(f"weights must have shape {(N_BUCKETS, len(LABELS))}, got {weights.shape}")
+            raise ValueError(
+                f"weights must have shape {(N_BUCKETS, len(LABELS))}, got {weights.shape}"
+            )
         self.weights = weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
         self.meta = meta or {}
@@ -75,13 +77,12 @@ class TaggerModel:
         run: list[int] = []  # positions in `keep` of the current run
         phi = 1.0 - probs[:, 0] if len(keep) else probs[:, 0]
         positive = [
-            bool(phi[j] >= threshold) and _has_alpha(doc[int(keep[j])].text) for j in range(len(keep))
+            bool(phi[j] >= threshold) and _has_alpha(doc[int(keep[j])].text)
+            for j in range(len(keep))
         ]
         j = 0
         while j < len(keep):
-            if positive[j]:
-                run.append(j)
-            elif (
+            if positive[j] or (
                 run
                 and j + 1 < len(keep)
                 and positive[j + 1]

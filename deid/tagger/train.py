@@ -12,7 +12,6 @@ model learns *kinds* of PHI and their contexts; no word list is built from the g
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import sys
@@ -56,11 +55,12 @@ def tagger_label(note: Note, span: Span) -> str:
 
 
 def build_matrix(model_features, nlp, notes: Sequence[Note]):  # type: ignore[no-untyped-def]
-    """Feature rows and labels for every non-space token of every note."""
+    """Feature rows, labels and owning note index for every non-space token of every note."""
     from scipy.sparse import csr_matrix
 
     rows: list[np.ndarray] = []
     labels: list[np.ndarray] = []
+    owner: list[np.ndarray] = []
     for note, doc in zip(notes, nlp.pipe([n.text for n in notes], batch_size=64), strict=True):
         keep, feats = model_features.extract(doc)
         y = np.zeros(len(keep), dtype=np.int64)
@@ -76,6 +76,7 @@ def build_matrix(model_features, nlp, notes: Sequence[Note]):  # type: ignore[no
                 y[(starts < e) & (ends > s)] = lab
         rows.append(feats)
         labels.append(y)
+        owner.append(np.full(len(y), len(owner), dtype=np.int64))
     feats = np.concatenate(rows)
     y = np.concatenate(labels)
     n, k = feats.shape
@@ -83,15 +84,15 @@ def build_matrix(model_features, nlp, notes: Sequence[Note]):  # type: ignore[no
     indptr = np.arange(0, n * k + 1, k)
     X = csr_matrix((data, feats.ravel(), indptr), shape=(n, N_BUCKETS))
     X.sum_duplicates()
-    return X, y
+    return X, y, np.concatenate(owner)
 
 
-def fit(X, y, c: float, o_weight: float) -> TaggerModel:  # type: ignore[no-untyped-def]
+def fit(X, y, c: float, o_weight: float, sample_weight=None) -> TaggerModel:  # type: ignore[no-untyped-def]
     from sklearn.linear_model import LogisticRegression
 
     weights = {i: (o_weight if i == 0 else 1.0) for i in range(len(LABELS))}
     clf = LogisticRegression(C=c, max_iter=300, class_weight=weights, tol=1e-4)
-    clf.fit(X, y)
+    clf.fit(X, y, sample_weight=sample_weight)
     W = np.zeros((N_BUCKETS, len(LABELS)), dtype=np.float32)
     b = np.zeros(len(LABELS), dtype=np.float32)
     for row, cls in enumerate(clf.classes_):
@@ -100,14 +101,51 @@ def fit(X, y, c: float, o_weight: float) -> TaggerModel:  # type: ignore[no-unty
     return TaggerModel(W, b)
 
 
+def train_model(
+    real: Sequence[Note],
+    synthetic: Sequence[Note] = (),
+    c: float = 1.0,
+    o_weight: float = 0.1,
+    synthetic_weight: float = 0.05,
+    nlp=None,  # type: ignore[no-untyped-def]
+) -> TaggerModel:
+    """Fit a tagger on real and (down-weighted) synthetic annotated notes."""
+    nlp = nlp or load_base_pipeline()
+    notes = [*real, *synthetic]
+    features = TaggerModel(np.zeros((N_BUCKETS, len(LABELS))), np.zeros(len(LABELS))).features
+    X, y, owner = build_matrix(features, nlp, notes)
+    per_note = np.array([1.0] * len(real) + [synthetic_weight] * len(synthetic))
+    model = fit(X, y, c, o_weight, per_note[owner])
+    model.meta = {
+        "labels": list(LABELS),
+        "n_buckets": N_BUCKETS,
+        "c": c,
+        "o_weight": o_weight,
+        "synthetic_weight": synthetic_weight,
+        "training_notes": {"real": len(real), "synthetic": len(synthetic)},
+    }
+    return model
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--physionet", type=Path, help="PhysioNet-format corpus directory")
-    ap.add_argument("--synthetic", type=Path, action="append", default=[], help="annotated JSONL corpus")
-    ap.add_argument("--folds", type=int, default=0, help="k-fold cross-validation by patient (0: skip)")
+    ap.add_argument(
+        "--synthetic", type=Path, action="append", default=[], help="annotated JSONL corpus"
+    )
+    ap.add_argument(
+        "--folds", type=int, default=0, help="k-fold cross-validation by patient (0: skip)"
+    )
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation strength")
-    ap.add_argument("--o-weight", type=float, default=0.3, help="class weight of O (lower favours recall)")
+    ap.add_argument(
+        "--o-weight", type=float, default=0.3, help="class weight of O (lower favours recall)"
+    )
     ap.add_argument("--thresholds", default="0.2,0.3,0.4,0.5", help="P(PHI) thresholds to report")
+    ap.add_argument(
+        "--synthetic-weight", type=float, default=0.05, help="sample weight of synthetic tokens"
+    )
     ap.add_argument("--out", type=Path, help="where to write the trained model (.npz)")
     args = ap.parse_args(argv)
 
@@ -115,56 +153,62 @@ def main(argv: list[str] | None = None) -> int:
     real = list(read_corpus(args.physionet)) if args.physionet else []
     synthetic = [n for path in args.synthetic for n in read_corpus(path)]
     thresholds = [float(t) for t in args.thresholds.split(",")]
-    features = TaggerModel(np.zeros((N_BUCKETS, len(LABELS))), np.zeros(len(LABELS))).features
-    meta: dict = {
-        "labels": list(LABELS),
-        "n_buckets": N_BUCKETS,
-        "c": args.c,
-        "o_weight": args.o_weight,
-        "training_notes": {"physionet": len(real), "synthetic": len(synthetic)},
-    }
+    hyper = {"c": args.c, "o_weight": args.o_weight, "synthetic_weight": args.synthetic_weight}
 
+    cv: dict[str, dict[str, float]] = {}
     if args.folds and real:
-        patients = sorted({n.patient_id for n in real})
-        random.Random(13).shuffle(patients)
-        fold_of = {p: i % args.folds for i, p in enumerate(patients)}
+        fold_of = patient_folds(real, args.folds)
         results: dict[float, list[dict]] = {t: [] for t in thresholds}
         for k in range(args.folds):
             t0 = time.time()
-            train = [n for n in real if fold_of[n.patient_id] != k] + synthetic
+            train = [n for n in real if fold_of[n.patient_id] != k]
             test = [n for n in real if fold_of[n.patient_id] == k]
-            X, y = build_matrix(features, nlp, train)
-            model = fit(X, y, args.c, args.o_weight)
+            model = train_model(train, synthetic, nlp=nlp, **hyper)
             for t in thresholds:
                 results[t].append(_counts(model, nlp, test, t))
             print(f"fold {k}: {len(test)} test notes, {time.time() - t0:.1f}s", file=sys.stderr)
-        cv = {}
         for t in thresholds:
             covered = sum(r["covered"] for r in results[t])
             gold = sum(r["gold"] for r in results[t])
             tp = sum(r["tp"] for r in results[t])
             pred = sum(r["pred"] for r in results[t])
             cv[str(t)] = {"full_cover_recall": covered / gold, "token_precision": tp / max(pred, 1)}
-            print(f"cv threshold {t}: recall {covered / gold:.4f} ({covered}/{gold}), "
-                  f"token precision {tp / max(pred, 1):.4f}")
-        meta["cross_validation"] = {"folds": args.folds, "by": "patient", "scores": cv}
+            print(
+                f"cv threshold {t}: tagger-only recall on names/places {covered / gold:.4f} "
+                f"({covered}/{gold}), token precision {tp / max(pred, 1):.4f}"
+            )
 
     if args.out:
-        X, y = build_matrix(features, nlp, real + synthetic)
-        model = fit(X, y, args.c, args.o_weight)
-        model.meta = meta
+        model = train_model(real, synthetic, nlp=nlp, **hyper)
+        if cv:
+            model.meta["cross_validation"] = {"folds": args.folds, "by": "patient", "scores": cv}
         model.save(args.out)
         print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)", file=sys.stderr)
     return 0
 
 
+def patient_folds(notes: Sequence[Note], folds: int, seed: int = 13) -> dict[str, int]:
+    """Assign every patient to one of ``folds`` folds (deterministic)."""
+    patients = sorted({n.patient_id for n in notes})
+    random.Random(seed).shuffle(patients)
+    return {p: i % folds for i, p in enumerate(patients)}
+
+
 def _counts(model: TaggerModel, nlp, notes: Sequence[Note], threshold: float) -> dict:  # type: ignore[no-untyped-def]
     scoped = [
-        Note(n.note_id, n.patient_id, n.text, tuple(s for s in n.gold if s.entity_type in TAGGER_CATEGORIES))
+        Note(
+            n.note_id,
+            n.patient_id,
+            n.text,
+            tuple(s for s in n.gold if s.entity_type in TAGGER_CATEGORIES),
+        )
         for n in notes
     ]
     preds = [
-        [Span(s.start, s.end, s.label, s.score, "tagger") for s in model.predict_spans(doc, threshold)]
+        [
+            Span(s.start, s.end, s.label, s.score, "tagger")
+            for s in model.predict_spans(doc, threshold)
+        ]
         for doc in nlp.pipe([n.text for n in notes], batch_size=64)
     ]
     c = evaluate(scoped, preds).to_dict()["counts"]
