@@ -20,10 +20,46 @@ from functools import cache
 from importlib import resources
 
 _FAKER_LOCALES = (
-    "en_US", "en_GB", "en_IE", "en_IN", "en_NZ", "es_ES", "es_MX", "it_IT", "fr_FR", "de_DE",
-    "pt_BR", "pt_PT", "pl_PL", "ru_RU", "el_GR", "nl_NL", "fi_FI", "sv_SE", "cs_CZ", "hu_HU",
-    "uk_UA", "hi_IN", "vi_VN", "tr_TR", "ga_IE", "da_DK", "no_NO", "ro_RO", "hr_HR", "sk_SK",
-    "sl_SI", "lt_LT", "lv_LV", "et_EE", "zh_CN", "ko_KR", "ja_JP", "ar_AA", "he_IL", "fa_IR",
+    "en_US",
+    "en_GB",
+    "en_IE",
+    "en_IN",
+    "en_NZ",
+    "es_ES",
+    "es_MX",
+    "it_IT",
+    "fr_FR",
+    "de_DE",
+    "pt_BR",
+    "pt_PT",
+    "pl_PL",
+    "ru_RU",
+    "el_GR",
+    "nl_NL",
+    "fi_FI",
+    "sv_SE",
+    "cs_CZ",
+    "hu_HU",
+    "uk_UA",
+    "hi_IN",
+    "vi_VN",
+    "tr_TR",
+    "ga_IE",
+    "da_DK",
+    "no_NO",
+    "ro_RO",
+    "hr_HR",
+    "sk_SK",
+    "sl_SI",
+    "lt_LT",
+    "lv_LV",
+    "et_EE",
+    "zh_CN",
+    "ko_KR",
+    "ja_JP",
+    "ar_AA",
+    "he_IL",
+    "fa_IR",
 )
 
 
@@ -42,7 +78,12 @@ def first_names() -> frozenset[str]:
     """Lower-cased given names from Faker's person providers."""
     names: set[str] = set()
     for provider in _person_providers():
-        for attr in ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"):
+        for attr in (
+            "first_names",
+            "first_names_male",
+            "first_names_female",
+            "first_names_nonbinary",
+        ):
             names |= _ascii_words(getattr(provider, attr, None))
     return frozenset(names)
 
