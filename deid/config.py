@@ -34,6 +34,9 @@ class DetectionConfig(_Strict):
     allow_list: tuple[str, ...] = Field((), description="Extra words never treated as PHI (case-insensitive).")
     site_person_names: Path | None = Field(None, description="Site staff directory: one name per line.")
     site_place_names: Path | None = Field(None, description="Local hospitals, wards, places: one per line.")
+    propagate_within_note: bool = Field(
+        True, description="Mark every mention of a word found as a name or place elsewhere in the note."
+    )
     use_tagger: bool = Field(True, description="Run the trained PHI tagger for names and places.")
     tagger_model: Path | None = Field(None, description="A tagger model file to use instead of the shipped one.")
     tagger_threshold: float = Field(

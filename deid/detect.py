@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from presidio_analyzer import RecognizerResult
 
 from deid.config import DetectionConfig
+from deid.consistency import propagate
 from deid.registry import build_analyzer
 from deid.spans import Span, merge_overlapping
 
@@ -30,17 +31,26 @@ class Detector:
         return next(self.detect_batch([text]))
 
     def detect_batch(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[list[Span]]:
-        """Spans for each text, in input order (spaCy runs batched)."""
+        """Spans for each text, in input order; streams (holds one batch at a time)."""
         engine = self.analyzer.nlp_engine
-        for text, artifacts in engine.process_batch(list(texts), language="en", batch_size=batch_size):
-            results = self.analyzer.analyze(
-                text,
-                language="en",
-                entities=list(self.config.entities),
-                nlp_artifacts=artifacts,
-                score_threshold=self.config.score_threshold,
-            )
-            yield self._to_spans(text, results)
+        for chunk in _chunks(texts, batch_size):
+            for text, artifacts in engine.process_batch(chunk, language="en", batch_size=batch_size):
+                results = self.analyzer.analyze(
+                    text,
+                    language="en",
+                    entities=list(self.config.entities),
+                    nlp_artifacts=artifacts,
+                    score_threshold=self.config.score_threshold,
+                )
+                spans = self._to_spans(text, results)
+                if self.config.propagate_within_note:
+                    spans = merge_overlapping(spans + self._allowed(text, propagate(artifacts.tokens, spans)))
+                yield spans
+
+    def _allowed(self, text: str, spans: list[Span]) -> list[Span]:
+        if not self._allow:
+            return spans
+        return [s for s in spans if text[s.start : s.end].lower() not in self._allow]
 
     def _to_spans(self, text: str, results: list[RecognizerResult]) -> list[Span]:
         spans = []
@@ -54,3 +64,14 @@ class Detector:
                 name = str(r.recognition_metadata.get(RecognizerResult.RECOGNIZER_NAME_KEY, ""))
             spans.append(Span(r.start, r.end, r.entity_type, float(r.score), name))
         return merge_overlapping(spans)
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
