@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         "--synthetic-n", type=int, default=3000, help="synthetic training notes (0: none)"
     )
     ap.add_argument("--json", type=Path, help="write results here as JSON")
+    ap.add_argument(
+        "--show-misses", action="store_true", help="developer view: print missed spans WITH text (shows PHI!)"
+    )
     args = ap.parse_args(argv)
 
     notes = list(read_corpus(args.corpus))
@@ -86,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         f"\nUnseen-text gold spans: full-cover recall {unseen.full_cover_recall:.3f} "
         f"({unseen.to_dict()['counts']['full_cover']}/{unseen.to_dict()['counts']['gold_spans']})"
     )
+    if args.show_misses:
+        from deid.evaluate import misses_with_context
+
+        for line in misses_with_context(all_notes, all_preds):
+            print(line)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         result = {

@@ -9,7 +9,7 @@ than in Presidio's context enhancer, which can only raise scores and only looks 
 
 Two recognizers, so that spans say what kind of date they are:
 
-* ``DateRecognizer`` (name ``"deid.dates"``): calendar dates and date elements more specific
+* ``ClinicalDateRecognizer`` (name ``"deid.dates"``): calendar dates and date elements more specific
   than a year -- ``7/22``, ``7/22/93``, ``2019-07-22``, ``July 22nd``, ``22-Jul-2019``,
   ``July 2019``, ``on the 3rd``, ``Friday 9/17``, holidays.
 * ``YearRecognizer`` (name ``"deid.dates.year"``): years standing alone -- ``1992``, ``'92``,
@@ -569,7 +569,7 @@ def _four_digit_year(low: str, match: re.Match[str]) -> _Hit | None:
 # --- recognizers -----------------------------------------------------------------------
 
 
-class DateRecognizer(EntityRecognizer):
+class ClinicalDateRecognizer(EntityRecognizer):
     """Calendar dates and date parts more specific than a year, in nursing-note formats."""
 
     def __init__(self) -> None:
@@ -628,4 +628,4 @@ class YearRecognizer(EntityRecognizer):
         return _results(_year_hits(text, lowered(text)))
 
 
-RECOGNIZERS = [DateRecognizer, YearRecognizer]
+RECOGNIZERS = [ClinicalDateRecognizer, YearRecognizer]

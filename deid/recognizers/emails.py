@@ -1,6 +1,6 @@
 """EMAIL_ADDRESS: ``local@domain.tld``.
 
-Written here rather than reusing Presidio's ``EmailRecognizer``: its local part
+Written here rather than reusing Presidio's ``ClinicalEmailRecognizer``: its local part
 (``[..][..]{0,}[..]`` after ``\\b``) rescans a long run of word characters and hyphens
 from every boundary inside it (quadratic), and it validates with a live tldextract
 lookup.  Here a match is anchored at the "@", the local part is bounded and may not be
@@ -41,7 +41,7 @@ def is_public_suffix_tld(tld: str) -> bool:
     return _extractor()(f"example.{tld.lower()}").suffix != ""
 
 
-class EmailRecognizer(StructuredRecognizer):
+class ClinicalEmailRecognizer(StructuredRecognizer):
     """Email addresses, with a real top-level domain."""
 
     ENTITY = "EMAIL_ADDRESS"
@@ -60,4 +60,4 @@ class EmailRecognizer(StructuredRecognizer):
         return start, end, score
 
 
-RECOGNIZERS = [EmailRecognizer]
+RECOGNIZERS = [ClinicalEmailRecognizer]

@@ -133,7 +133,7 @@ def _boundary_ok(low: str, start: int) -> bool:
     return not (before == "-" and start > 1 and low[start - 2].isdigit())
 
 
-class PhoneRecognizer(EntityRecognizer):
+class ClinicalPhoneRecognizer(EntityRecognizer):
     """Telephone, pager, extension and fax numbers."""
 
     def __init__(self) -> None:
@@ -218,4 +218,4 @@ class PhoneRecognizer(EntityRecognizer):
         return found
 
 
-RECOGNIZERS = [PhoneRecognizer]
+RECOGNIZERS = [ClinicalPhoneRecognizer]

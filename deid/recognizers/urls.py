@@ -1,6 +1,6 @@
 """URL: web addresses with a scheme, with ``www.``, or as a bare domain.
 
-Presidio's ``UrlRecognizer`` is not reused: it accepts any ``word.tld`` with some 500
+Presidio's ``ClinicalUrlRecognizer`` is not reused: it accepts any ``word.tld`` with some 500
 TLDs case-insensitively (so "pt.is" and "d/c.in" in nursing shorthand are URLs) and each
 start position rescans up to 253 characters.  Here:
 
@@ -47,7 +47,7 @@ LABELLED_URL = (
 )
 
 
-class UrlRecognizer(StructuredRecognizer):
+class ClinicalUrlRecognizer(StructuredRecognizer):
     """Web addresses: scheme or ``www.`` always; bare domains with a common TLD or a label."""
 
     ENTITY = "URL"
@@ -67,4 +67,4 @@ class UrlRecognizer(StructuredRecognizer):
         return start, end, score
 
 
-RECOGNIZERS = [UrlRecognizer]
+RECOGNIZERS = [ClinicalUrlRecognizer]

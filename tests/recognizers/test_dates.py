@@ -1,4 +1,4 @@
-"""DateRecognizer and YearRecognizer: clinical date formats in, nursing-note numbers out."""
+"""ClinicalDateRecognizer and YearRecognizer: clinical date formats in, nursing-note numbers out."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from deid.recognizers.dates import (
     DATE_KIND_KEY,
     DATE_RECOGNIZER_NAME,
     YEAR_RECOGNIZER_NAME,
-    DateRecognizer,
+    ClinicalDateRecognizer,
     YearRecognizer,
 )
 
@@ -173,7 +173,7 @@ def test_date_kind_metadata() -> None:
     text = "seen 7/22/93, MI '92, on July 2nd, in July 2019, for Christmas"
     kinds = {
         text[r.start : r.end]: r.recognition_metadata[DATE_KIND_KEY]
-        for rec in (DateRecognizer(), YearRecognizer())
+        for rec in (ClinicalDateRecognizer(), YearRecognizer())
         for r in rec.analyze(text, ["DATE"])
     }
     assert kinds == {
@@ -186,7 +186,7 @@ def test_date_kind_metadata() -> None:
 
 
 def test_fraction_like_pairs_need_a_date_word() -> None:
-    rec = DateRecognizer()
+    rec = ClinicalDateRecognizer()
     assert rec.analyze("crackles 1/2 up, on 2-3L", ["DATE"]) == []  # rejected outright
     (weak,) = rec.analyze("pt seen 1/3, stable", ["DATE"])
     (dated,) = rec.analyze("pt admitted 1/3, stable", ["DATE"])
@@ -194,13 +194,13 @@ def test_fraction_like_pairs_need_a_date_word() -> None:
 
 
 def test_recognizer_ignores_other_entities() -> None:
-    assert DateRecognizer().analyze("seen 7/22/93", ["AGE"]) == []
+    assert ClinicalDateRecognizer().analyze("seen 7/22/93", ["AGE"]) == []
     assert YearRecognizer().analyze("MI 1992", ["PHONE_NUMBER"]) == []
 
 
 def test_offsets_survive_case_folding_that_changes_length() -> None:
     text = "İİ seen 7/22/93 and MI 1992"  # "İ".lower() is two characters long
-    (date,) = DateRecognizer().analyze(text, ["DATE"])
+    (date,) = ClinicalDateRecognizer().analyze(text, ["DATE"])
     (year,) = YearRecognizer().analyze(text, ["DATE"])
     assert text[date.start : date.end] == "7/22/93"
     assert text[year.start : year.end] == "1992"
@@ -228,6 +228,6 @@ ADVERSARIAL = [
 @pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:8]))
 def test_linear_time_on_adversarial_input(text: str) -> None:
     started = time.perf_counter()
-    DateRecognizer().analyze(text, ["DATE"])
+    ClinicalDateRecognizer().analyze(text, ["DATE"])
     YearRecognizer().analyze(text, ["DATE"])
     assert time.perf_counter() - started < 1.0

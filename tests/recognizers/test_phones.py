@@ -1,4 +1,4 @@
-"""PhoneRecognizer: phone, pager, extension and fax numbers; not volumes, ranges or times."""
+"""ClinicalPhoneRecognizer: phone, pager, extension and fax numbers; not volumes, ranges or times."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from deid.config import DetectionConfig
 from deid.detect import Detector
-from deid.recognizers.phones import FAX, PHONE, PHONE_KIND_KEY, PhoneRecognizer
+from deid.recognizers.phones import FAX, PHONE, PHONE_KIND_KEY, ClinicalPhoneRecognizer
 
 
 @pytest.fixture(scope="module")
@@ -91,12 +91,12 @@ def test_numbers_are_not_phones(detector: Detector, text: str) -> None:
 
 
 def test_unlabelled_short_numbers_stay_under_threshold() -> None:
-    results = PhoneRecognizer().analyze("sbp 555-1234 range", [PHONE])
+    results = ClinicalPhoneRecognizer().analyze("sbp 555-1234 range", [PHONE])
     assert [r.score < 0.5 for r in results] == [True]
 
 
 def test_kind_metadata_and_entity_filter() -> None:
-    rec = PhoneRecognizer()
+    rec = ClinicalPhoneRecognizer()
     text = "cell 617-555-0199, pager 54321, x4521, 555-0123"
     kinds = [r.recognition_metadata[PHONE_KIND_KEY] for r in rec.analyze(text, [PHONE, FAX])]
     assert sorted(kinds) == ["extension", "full", "local", "short"]
@@ -121,5 +121,5 @@ def test_kind_metadata_and_entity_filter() -> None:
 )
 def test_linear_time_on_adversarial_input(text: str) -> None:
     started = time.perf_counter()
-    PhoneRecognizer().analyze(text, [PHONE, FAX])
+    ClinicalPhoneRecognizer().analyze(text, [PHONE, FAX])
     assert time.perf_counter() - started < 1.0
