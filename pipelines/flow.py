@@ -1,0 +1,98 @@
+"""The de-identification flow, top to bottom.
+
+extract -> batches -> detect + anonymize (mapped) -> validate -> stage shards
+-> publish shards + manifest -> audit summary.
+
+Streaming: records are pulled one window at a time (``runtime.window_batches`` batches
+of ``source.batch_size`` notes), processed, validated and appended to the staged
+shards before the next window is read, so memory stays flat as the input grows.
+
+Atomicity: shards are staged in ``<output>/.staging-<token>/``.  Sealing them and the
+validation gate run in a Prefect transaction: a failed gate rolls it back, which
+deletes the staged shards, and nothing is published.  Any other failure discards the
+staging area too (``finally``).  ``publish`` renames the shards into place and writes
+``manifest.json`` last.  The per-window tasks stay outside the transaction on purpose:
+a transaction keeps every task run it contains (and its inputs and results) alive
+until it closes, which would make memory grow with the input.
+
+The flow's only parameter is the config (no PHI: it names files, env variables and
+settings), so that is all Prefect stores about a run besides states and counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prefect import flow, runtime, unmapped
+from prefect.transactions import transaction
+from prefect.utilities.annotations import quote
+
+from pipelines.audit import RunSummary
+from pipelines.config import PipelineConfig
+from pipelines.stream import RunCounts, Window, extract_windows
+from pipelines.tasks import (
+    RunState,
+    deidentify_batch,
+    enforce_gate,
+    open_staging,
+    prepare_run,
+    publish,
+    seal_shards,
+    stage_window,
+    validate_window,
+    write_audit,
+)
+
+ProgressCallback = Callable[[RunCounts], None]
+_progress: list[ProgressCallback] = []
+
+
+def set_progress_callback(callback: ProgressCallback | None) -> None:
+    """Receive the running counts after each window (``run_pipeline`` draws a progress line)."""
+    _progress.clear()
+    if callback is not None:
+        _progress.append(callback)
+
+
+@flow(name="deidflow", persist_result=False, log_prints=False)
+def deidentify_notes(config: PipelineConfig) -> RunSummary:
+    """De-identify the notes of ``config.source`` into Parquet shards + manifest."""
+    run = prepare_run(config)  # lock output dir, clear leftovers, key fingerprint
+    state = None
+    try:
+        state = open_staging(run)
+        _report_progress(state)
+        for window in windows(state):
+            outputs = deidentify_batch.map(window.batches, unmapped(config)).result()
+            validate_window(quote(state), quote(window), quote(outputs))
+            stage_window(quote(state), quote(window), quote(outputs))
+            _report_progress(state)
+        with transaction():  # a failed gate rolls back: the sealed shards are deleted
+            shards = seal_shards(quote(state))
+            enforce_gate(quote(state))
+        manifest = publish(quote(state), shards)  # rename shards, manifest last
+        return write_audit(quote(state), manifest, str(runtime.flow_run.id))
+    finally:
+        if state is not None:
+            state.discard()  # whatever a failed run staged (nothing left after publish)
+        run.release()
+
+
+def _report_progress(state: RunState) -> None:
+    for callback in _progress:
+        callback(state.counts)
+
+
+def windows(state: RunState) -> Iterator[Window]:
+    """Read the source as checked, de-duplicated windows of batches."""
+    config = state.run.config
+    return extract_windows(
+        state.source.records(),
+        columns=config.columns,
+        max_note_chars=config.limits.max_note_chars,
+        batch_size=config.source.batch_size,
+        window_batches=config.runtime.window_batches,
+        quarantine=state.quarantine,
+        counts=state.counts,
+        input_digest=state.input_digest,
+    )

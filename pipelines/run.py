@@ -1,0 +1,154 @@
+"""What ``deidflow run`` calls: run the flow in-process and return its summary.
+
+``run_pipeline(config)`` runs the Prefect flow without a server (Prefect's ephemeral
+mode, unless ``PREFECT_API_URL`` points at one).  ``config_for_input`` builds the
+config for the shortcut ``deidflow run --input notes.jsonl --output DIR``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from pipelines.audit import RunSummary
+from pipelines.config import FilesSource, OutputConfig, PipelineConfig
+from pipelines.stream import RunCounts
+
+
+def config_for_input(
+    input_path: str | Path,
+    output_dir: str | Path,
+    quarantine_dir: str | Path | None = None,
+) -> PipelineConfig:
+    """Defaults for one input file (JSONL/CSV/Parquet by suffix, or a .txt directory).
+
+    The key comes from ``DEIDFLOW_KEY``; the quarantine defaults to
+    ``<input>.deidflow-quarantine-RESTRICTED/`` beside the input.
+    """
+    return PipelineConfig(
+        source=FilesSource(path=Path(input_path).resolve()),
+        output=OutputConfig(dir=Path(output_dir).resolve()),
+        quarantine_dir=Path(quarantine_dir).resolve() if quarantine_dir else None,
+    )
+
+
+def run_from_cli(
+    config_path: Path | None,
+    input_path: Path | None,
+    output_dir: Path | None,
+    progress: bool = True,
+) -> int:
+    """``deidflow run [CONFIG] [--input PATH] [--output DIR]``; returns the exit code.
+
+    With CONFIG, ``--input`` replaces a file source's path and ``--output`` the output
+    dir; without it both are required.  Exit codes: 0 published; 1 bad arguments,
+    config or output dir; 2 no key; 3 the validation gate failed (nothing published).
+    Messages name files, settings, checks and counts, never note content.
+    """
+    from deid.keys import MissingKeyError
+    from pipelines.tasks import IncompatibleOutput, OutputBusy
+    from pipelines.validation import ValidationFailed
+
+    try:
+        config = _cli_config(config_path, input_path, output_dir)
+        summary = run_pipeline(config, progress=progress)
+    except MissingKeyError as err:
+        print(f"deidflow run: {err}", file=sys.stderr)
+        return 2
+    except ValidationFailed as err:
+        print(f"deidflow run: nothing published: {err}", file=sys.stderr)
+        return 3
+    except (
+        ValueError,
+        FileNotFoundError,
+        NotADirectoryError,
+        OutputBusy,
+        IncompatibleOutput,
+    ) as err:
+        print(f"deidflow run: {err}", file=sys.stderr)
+        return 1
+    print(summary.headline())
+    print(f"manifest: {summary.manifest}")
+    if summary.quarantined:
+        print(f"quarantined records (RESTRICTED, holds PHI): {summary.quarantine_dir}")
+    return 0
+
+
+def _cli_config(
+    config_path: Path | None, input_path: Path | None, output_dir: Path | None
+) -> PipelineConfig:
+    if config_path is None:
+        if input_path is None or output_dir is None:
+            raise ValueError("give a CONFIG file, or both --input and --output")
+        return config_for_input(input_path, output_dir)
+    config = PipelineConfig.from_file(config_path)
+    updates: dict[str, object] = {}
+    if input_path is not None:
+        if not isinstance(config.source, FilesSource):
+            raise ValueError("--input only replaces a file source's path")
+        updates["source"] = config.source.model_copy(update={"path": input_path.resolve()})
+    if output_dir is not None:
+        updates["output"] = config.output.model_copy(update={"dir": output_dir.resolve()})
+    return config.model_copy(update=updates) if updates else config
+
+
+def run_pipeline(config: PipelineConfig, progress: bool = False) -> RunSummary:
+    """Run the de-identification flow for ``config`` and return its summary.
+
+    Raises ``pipelines.validation.ValidationFailed`` when the gate fails (nothing is
+    published), ``deid.keys.MissingKeyError`` without a key, and
+    ``pipelines.tasks.OutputBusy`` if another run holds the output directory.
+    ``progress`` draws a counts-only progress line on stderr.
+    """
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from pipelines.flow import deidentify_notes, set_progress_callback
+
+    line = ProgressLine(sys.stderr) if progress else None
+    set_progress_callback(line.update if line else None)
+    try:
+        runner = ThreadPoolTaskRunner(max_workers=config.runtime.workers)
+        flow = deidentify_notes.with_options(task_runner=runner)
+        return flow(config)
+    finally:
+        set_progress_callback(None)
+        if line:
+            line.finish()
+
+
+class ProgressLine:
+    """``read 1,200 | out 1,150 | quarantined 3 | duplicates 2 | 410 notes/s`` on stderr."""
+
+    def __init__(self, stream: TextIO, min_interval: float = 0.5) -> None:
+        self.stream = stream
+        self._tty = stream.isatty()
+        # On a terminal redraw in place; in a log file write a line every few seconds.
+        self.min_interval = min_interval if self._tty else max(min_interval, 5.0)
+        self.started = time.perf_counter()
+        self._last = 0.0
+        self._drawn = False
+
+    def update(self, counts: RunCounts) -> None:
+        now = time.perf_counter()
+        if counts.rows_in == 0:  # the flow's first call: start the clock here
+            self.started = now
+            return
+        if now - self._last < self.min_interval and self._drawn:
+            return
+        self._last = now
+        rate = counts.rows_in / max(now - self.started, 1e-9)
+        text = (
+            f"read {counts.rows_in:,} | out {counts.rows_out:,} | "
+            f"quarantined {counts.quarantined_total:,} | "
+            f"duplicates {counts.duplicates_removed:,} | {rate:,.0f} notes/s"
+        )
+        self.stream.write("\r" + text + "\x1b[K" if self._tty else text + "\n")
+        self.stream.flush()
+        self._drawn = True
+
+    def finish(self) -> None:
+        if self._tty and self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()

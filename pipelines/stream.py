@@ -1,0 +1,137 @@
+"""Extraction as a stream: raw records -> checks -> dedup -> batches -> windows.
+
+The flow pulls one ``Window`` at a time, so at most ``window_batches * batch_size``
+notes are in memory whatever the input size.  Every raw record is counted exactly
+once: as a note in a batch, a quarantined record or a removed duplicate, and each
+window carries its own counts so the validation gate can reconcile it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from pipelines.dedup import Deduplicator, Verdict
+from pipelines.quarantine import QuarantineItem, QuarantineWriter, check_record, jsonable
+from pipelines.records import RawRecord, Reason
+from pipelines.transform import NoteBatch
+from schemas.notes import ColumnMapping, NoteRecord
+
+
+class CountMismatch(AssertionError):
+    """``rows_in != rows_out + quarantined + duplicates_removed``: a record went missing."""
+
+
+@dataclass
+class Window:
+    """Batches to process together, and what happened to the rest of their records."""
+
+    batches: list[NoteBatch] = field(default_factory=list)
+    rows_in: int = 0
+    quarantined: int = 0
+    duplicates_removed: int = 0
+
+    @property
+    def notes(self) -> int:
+        return sum(len(b) for b in self.batches)
+
+
+@dataclass
+class RunCounts:
+    """Totals of one run.  ``check`` enforces that every record is accounted for."""
+
+    rows_in: int = 0
+    rows_out: int = 0
+    duplicates_removed: int = 0
+    quarantined: Counter[str] = field(default_factory=Counter)
+    phi_by_type: Counter[str] = field(default_factory=Counter)
+    rows_by_split: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    def check(self) -> None:
+        accounted = self.rows_out + self.quarantined_total + self.duplicates_removed
+        if accounted != self.rows_in:
+            raise CountMismatch(
+                f"rows_in={self.rows_in} but rows_out={self.rows_out} + "
+                f"quarantined={self.quarantined_total} + "
+                f"duplicates_removed={self.duplicates_removed} = {accounted}"
+            )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "quarantined": self.quarantined_total,
+            "quarantined_by_reason": dict(sorted(self.quarantined.items())),
+            "duplicates_removed": self.duplicates_removed,
+            "phi_by_type": dict(sorted(self.phi_by_type.items())),
+            "rows_by_split": dict(sorted(self.rows_by_split.items())),
+        }
+
+
+def record_fingerprint(raw: RawRecord) -> bytes:
+    """Canonical bytes of a record's content (not its location) for the input digest."""
+    content = {"fields": jsonable(raw.fields), "raw": jsonable(raw.raw)}
+    return json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def extract_windows(
+    records: Iterable[RawRecord],
+    *,
+    columns: ColumnMapping,
+    max_note_chars: int,
+    batch_size: int,
+    window_batches: int,
+    quarantine: QuarantineWriter,
+    counts: RunCounts,
+    input_digest: hashlib._Hash,
+) -> Iterator[Window]:
+    """Group checked, de-duplicated notes into windows of up to ``window_batches`` batches.
+
+    Quarantined records go to ``quarantine`` as they are met; ``counts`` and
+    ``input_digest`` are updated for every record read.
+    """
+    dedup = Deduplicator()
+    window = Window()
+    batch: list[NoteRecord] = []
+    next_index = 0
+    for raw in records:
+        counts.rows_in += 1
+        window.rows_in += 1
+        input_digest.update(record_fingerprint(raw))
+        checked = check_record(raw, columns, max_note_chars)
+        if isinstance(checked, NoteRecord):
+            verdict = dedup.check(checked)
+            if verdict is Verdict.NEW:
+                batch.append(checked)
+            elif verdict is Verdict.DUPLICATE:
+                counts.duplicates_removed += 1
+                window.duplicates_removed += 1
+            else:
+                checked = QuarantineItem(
+                    Reason.DUPLICATE_ID,
+                    raw.source_ref,
+                    checked.note_id,
+                    payload=jsonable(raw.fields),
+                )
+        if isinstance(checked, QuarantineItem):
+            quarantine.add(checked)
+            counts.quarantined[checked.reason.value] += 1
+            window.quarantined += 1
+        if len(batch) == batch_size:
+            window.batches.append(NoteBatch(next_index, tuple(batch)))
+            next_index += 1
+            batch = []
+            if len(window.batches) == window_batches:
+                yield window
+                window = Window()
+    if batch:
+        window.batches.append(NoteBatch(next_index, tuple(batch)))
+    if window.rows_in:
+        yield window

@@ -1,0 +1,163 @@
+"""One batch of notes -> one Arrow table of ``DEIDENTIFIED_SCHEMA`` rows.
+
+Plain library code (no Prefect): ``pipelines.tasks`` wraps it.  IDs become keyed
+pseudonyms, the split comes from an HMAC of the patient ID, the note date moves by the
+patient's date offset (the one ``Deidentifier`` applies to dates in the text), and a
+note whose de-identification raises is reported back by position with its exception
+type only (the message could quote the note).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from typing import Any
+
+import pyarrow as pa
+
+from deid.anonymize import KEEP, Deidentifier, DeidResult, phi_counts
+from deid.keys import SecretKey
+from pipelines.config import PipelineConfig, SplitRatios
+from schemas.deidentified import DEIDENTIFIED_SCHEMA, PHI_COUNT_COLUMNS, phi_count_column
+from schemas.notes import NoteRecord
+
+PSEUDONYM_HEX_CHARS = 24  # 96 bits: collisions stay negligible far beyond 10^9 notes
+
+
+class BatchFailed(RuntimeError):
+    """Every note of a batch raised: the setup is broken (message: types and counts only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoteBatch:
+    """Consecutive valid notes; ``index`` orders batches within a run."""
+
+    index: int
+    notes: tuple[NoteRecord, ...] = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.notes)
+
+
+@dataclass(slots=True)
+class BatchOutput:
+    """Rows for the notes that succeeded, plus what the validation gate needs."""
+
+    index: int
+    table: pa.Table
+    replaced_spans: list[list[tuple[int, int]]]
+    orig_lengths: list[int]
+    phi_counts: Counter[str]
+    failures: list[tuple[int, str]]
+    """``(position in batch, exception type name)`` per note that raised."""
+
+
+@cache
+def pipeline_version() -> str:
+    try:
+        return metadata.version("deidflow")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+def pseudonym(key: SecretKey, kind: str, value: str) -> str:
+    """Keyed, stable pseudonym of an identifier (hex); ``kind`` separates ID namespaces."""
+    return key.derive("deidflow/pseudonym/v1", kind, value).hex()[:PSEUDONYM_HEX_CHARS]
+
+
+def assign_split(key: SecretKey, patient_id: str, ratios: SplitRatios) -> str:
+    """``train``/``validation``/``test`` from a uniform HMAC draw per patient."""
+    draw = int.from_bytes(key.derive("deidflow/split/v1", patient_id)[:8], "big") / 2**64
+    if draw < ratios.train:
+        return "train"
+    if draw < ratios.train + ratios.validation:
+        return "validation"
+    return "test"
+
+
+class NoteTransformer:
+    """Turns ``NoteBatch`` into ``BatchOutput`` with one ``Deidentifier`` and key.
+
+    Not thread-safe (the deidentifier is not): use one per worker.
+    """
+
+    def __init__(self, config: PipelineConfig, key: SecretKey, deidentifier: Deidentifier) -> None:
+        self.config = config
+        self.key = key
+        self.deidentifier = deidentifier
+        self.policy_version = f"{config.deid.anonymization.policy}@{config.deid.config_hash()[:12]}"
+
+    def transform(self, batch: NoteBatch) -> BatchOutput:
+        columns: dict[str, list[Any]] = {name: [] for name in DEIDENTIFIED_SCHEMA.names}
+        out = BatchOutput(batch.index, DEIDENTIFIED_SCHEMA.empty_table(), [], [], Counter(), [])
+        for pos, note, result in self._deidentify(batch):
+            if isinstance(result, BaseException):
+                out.failures.append((pos, type(result).__name__))
+                continue
+            counts = phi_counts(result)
+            out.phi_counts.update(counts)
+            self._append_row(columns, note, result.text, counts)
+            out.replaced_spans.append(
+                [(span.start, span.end) for span in result.spans if span.operator != KEEP]
+            )
+            out.orig_lengths.append(len(note.text))
+        if len(batch) > 1 and len(out.failures) == len(batch):
+            # Every note failing is a broken setup, not bad notes: fail the run instead of
+            # quarantining the whole input.
+            kinds = sorted({kind for _, kind in out.failures})
+            raise BatchFailed(f"all {len(batch)} notes of batch {batch.index} raised {kinds}")
+        out.table = pa.Table.from_pydict(columns, schema=DEIDENTIFIED_SCHEMA)
+        return out
+
+    def _deidentify(
+        self, batch: NoteBatch
+    ) -> Iterator[tuple[int, NoteRecord, DeidResult | BaseException]]:
+        """Results in batch order; an exception stands in for a note that raised.
+
+        The batched call is much faster (spaCy batches); if it raises, the batch is redone
+        note by note so only the failing notes are lost to the quarantine.
+        """
+        records = [(note.text, note.patient_id) for note in batch.notes]
+        try:
+            results: list[DeidResult | BaseException] = list(
+                self.deidentifier.deidentify_batch(records)
+            )
+        except Exception:  # noqa: BLE001 - isolate the note(s) below
+            results = []
+            for text, patient_id in records:
+                try:
+                    results.append(self.deidentifier.deidentify(text, patient_id))
+                except Exception as exc:  # noqa: BLE001 - kept by type only, never message
+                    results.append(exc)
+        yield from zip(range(len(records)), batch.notes, results, strict=True)
+
+    def _append_row(
+        self, columns: dict[str, list[Any]], note: NoteRecord, text: str, counts: dict[str, int]
+    ) -> None:
+        key = self.key
+        columns["note_pseudonym"].append(pseudonym(key, "note", note.note_id))
+        columns["patient_pseudonym"].append(pseudonym(key, "patient", note.patient_id))
+        columns["encounter_pseudonym"].append(
+            pseudonym(key, "encounter", note.encounter_id) if note.encounter_id else None
+        )
+        columns["note_type"].append(note.note_type)
+        columns["note_date"].append(self._shift(note.note_date, note.patient_id))
+        columns["text"].append(text)
+        columns["split"].append(assign_split(key, note.patient_id, self.config.output.splits))
+        for column in PHI_COUNT_COLUMNS:
+            columns[column].append(0)
+        for entity_type, n in counts.items():
+            columns[phi_count_column(entity_type)][-1] = n
+        columns["phi_total"].append(sum(counts.values()))
+        columns["pipeline_version"].append(pipeline_version())
+        columns["policy_version"].append(self.policy_version)
+
+    def _shift(self, date: dt.date | None, patient_id: str) -> dt.date | None:
+        """The note date moved by the same per-patient offset as dates in the text."""
+        if date is None:
+            return None
+        return date + dt.timedelta(days=self.deidentifier.date_offset(patient_id))

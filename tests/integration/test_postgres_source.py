@@ -1,0 +1,159 @@
+"""The PostgreSQL source against a real server: batches, order, mapping, incremental runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pipelines.config import PipelineConfig, PostgresSource
+from pipelines.manifest import MANIFEST_NAME, read_manifest, verify_output
+from pipelines.quarantine import check_record
+from pipelines.records import Reason
+from pipelines.run import run_pipeline
+from pipelines.sources.postgres import PostgresRecordSource
+from pipelines.tasks import IncompatibleOutput
+from schemas.notes import ColumnMapping, NoteRecord
+
+pytestmark = pytest.mark.integration
+
+SAMPLE = Path(__file__).parents[2] / "sample_data" / "notes.jsonl"
+MAPPING = ColumnMapping(
+    note_id="doc_id", patient_id="person_id", text="body", note_type="kind", note_date="written_on"
+)
+T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+N_NOTES = 12
+
+
+def _insert(conn: psycopg.Connection, rows: list[tuple]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO clinical_notes (doc_id, person_id, body, kind, written_on, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+
+
+def _sample_rows(start: int, n: int) -> list[tuple]:
+    notes = [json.loads(line) for line in SAMPLE.read_text().splitlines()[start : start + n]]
+    return [
+        (
+            n["note_id"],
+            n["patient_id"],
+            n["text"],
+            n["note_type"],
+            n["note_date"],
+            T0 + dt.timedelta(minutes=start + i),
+        )
+        for i, n in enumerate(notes)
+    ]
+
+
+@pytest.fixture
+def notes_table(postgres_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``clinical_notes`` (source-specific column names) with sample notes and one bad row."""
+    monkeypatch.setenv("DEIDFLOW_PG_DSN", postgres_dsn)
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS clinical_notes")
+        conn.execute(
+            "CREATE TABLE clinical_notes (doc_id text PRIMARY KEY, person_id text, body text,"
+            " kind text, written_on date, updated_at timestamptz)"
+        )
+        _insert(conn, _sample_rows(0, N_NOTES))
+        _insert(conn, [("empty-1", "p9", "  ", None, None, T0 + dt.timedelta(minutes=N_NOTES))])
+        yield postgres_dsn
+
+
+def _source(**overrides: object) -> PostgresSource:
+    fields = {"kind": "postgres", "table": "public.clinical_notes", "batch_size": 5}
+    return PostgresSource.model_validate({**fields, **overrides})
+
+
+def test_reads_in_order_with_mapping_and_watermark(notes_table: str) -> None:
+    src = PostgresRecordSource(_source(watermark_column="updated_at"), MAPPING)
+    records = list(src.records())
+    assert len(records) == N_NOTES + 1
+    checked = [check_record(r, MAPPING, 100_000) for r in records]
+    assert all(isinstance(c, NoteRecord) for c in checked[:N_NOTES])
+    assert checked[-1].reason is Reason.EMPTY_TEXT
+    sample_ids = [row[0] for row in _sample_rows(0, N_NOTES)]
+    assert [c.note_id for c in checked[:N_NOTES]] == sample_ids
+    assert isinstance(checked[0].note_date, dt.date)
+    assert src.watermark == (T0 + dt.timedelta(minutes=N_NOTES)).isoformat()
+
+
+def test_incremental_statement_pulls_only_newer_rows(notes_table: str) -> None:
+    cut = (T0 + dt.timedelta(minutes=9)).isoformat()
+    src = PostgresRecordSource(
+        _source(watermark_column="updated_at", incremental=True), MAPPING, cut
+    )
+    assert [r.fields["doc_id"] for r in src.records()][-1] == "empty-1"
+    assert len(list(src.records())) == N_NOTES - 9
+    query = PostgresRecordSource(
+        _source(table=None, query="SELECT * FROM clinical_notes WHERE kind = 'nursing_note'"),
+        MAPPING,
+    )
+    kinds = {r.fields["kind"] for r in query.records()}
+    assert kinds == {"nursing_note"}
+
+
+def test_missing_dsn_names_the_variable_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEIDFLOW_PG_DSN", raising=False)
+    with pytest.raises(RuntimeError, match="DEIDFLOW_PG_DSN"):
+        list(PostgresRecordSource(_source(), MAPPING).records())
+
+
+def _pipeline(tmp_path: Path) -> PipelineConfig:
+    return PipelineConfig.model_validate(
+        {
+            "source": {
+                "kind": "postgres",
+                "table": "clinical_notes",
+                "watermark_column": "updated_at",
+                "incremental": True,
+                "batch_size": 4,
+            },
+            "columns": MAPPING.model_dump(),
+            "output": {"dir": str(tmp_path / "out")},
+            "quarantine_dir": str(tmp_path / "pg.deidflow-quarantine-RESTRICTED"),
+            "runtime": {"workers": 1},
+            "deid": {"detection": {"use_tagger": False}},
+        }
+    )
+
+
+def test_full_then_incremental_runs_append_only_new_rows(
+    notes_table: str,
+    prefect_harness: Path,
+    tmp_path: Path,
+    deid_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = _pipeline(tmp_path)
+    out = config.output.dir
+    first = run_pipeline(config)
+    assert (first.rows_in, first.rows_out, first.quarantined) == (N_NOTES + 1, N_NOTES, 1)
+
+    with psycopg.connect(notes_table, autocommit=True) as conn:
+        _insert(conn, _sample_rows(N_NOTES + 1, 3))
+    second = run_pipeline(config)
+    assert (second.rows_in, second.rows_out) == (3, 3)
+    manifest = read_manifest(out)
+    assert [s["name"] for s in manifest["shards"]] == ["part-00000.parquet", "part-00001.parquet"]
+    assert manifest["rows"] == N_NOTES + 3
+    assert [r["counts"]["rows_in"] for r in manifest["runs"]] == [N_NOTES + 1, 3]
+    assert manifest["source"]["watermark"] == (T0 + dt.timedelta(minutes=N_NOTES + 3)).isoformat()
+    assert verify_output(out).ok
+
+    before = (out / MANIFEST_NAME).read_bytes()
+    third = run_pipeline(config)
+    assert third.rows_in == 0
+    assert (out / MANIFEST_NAME).read_bytes() == before
+
+    monkeypatch.setenv("DEIDFLOW_KEY", "another-key-entirely-0123456789")
+    with pytest.raises(IncompatibleOutput):
+        run_pipeline(config)

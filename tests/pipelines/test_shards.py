@@ -1,0 +1,117 @@
+"""Shard writing: boundaries, determinism, Arrow types, publishing and verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.config import OutputConfig
+from pipelines.manifest import verify_output, write_manifest
+from pipelines.shards import (
+    SHARD_PATTERN,
+    ShardWriter,
+    StagingArea,
+    clear_stale_staging,
+    publish_shards,
+    remove_unlisted_shards,
+)
+from schemas.deidentified import DEIDENTIFIED_SCHEMA, PHI_COUNT_COLUMNS
+
+
+def _rows(n: int, start: int = 0, text_len: int = 20) -> pa.Table:
+    ids = range(start, start + n)
+    cols = {
+        "note_pseudonym": [f"n{i:06d}" for i in ids],
+        "patient_pseudonym": [f"p{i // 3}" for i in ids],
+        "encounter_pseudonym": [None for _ in ids],
+        "note_type": ["progress_note" for _ in ids],
+        "note_date": [dt.date(2020, 1, 1) for _ in ids],
+        "text": [f"{i:0{text_len}d}" for i in ids],
+        "split": ["train" for _ in ids],
+        **{c: [0 for _ in ids] for c in PHI_COUNT_COLUMNS},
+        "phi_total": [0 for _ in ids],
+        "pipeline_version": ["0.1.0" for _ in ids],
+        "policy_version": ["safe_harbor@x" for _ in ids],
+    }
+    return pa.Table.from_pydict(cols, schema=DEIDENTIFIED_SCHEMA)
+
+
+def _write(directory: Path, chunks: list[int], **output: int) -> list:
+    directory.mkdir(parents=True, exist_ok=True)
+    writer = ShardWriter(directory, OutputConfig(dir=directory, **output))
+    start = 0
+    for n in chunks:
+        writer.write(_rows(n, start))
+        start += n
+    return writer.close()
+
+
+def test_shard_and_row_group_boundaries_follow_rows_only(tmp_path: Path) -> None:
+    shards = _write(tmp_path / "a", [7, 1, 12, 3], target_shard_rows=10, row_group_rows=4)
+    assert [s.rows for s in shards] == [10, 10, 3]
+    meta = pq.ParquetFile(tmp_path / "a" / "part-00000.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [4, 4, 2]
+    # Same rows cut into different write calls: identical bytes.
+    again = _write(tmp_path / "b", [1, 22], target_shard_rows=10, row_group_rows=4)
+    assert [s.sha256 for s in again] == [s.sha256 for s in shards]
+
+
+def test_shards_close_on_text_bytes_too(tmp_path: Path) -> None:
+    shards = _write(tmp_path, [10], target_shard_rows=100, row_group_rows=2, target_shard_bytes=100)
+    assert [s.rows for s in shards] == [6, 4]  # 20-byte texts: 120 >= 100 after 3 groups
+
+
+def test_shards_are_zstd_with_plain_string_columns(tmp_path: Path) -> None:
+    _write(tmp_path, [5])
+    pf = pq.ParquetFile(tmp_path / "part-00000.parquet")
+    assert pf.schema_arrow == DEIDENTIFIED_SCHEMA
+    assert pf.schema_arrow.field("text").type == pa.string()  # not large_string
+    assert pf.metadata.row_group(0).column(0).compression == "ZSTD"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_publish_remove_stale_and_verify(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "part-00005.parquet").write_bytes(b"stale from a bigger run")
+    (out / "notes.parquet").write_bytes(b"not ours: never touched")
+    staging = StagingArea(out)
+    writer = ShardWriter(staging.path, OutputConfig(dir=out, target_shard_rows=4))
+    writer.write(_rows(6))
+    shards = writer.close()
+    publish_shards(staging, shards)
+    write_manifest(out, {"shards": [s.to_dict() for s in shards], "rows": 6})
+    assert verify_output(out).problems == ["part-00005.parquet: not listed in manifest.json"]
+    assert remove_unlisted_shards(out, {s.name for s in shards}) == ["part-00005.parquet"]
+    staging.discard()
+    assert verify_output(out).ok
+    assert (out / "notes.parquet").exists()
+
+    with (out / "part-00001.parquet").open("r+b") as fh:
+        fh.seek(10)
+        fh.write(b"\x00")
+    assert verify_output(out).problems == ["part-00001.parquet: sha256 mismatch"]
+    (out / "part-00000.parquet").unlink()
+    assert "part-00000.parquet: missing" in verify_output(out).problems
+
+
+def test_stale_staging_dirs_are_cleared(tmp_path: Path) -> None:
+    StagingArea(tmp_path)
+    StagingArea(tmp_path)
+    (tmp_path / ".staging-x" / "sub").mkdir(parents=True)
+    assert clear_stale_staging(tmp_path) == 3
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("text", ["part-" + "0" * 100_000, "part-1" * 20_000 + ".parquet"])
+def test_shard_name_pattern_is_fast_on_adversarial_names(text: str) -> None:
+    started = time.perf_counter()
+    assert SHARD_PATTERN.match(text) is None
+    assert time.perf_counter() - started < 0.1
+    assert re.fullmatch(SHARD_PATTERN, "part-00012.parquet")

@@ -1,0 +1,113 @@
+"""Batch transform: pseudonyms, splits, date shift, PHI counts and per-note failures.
+
+A stand-in deidentifier keeps these tests about the pipeline's own logic; the flow tests
+run the real one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from deid.anonymize import KEEP, AppliedSpan, DeidResult
+from deid.keys import SecretKey
+from pipelines.config import PipelineConfig, SplitRatios
+from pipelines.transform import (
+    PSEUDONYM_HEX_CHARS,
+    BatchFailed,
+    NoteBatch,
+    NoteTransformer,
+    assign_split,
+    pseudonym,
+)
+from schemas.deidentified import DEIDENTIFIED_SCHEMA
+from schemas.notes import NoteRecord
+
+KEY = SecretKey(b"k" * 32)
+
+
+class FakeDeidentifier:
+    """Replaces the word SECRET by [NAME]; raises on notes containing BOOM."""
+
+    def date_offset(self, patient_id: str) -> int:
+        return -10 if patient_id == "p1" else -20
+
+    def deidentify(self, text: str, patient_id: str) -> DeidResult:
+        if "BOOM" in text:
+            raise ValueError(f"cannot handle {text}")  # message quotes the note
+        start = text.find("SECRET")
+        if start < 0:
+            return DeidResult(text, (), "safe_harbor")
+        new = text.replace("SECRET", "[NAME]", 1)
+        spans = (
+            AppliedSpan(start, start + 6, start, start + 6, "PERSON", "tag"),
+            AppliedSpan(0, 2, 0, 2, "AGE", KEEP),
+        )
+        return DeidResult(new, spans, "safe_harbor")
+
+    def deidentify_batch(self, records):
+        for text, patient_id in records:
+            yield self.deidentify(text, patient_id)
+
+
+def _transformer(tmp_path: Path) -> NoteTransformer:
+    config = PipelineConfig.model_validate(
+        {"source": {"kind": "files", "path": str(tmp_path)}, "output": {"dir": str(tmp_path)}}
+    )
+    return NoteTransformer(config, KEY, FakeDeidentifier())
+
+
+def test_rows_carry_pseudonyms_shifted_dates_and_counts(tmp_path: Path) -> None:
+    notes = (
+        NoteRecord("n1", "p1", "42 SECRET here", "progress_note", dt.date(2020, 3, 1), "e1"),
+        NoteRecord("n2", "p2", "nothing", None, None, None),
+    )
+    out = _transformer(tmp_path).transform(NoteBatch(0, notes))
+    rows = out.table.to_pylist()
+    assert out.table.schema == DEIDENTIFIED_SCHEMA
+    assert rows[0]["note_pseudonym"] == pseudonym(KEY, "note", "n1")
+    assert rows[0]["patient_pseudonym"] == pseudonym(KEY, "patient", "p1")
+    assert rows[0]["encounter_pseudonym"] == pseudonym(KEY, "encounter", "e1")
+    assert rows[1]["encounter_pseudonym"] is None
+    assert rows[0]["note_date"] == dt.date(2020, 2, 20)  # the patient's offset, -10 days
+    assert rows[0]["text"] == "42 [NAME] here"
+    assert (rows[0]["phi_person"], rows[0]["phi_age"], rows[0]["phi_total"]) == (1, 0, 1)
+    assert rows[0]["policy_version"].startswith("safe_harbor@")
+    assert out.replaced_spans == [[(3, 9)], []]  # kept spans are not "replaced"
+    assert out.orig_lengths == [14, 7]
+    assert out.phi_counts == Counter({"PERSON": 1})
+
+
+def test_a_failing_note_is_reported_by_position_and_type_only(tmp_path: Path) -> None:
+    notes = (NoteRecord("n1", "p1", "fine"), NoteRecord("n2", "p1", "BOOM secret"))
+    out = _transformer(tmp_path).transform(NoteBatch(3, notes))
+    assert out.table.num_rows == 1
+    assert out.failures == [(1, "ValueError")]
+
+
+def test_a_batch_where_every_note_fails_fails_loudly(tmp_path: Path) -> None:
+    notes = (NoteRecord("n1", "p1", "BOOM a"), NoteRecord("n2", "p1", "BOOM b"))
+    with pytest.raises(BatchFailed) as err:
+        _transformer(tmp_path).transform(NoteBatch(0, notes))
+    assert "BOOM" not in str(err.value) and "ValueError" in str(err.value)
+
+
+def test_pseudonyms_are_keyed_and_namespaced() -> None:
+    other = SecretKey(b"o" * 32)
+    assert len(pseudonym(KEY, "note", "1")) == PSEUDONYM_HEX_CHARS
+    assert pseudonym(KEY, "note", "1") == pseudonym(KEY, "note", "1")
+    assert pseudonym(KEY, "note", "1") != pseudonym(other, "note", "1")
+    assert pseudonym(KEY, "note", "1") != pseudonym(KEY, "patient", "1")
+
+
+def test_splits_follow_ratios_by_patient() -> None:
+    ratios = SplitRatios(train=0.6, validation=0.3, test=0.1)
+    splits = Counter(assign_split(KEY, f"patient-{i}", ratios) for i in range(4000))
+    assert abs(splits["train"] / 4000 - 0.6) < 0.03
+    assert abs(splits["validation"] / 4000 - 0.3) < 0.03
+    assert abs(splits["test"] / 4000 - 0.1) < 0.03
+    only_test = SplitRatios(train=0.0, validation=0.0, test=1.0)
+    assert {assign_split(KEY, f"p{i}", only_test) for i in range(50)} == {"test"}
