@@ -26,7 +26,7 @@ from deid.corpora import Note, read_corpus
 from deid.detect import Detector
 from deid.evaluate import evaluate
 from deid.nlp import load_base_pipeline
-from deid.tagger.train import patient_folds, train_model
+from deid.tagger.train import patient_folds, synthetic_notes, train_model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,24 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--json", type=Path, help="write results here as JSON")
     ap.add_argument(
-        "--show-misses", action="store_true", help="developer view: print missed spans WITH text (shows PHI!)"
+        "--show-misses",
+        action="store_true",
+        help="developer view: print missed spans WITH text (shows PHI!)",
     )
     args = ap.parse_args(argv)
 
     notes = list(read_corpus(args.corpus))
-    synthetic: list[Note] = []
-    if args.synthetic_n:
-        from sample_data.generate import iter_notes
-
-        synthetic = [
-            Note(
-                str(d["note_id"]),
-                str(d["patient_id"]),
-                d["text"],
-                tuple(_span(s) for s in d["spans"]),
-            )
-            for d in iter_notes(args.synthetic_n, seed=7)
-        ]
+    synthetic = synthetic_notes(args.synthetic_n)
     nlp = load_base_pipeline()
     fold_of = patient_folds(notes, args.folds)
     all_notes: list[Note] = []
@@ -94,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
 
         for line in misses_with_context(all_notes, all_preds):
             print(line)
+        print("\nMost frequent false-positive strings (recognizer):")
+        for (text, rec), count in _false_positives(all_notes, all_preds).most_common(60):
+            print(f"  {count:4d}  {text!r}  {rec}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         result = {
@@ -107,10 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _span(d: dict):  # type: ignore[no-untyped-def]
-    from deid.spans import Span
+def _false_positives(notes, preds):  # type: ignore[no-untyped-def]
+    from collections import Counter
 
-    return Span(int(d["start"]), int(d["end"]), str(d["label"]), 1.0, "gold")
+    fp: Counter = Counter()
+    for note, spans in zip(notes, preds, strict=True):
+        for sp in spans:
+            if not any(sp.start < g.end and g.start < sp.end for g in note.gold):
+                fp[(note.text[sp.start : sp.end], sp.recognizer)] += 1
+    return fp
 
 
 def _no_misses(d: dict) -> dict:

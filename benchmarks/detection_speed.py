@@ -65,8 +65,8 @@ def _load_presidio() -> tuple[Any, list[str]]:
     import deid.nlp  # noqa: F401  (offline settings before presidio / tldextract load)
 
     # Presidio finds its default recognizer classes by class name among all loaded
-    # EntityRecognizer subclasses; deid's ClinicalDateRecognizer, ClinicalPhoneRecognizer, ... would
-    # shadow them, so they must not be imported in this process.
+    # EntityRecognizer subclasses; deid's recognizers are named apart from Presidio's, but
+    # the baseline still runs in a process of its own, untouched by deid's registrations.
     if "deid.recognizers" in sys.modules:
         raise RuntimeError("plain Presidio must run in a process without deid.recognizers")
     from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine

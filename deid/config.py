@@ -29,18 +29,32 @@ class _Strict(BaseModel):
 class DetectionConfig(_Strict):
     """What to look for and how sure to be."""
 
-    score_threshold: float = Field(0.5, ge=0.0, le=1.0, description="Keep detections scoring at least this.")
+    score_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="Keep detections scoring at least this."
+    )
     entities: tuple[str, ...] = Field(ENTITY_NAMES, description="Entity types to detect.")
-    allow_list: tuple[str, ...] = Field((), description="Extra words never treated as PHI (case-insensitive).")
-    site_person_names: Path | None = Field(None, description="Site staff directory: one name per line.")
-    site_place_names: Path | None = Field(None, description="Local hospitals, wards, places: one per line.")
+    allow_list: tuple[str, ...] = Field(
+        (), description="Extra words never treated as PHI (case-insensitive)."
+    )
+    site_person_names: Path | None = Field(
+        None, description="Site staff directory: one name per line."
+    )
+    site_place_names: Path | None = Field(
+        None, description="Local hospitals, wards, places: one per line."
+    )
     propagate_within_note: bool = Field(
-        True, description="Mark every mention of a word found as a name or place elsewhere in the note."
+        True,
+        description="Mark every mention of a word found as a name or place elsewhere in the note.",
     )
     use_tagger: bool = Field(True, description="Run the trained PHI tagger for names and places.")
-    tagger_model: Path | None = Field(None, description="A tagger model file to use instead of the shipped one.")
+    tagger_model: Path | None = Field(
+        None, description="A tagger model file to use instead of the shipped one."
+    )
     tagger_threshold: float = Field(
-        0.3, gt=0.0, lt=1.0, description="P(PHI) above which a token is tagged (lower: more recall)."
+        0.3,
+        gt=0.0,
+        lt=1.0,
+        description="P(PHI) above which a token is tagged (lower: more recall).",
     )
 
     @field_validator("entities")
@@ -64,12 +78,19 @@ class AnonymizationConfig(_Strict):
 
     policy: Policy = "safe_harbor"
     default_mode: Mode = "surrogate"
-    modes: dict[str, Mode] = Field(default_factory=dict, description="Per-entity override of default_mode.")
-    date_shift_days: tuple[int, int] = Field(
-        (-365, -1), description="Inclusive range of per-patient date offsets in days; 0 is never used."
+    modes: dict[str, Mode] = Field(
+        default_factory=dict, description="Per-entity override of default_mode."
     )
-    key_env: str = Field("DEIDFLOW_KEY", description="Environment variable that holds the secret key.")
-    key_secret_block: str | None = Field(None, description="Prefect Secret block name to read the key from instead.")
+    date_shift_days: tuple[int, int] = Field(
+        (-365, -1),
+        description="Inclusive range of per-patient date offsets in days; 0 is never used.",
+    )
+    key_env: str = Field(
+        "DEIDFLOW_KEY", description="Environment variable that holds the secret key."
+    )
+    key_secret_block: str | None = Field(
+        None, description="Prefect Secret block name to read the key from instead."
+    )
     date_shift_min_abs_days: int = Field(
         30,
         ge=1,

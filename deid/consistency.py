@@ -37,5 +37,13 @@ def propagate(doc: Doc, spans: list[Span]) -> list[Span]:
     out = []
     for i in hits.tolist():
         tok = doc[i]
-        out.append(Span(tok.idx, tok.idx + len(tok), seeds[tok.lower], _PROPAGATED_SCORE, PROPAGATION_RECOGNIZER))
+        out.append(
+            Span(
+                tok.idx,
+                tok.idx + len(tok),
+                seeds[tok.lower],
+                _PROPAGATED_SCORE,
+                PROPAGATION_RECOGNIZER,
+            )
+        )
     return out

@@ -34,7 +34,9 @@ class Detector:
         """Spans for each text, in input order; streams (holds one batch at a time)."""
         engine = self.analyzer.nlp_engine
         for chunk in _chunks(texts, batch_size):
-            for text, artifacts in engine.process_batch(chunk, language="en", batch_size=batch_size):
+            for text, artifacts in engine.process_batch(
+                chunk, language="en", batch_size=batch_size
+            ):
                 results = self.analyzer.analyze(
                     text,
                     language="en",
@@ -44,7 +46,9 @@ class Detector:
                 )
                 spans = self._to_spans(text, results)
                 if self.config.propagate_within_note:
-                    spans = merge_overlapping(spans + self._allowed(text, propagate(artifacts.tokens, spans)))
+                    spans = merge_overlapping(
+                        spans + self._allowed(text, propagate(artifacts.tokens, spans))
+                    )
                 yield spans
 
     def _allowed(self, text: str, spans: list[Span]) -> list[Span]:

@@ -50,22 +50,56 @@ class EntityType:
 
 
 _ALL: tuple[EntityType, ...] = (
-    EntityType("PERSON", SafeHarbor.NAMES, "NAME", "Patient, relative, clinician or other person name, incl. initials"),
-    EntityType("HOSPITAL", SafeHarbor.GEOGRAPHIC, "HOSPITAL", "Hospital, clinic, care facility, ward or unit name"),
-    EntityType("LOCATION", SafeHarbor.GEOGRAPHIC, "LOCATION", "City, town, county, state, country or other named place"),
+    EntityType(
+        "PERSON",
+        SafeHarbor.NAMES,
+        "NAME",
+        "Patient, relative, clinician or other person name, incl. initials",
+    ),
+    EntityType(
+        "HOSPITAL",
+        SafeHarbor.GEOGRAPHIC,
+        "HOSPITAL",
+        "Hospital, clinic, care facility, ward or unit name",
+    ),
+    EntityType(
+        "LOCATION",
+        SafeHarbor.GEOGRAPHIC,
+        "LOCATION",
+        "City, town, county, state, country or other named place",
+    ),
     EntityType("STREET_ADDRESS", SafeHarbor.GEOGRAPHIC, "ADDRESS", "Street address"),
     EntityType("ZIP_CODE", SafeHarbor.GEOGRAPHIC, "ZIP", "US ZIP code (5 or 9 digit)"),
-    EntityType("DATE", SafeHarbor.DATES, "DATE", "Calendar date or date element more specific than a year"),
+    EntityType(
+        "DATE", SafeHarbor.DATES, "DATE", "Calendar date or date element more specific than a year"
+    ),
     EntityType("AGE", SafeHarbor.DATES, "AGE", "Age over 89"),
-    EntityType("PHONE_NUMBER", SafeHarbor.TELEPHONE, "PHONE", "Telephone, pager or extension number"),
+    EntityType(
+        "PHONE_NUMBER", SafeHarbor.TELEPHONE, "PHONE", "Telephone, pager or extension number"
+    ),
     EntityType("FAX_NUMBER", SafeHarbor.FAX, "FAX", "Fax number"),
     EntityType("EMAIL_ADDRESS", SafeHarbor.EMAIL, "EMAIL", "Email address"),
     EntityType("US_SSN", SafeHarbor.SSN, "SSN", "US social security number"),
     EntityType("MRN", SafeHarbor.MEDICAL_RECORD, "MRN", "Medical record number"),
-    EntityType("HEALTH_PLAN_ID", SafeHarbor.HEALTH_PLAN, "HEALTH_PLAN_ID", "Health plan beneficiary / member / policy number"),
+    EntityType(
+        "HEALTH_PLAN_ID",
+        SafeHarbor.HEALTH_PLAN,
+        "HEALTH_PLAN_ID",
+        "Health plan beneficiary / member / policy number",
+    ),
     EntityType("ACCOUNT_NUMBER", SafeHarbor.ACCOUNT, "ACCOUNT", "Account or billing number"),
-    EntityType("LICENSE_NUMBER", SafeHarbor.CERTIFICATE_LICENSE, "LICENSE", "Certificate, licence or DEA number"),
-    EntityType("VEHICLE_ID", SafeHarbor.VEHICLE, "VEHICLE_ID", "Vehicle identification number or licence plate"),
+    EntityType(
+        "LICENSE_NUMBER",
+        SafeHarbor.CERTIFICATE_LICENSE,
+        "LICENSE",
+        "Certificate, licence or DEA number",
+    ),
+    EntityType(
+        "VEHICLE_ID",
+        SafeHarbor.VEHICLE,
+        "VEHICLE_ID",
+        "Vehicle identification number or licence plate",
+    ),
     EntityType("DEVICE_ID", SafeHarbor.DEVICE, "DEVICE_ID", "Device identifier or serial number"),
     EntityType("URL", SafeHarbor.URL, "URL", "Web address"),
     EntityType("IP_ADDRESS", SafeHarbor.IP_ADDRESS, "IP", "IPv4 or IPv6 address"),

@@ -53,7 +53,11 @@ def _split_glued_words(nlp: Language) -> None:
 
     Names hide inside such tokens; splitting them lets every detector see the name.
     """
-    infixes = [*nlp.Defaults.infixes, r"(?<=[A-Za-z])\.(?=[A-Za-z])", r"(?<=[A-Za-z0-9])[/&+:;](?=[A-Za-z])"]
+    infixes = [
+        *nlp.Defaults.infixes,
+        r"(?<=[A-Za-z])\.(?=[A-Za-z])",
+        r"(?<=[A-Za-z0-9])[/&+:;()](?=[A-Za-z])",
+    ]
     prefixes = [*nlp.Defaults.prefixes, r"[-~^>]"]
     nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
     nlp.tokenizer.prefix_search = spacy.util.compile_prefix_regex(prefixes).search

@@ -49,7 +49,9 @@ def build_analyzer(config: DetectionConfig, nlp: Language | None = None) -> Anal
             import deid.tagger.component  # noqa: F401  (registers the "phi_tagger" factory)
 
             model = str(config.tagger_model) if config.tagger_model else ""
-            nlp.add_pipe("phi_tagger", config={"threshold": config.tagger_threshold, "model": model})
+            nlp.add_pipe(
+                "phi_tagger", config={"threshold": config.tagger_threshold, "model": model}
+            )
     registry = RecognizerRegistry(supported_languages=["en"])
     for rec in build_recognizers(config):
         registry.add_recognizer(rec)

@@ -52,7 +52,9 @@ def merge_overlapping(spans: list[Span]) -> list[Span]:
     for sp in ordered[1:]:
         if sp.start < cur.end:
             best = cur if cur.score >= sp.score else sp
-            cur = Span(cur.start, max(cur.end, sp.end), best.entity_type, best.score, best.recognizer)
+            cur = Span(
+                cur.start, max(cur.end, sp.end), best.entity_type, best.score, best.recognizer
+            )
         else:
             out.append(cur)
             cur = sp

@@ -50,7 +50,7 @@ def test_both_engines_are_timed_on_the_requested_notes(result: dict) -> None:
 
 def test_presidio_runs_its_own_default_recognizers(result: dict) -> None:
     names = result["engines"]["presidio"]["recognizers"]
-    assert {"SpacyRecognizer", "ClinicalDateRecognizer", "ClinicalPhoneRecognizer"} <= set(names)
+    assert {"SpacyRecognizer", "DateRecognizer", "PhoneRecognizer"} <= set(names)
     assert not [n for n in names if n.startswith("deid.")]
     assert "TaggerRecognizer" in result["engines"]["ours"]["recognizers"]
 

@@ -127,6 +127,27 @@ _TWO_WORD_FACILITIES = frozenset(
     }
 )
 _SAINTS = frozenset({"st", "st.", "saint", "ste", "ste."})
+_UNIVERSITY = frozenset({"u", "univ", "university"})
+_MOVES = frozenset(
+    {
+        "transfer",
+        "transferred",
+        "transfered",
+        "tx",
+        "txd",
+        "admitted",
+        "admit",
+        "moved",
+        "go",
+        "going",
+        "return",
+        "returned",
+        "sent",
+        "back",
+        "came",
+        "arrived",
+    }
+)
 
 
 class FacilityRecognizer(TokenRuleRecognizer):
@@ -137,7 +158,9 @@ class FacilityRecognizer(TokenRuleRecognizer):
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
-        triggers = _FACILITY_WORDS | {first for first, _ in _TWO_WORD_FACILITIES} | _SAINTS
+        triggers = (
+            _FACILITY_WORDS | {first for first, _ in _TWO_WORD_FACILITIES} | _SAINTS | _UNIVERSITY
+        )
         for i in candidates(doc, triggers):
             low = doc[i].lower_
             if (low in _FACILITY_WORDS or _two_word_facility(doc, i)) and i > 0:
@@ -146,14 +169,37 @@ class FacilityRecognizer(TokenRuleRecognizer):
                     found.append(
                         (first, i - 1 if doc[i - 1].text != "-" else i - 2, "HOSPITAL", 0.7)
                     )
-            elif low.rstrip(".") in _SAINTS and (
-                low.endswith(".") or doc[i + 1 : i + 2].text == "."
-            ):
-                # "St. Mary" but not "ST elevation": a period, then a first name.
+            elif low.rstrip(".") in _SAINTS:
+                # "St. Mary", "St Joseph's" but not "ST elevation": a first name follows.
                 j = next_word(doc, i, skip=frozenset({"."}))
                 if j is not None and j - i <= 2 and doc[j].lower_ in lexicon.first_names():
                     found.append((i, j, "HOSPITAL", 0.7))
+            elif low in _UNIVERSITY:
+                # "U Maryland", "Univ of Maryland", "University of Iowa"
+                j = next_word(doc, i, skip=frozenset({".", "of"}))
+                if j is not None and j - i <= 3 and doc[j].lower_ in lexicon.place_names():
+                    found.append((i, j, "HOSPITAL", 0.65))
+        found.extend(self._wards(doc, mode))
         return found
+
+    @staticmethod
+    def _wards(doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
+        """Named wards with a floor number after a movement word: "transfer to Quartermain 2"."""
+        out = []
+        for i in candidates(doc, _MOVES):
+            j = next_word(doc, i, skip=frozenset())
+            if j is None or j - i > 2 or doc[j].lower_ not in ("to", "from", "on", "in"):
+                continue
+            k = next_word(doc, j, skip=frozenset())
+            if k is None:
+                continue
+            word = doc[k].text.rstrip("0123456789")
+            if not word.isalpha() or lexical_name_likeness(word.lower()) < NameLikeness.MEDIUM:
+                continue
+            numbered = k + 1 < len(doc) and doc[k + 1].like_num and len(doc[k + 1]) <= 2
+            if numbered or word != doc[k].text:  # "Quartermain 2", "quartermain2"
+                out.append((k, k + 1 if numbered else k, "HOSPITAL", 0.6))
+        return out
 
     @staticmethod
     def _name_before(doc: Doc, i: int) -> int | None:

@@ -86,7 +86,27 @@ class PlaceRecognizer(TokenRuleRecognizer):
                     break
             if last is not None:
                 found.append((j, last, "LOCATION", 0.7))
+        found.extend(self._known_places(doc, mode, places))
         return found
+
+    @staticmethod
+    def _known_places(
+        doc: Doc, mode: CaseMode, places: frozenset[str]
+    ) -> list[tuple[int, int, str, float]]:
+        """ "in rockport", "of Reisterstown": a rare known place name after a preposition.
+
+        Weak evidence on its own (scored below the threshold unless capitalised in
+        mixed-case text); the tagger sees it as a feature.
+        """
+        out = []
+        for i in candidates(doc, ("in", "of", "near", "from", "to", "at")):
+            j = i + 1
+            if j >= len(doc) or not doc[j].is_alpha or len(doc[j]) < 4:
+                continue
+            if doc[j].lower_ in places and name_likeness(doc[j], mode) >= NameLikeness.MEDIUM:
+                score = 0.6 if mode == CaseMode.MIXED and doc[j].is_title else 0.45
+                out.append((j, j, "LOCATION", score))
+        return out
 
 
 RECOGNIZERS = [PlaceRecognizer]

@@ -63,6 +63,22 @@ _RELATIONS = frozenset(
         "roommate",
     }
 )
+# Words after which a contact's name often follows ("social: bill called", "spoke with helen").
+_CONTACT_WORDS = frozenset(
+    {
+        "social",
+        "soc",
+        "caseworker",
+        "coordinator",
+        "chaplain",
+        "visitor",
+        "visitors",
+        "contacts",
+        "with",
+        "visited",
+        "by",
+    }
+)
 # Words that may sit between the relation and the name.
 _BRIDGES = frozenset({",", ":", "-", "(", "is", "named", "'s", "s"})
 
@@ -75,12 +91,17 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
-        for i in candidates(doc, _RELATIONS):
+        for i in candidates(doc, _RELATIONS | _CONTACT_WORDS):
             j = next_word(doc, i, skip=_BRIDGES)
             if j is None or not same_line(doc, i, j) or j - i > 4:
                 continue
             if not self._first_name_like(doc, j, mode):
                 continue
+            if (
+                doc[i].lower_ in _CONTACT_WORDS
+                and name_likeness(doc[j], mode) < NameLikeness.STRONG
+            ):
+                continue  # weaker trigger: only dictionary names
             last = j
             k = j + 1
             if (
@@ -98,8 +119,13 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
                 and name_likeness(doc[k], mode) >= NameLikeness.MEDIUM
             ):
                 last = k
-            strong = name_likeness(doc[j], mode) >= NameLikeness.STRONG
-            found.append((j, last, "PERSON", 0.75 if strong else 0.45))
+            tok = doc[j]
+            confident = (
+                name_likeness(tok, mode) >= NameLikeness.STRONG
+                or (mode == CaseMode.MIXED and tok.is_title)
+                or (doc[i].lower_ in _RELATIONS and tok.lower_ in lexicon.first_names())
+            )
+            found.append((j, last, "PERSON", 0.75 if confident else 0.45))
         return found
 
     @staticmethod

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
+from deid import lexicon
 from deid.recognizers._token_rules import (
     TokenRuleRecognizer,
     candidates,
@@ -60,6 +61,8 @@ _CREDENTIAL_RE = re.compile(
     + r")\.?(?=[\s,;)]|$)",
     re.IGNORECASE,
 )
+# "MD aware", "Dr. Smith notified": words after which the preceding word is often a name.
+_NOTIFIED = frozenset({"aware", "notified", "paged", "informed"})
 _JOINERS = frozenset({"and", "&", "/"})
 _GLUE = frozenset({"-", "'"})
 
@@ -74,9 +77,16 @@ class TitledNameRecognizer(TokenRuleRecognizer):
         found = []
         for i in candidates(doc, _TITLE_FORMS):
             low = doc[i].lower_.rstrip(".")
-            span = self._after_title(doc, i, mode, strict=low in _AMBIGUOUS_TITLES)
+            strict = low in _AMBIGUOUS_TITLES
+            span = self._after_title(doc, i, mode, strict=strict)
             if span:
-                found.append((*span, "PERSON", self._confidence(doc, span, mode)))
+                found.append(
+                    (*span, "PERSON", self._confidence(doc, span, mode, titled=not strict))
+                )
+        for i in candidates(doc, _NOTIFIED):
+            span = self._before_notified(doc, i, mode)
+            if span:
+                found.append((*span, "PERSON", self._confidence(doc, span, mode) - 0.1))
         for i in self._credential_tokens(doc):
             span = self._before_credential(doc, i, mode)
             if span:
@@ -92,11 +102,34 @@ class TitledNameRecognizer(TokenRuleRecognizer):
         return [tok.i for tok in doc if tok.idx in starts]
 
     @staticmethod
-    def _confidence(doc: Doc, span: tuple[int, int], mode: CaseMode) -> float:
-        """High when some word of the name looks like a name on its own; otherwise below
-        the detection threshold, left for the tagger (which sees this rule as a feature)."""
+    def _confidence(doc: Doc, span: tuple[int, int], mode: CaseMode, titled: bool = False) -> float:
+        """High when some word of the name looks like a name on its own (or is capitalised
+        after "Dr." in mixed-case text); otherwise below the detection threshold, left to
+        the tagger, which sees this rule as a feature."""
         best = max(name_likeness(doc[k], mode) for k in range(span[0], span[1] + 1))
+        if titled and mode == CaseMode.MIXED and doc[span[0]].is_title:
+            return 0.85
         return 0.85 if best >= NameLikeness.MEDIUM else 0.45
+
+    def _before_notified(self, doc: Doc, i: int, mode: CaseMode) -> tuple[int, int] | None:
+        """ "W. MAROTTA AWARE", "bea tura notified": a name right before a notification word."""
+        j = prev_word(doc, i, skip=frozenset())
+        if j is None or not same_line(doc, j, i):
+            return None
+        tok = doc[j]
+        if len(tok) <= 3 and not (mode == CaseMode.MIXED and tok.is_title):
+            return None  # "MD AWARE", "HO AWARE", "np aware": roles, not names
+        if name_likeness(tok, mode) < NameLikeness.MEDIUM:
+            return None
+        first = j
+        k = prev_word(doc, j, skip=frozenset({"."}))
+        if (
+            k is not None
+            and same_line(doc, k, j)
+            and (is_initial(doc[k]) or name_likeness(doc[k], mode) >= NameLikeness.MEDIUM)
+        ):
+            first = k
+        return first, j
 
     def _after_title(
         self, doc: Doc, i: int, mode: CaseMode, strict: bool
@@ -121,7 +154,9 @@ class TitledNameRecognizer(TokenRuleRecognizer):
                 return None
             first = j
             j = k
-        elif name_likeness(doc[j], mode) < need:
+        elif name_likeness(doc[j], mode) < need and not (
+            not strict and _surname_like_after_title(doc[j], mode)
+        ):
             return None
         else:
             first = j
@@ -190,6 +225,16 @@ class TitledNameRecognizer(TokenRuleRecognizer):
         ):
             return None
         return first, last
+
+
+def _surname_like_after_title(token: Token, mode: CaseMode) -> bool:
+    """After "Dr." even an eponym ("Dr. Foley") or, capitalised in mixed case, an ordinary
+    word ("Dr. White") is a surname."""
+    if not token.is_alpha or token.is_stop or len(token) < 2:
+        return False
+    if token.lower_ in lexicon.medical_terms() and len(token) > 3:
+        return True
+    return mode == CaseMode.MIXED and token.is_title
 
 
 def _period_after(doc: Doc, i: int) -> bool:

@@ -1,7 +1,7 @@
 """Train the PHI tagger and measure it by cross-validation over patients.
 
     python -m deid.tagger.train --physionet ../shared/data/physionet-deid-dev \
-        --synthetic sample_data/train.jsonl --folds 5 --out deid/tagger/phi_tagger.npz
+        --synthetic-n 3000 --folds 5 --out deid/tagger/phi_tagger.npz
 
 Training data: annotated notes (PhysioNet deid format and/or annotated JSONL).  Gold
 categories map onto the tagger's labels (names -> PERSON; places -> HOSPITAL or
@@ -94,10 +94,16 @@ def fit(X, y, c: float, o_weight: float, sample_weight=None) -> TaggerModel:  # 
     clf = LogisticRegression(C=c, max_iter=300, class_weight=weights, tol=1e-4)
     clf.fit(X, y, sample_weight=sample_weight)
     W = np.zeros((N_BUCKETS, len(LABELS)), dtype=np.float32)
-    b = np.zeros(len(LABELS), dtype=np.float32)
-    for row, cls in enumerate(clf.classes_):
-        W[:, cls] = clf.coef_[row]
-        b[cls] = clf.intercept_[row]
+    # Classes absent from the training data must never be predicted.
+    b = np.full(len(LABELS), -1e4, dtype=np.float32)
+    b[clf.classes_] = 0.0
+    if len(clf.classes_) == 2:  # binary: sklearn keeps one row, for the second class
+        W[:, clf.classes_[1]] = clf.coef_[0]
+        b[clf.classes_[1]] = clf.intercept_[0]
+    else:
+        for row, cls in enumerate(clf.classes_):
+            W[:, cls] = clf.coef_[row]
+            b[cls] = clf.intercept_[row]
     return TaggerModel(W, b)
 
 
@@ -138,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--folds", type=int, default=0, help="k-fold cross-validation by patient (0: skip)"
     )
+    ap.add_argument(
+        "--synthetic-n",
+        type=int,
+        default=0,
+        help="also generate N synthetic notes (sample_data, seed 7)",
+    )
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation strength")
     ap.add_argument(
         "--o-weight", type=float, default=0.3, help="class weight of O (lower favours recall)"
@@ -152,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     nlp = load_base_pipeline()
     real = list(read_corpus(args.physionet)) if args.physionet else []
     synthetic = [n for path in args.synthetic for n in read_corpus(path)]
+    synthetic += synthetic_notes(args.synthetic_n)
     thresholds = [float(t) for t in args.thresholds.split(",")]
     hyper = {"c": args.c, "o_weight": args.o_weight, "synthetic_weight": args.synthetic_weight}
 
@@ -185,6 +198,26 @@ def main(argv: list[str] | None = None) -> int:
         model.save(args.out)
         print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)", file=sys.stderr)
     return 0
+
+
+def synthetic_notes(n: int, seed: int = 7) -> list[Note]:
+    """``n`` synthetic annotated notes from ``sample_data`` (deterministic)."""
+    if n <= 0:
+        return []
+    from sample_data.generate import iter_notes
+
+    return [
+        Note(
+            str(d["note_id"]),
+            str(d["patient_id"]),
+            d["text"],
+            tuple(
+                Span(int(s["start"]), int(s["end"]), str(s["label"]), 1.0, "gold")
+                for s in d["spans"]
+            ),
+        )
+        for d in iter_notes(n, seed=seed)
+    ]
 
 
 def patient_folds(notes: Sequence[Note], folds: int, seed: int = 13) -> dict[str, int]:
