@@ -27,7 +27,7 @@ import deid.nlp  # noqa: F401  (offline environment settings before presidio loa
 from deid.corpora import Note, read_physionet
 from deid.recognizers import ages, dates, phones
 
-DEFAULT_CORPUS = Path("/work/shared/data/physionet-deid-dev")
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet-deid-dev"
 CATEGORIES = ("Date", "DateYear", "Phone", "Age")
 
 

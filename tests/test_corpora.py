@@ -10,9 +10,9 @@ import pytest
 
 from deid.corpora import Note, read_corpus, read_jsonl, read_physionet
 from deid.spans import Span
+from tests.paths import DEV_CORPUS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "corpora" / "physionet"
-DEV_CORPUS = Path("/work/shared/data/physionet-deid-dev")
 
 # A marker that must never appear in an error message.
 SECRET = "Zebulon"

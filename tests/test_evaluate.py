@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
 from deid.corpora import Note, read_corpus
 from deid.evaluate import evaluate, f_beta, misses_with_context, wilson_interval
 from deid.spans import Span
-
-DEV_CORPUS = Path("/work/shared/data/physionet-deid-dev")
+from tests.paths import DEV_CORPUS
 
 
 def gold(text: str, phrase: str, category: str = "PERSON", occurrence: int = 0) -> Span:

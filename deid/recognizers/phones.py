@@ -57,16 +57,16 @@ _EXTENSION = re.compile(r"(?:(?P<x>x)|ext\.?|extension)[ \t]{0,2}(?P<num>\d{3,5}
 # Phone words (on lower-cased text).  The nearest one before the number decides phone vs fax.
 _LABEL = re.compile(
     r"(?<![a-z])(?P<word>phone|ph|tel|telephone|cell|cellphone|mobile|home|work|office|pager"
-    r"|page|pg|beeper|beep|bpr|ext|extension|contact|call|reach|reached|number|num|no|fax"
+    r"|page|pg|pgr|beeper|beep|bpr|ext|extension|contact|call|reach|reached|number|num|no|fax"
     r"|facsimile|telefax)(?![a-z])|#"
 )
 # Words that make a short number a phone number ("number", "no" or "#" alone do not).
 _STRONG_LABELS = _words(
-    "phone ph tel telephone cell cellphone mobile pager page pg beeper beep bpr ext extension "
+    "phone ph tel telephone cell cellphone mobile pager page pg pgr beeper beep bpr ext extension "
     "contact call reach reached fax facsimile telefax home work office"
 )
 # Labels strong enough for a 4-digit number, which is otherwise a clock time ("call at 2130").
-_FOUR_DIGIT_LABELS = _words("pager page pg beeper beep bpr ext extension tel phone")
+_FOUR_DIGIT_LABELS = _words("pager page pg pgr beeper beep bpr ext extension tel phone")
 _FAX_LABELS = _words("fax facsimile telefax")
 # A '#' after these is a record, account or room number, not a phone.
 _OTHER_ID_BEFORE = re.compile(

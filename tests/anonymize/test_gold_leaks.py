@@ -9,8 +9,6 @@ with the detection tests.)
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from deid.anonymize import Deidentifier
@@ -18,8 +16,8 @@ from deid.corpora import Note, read_physionet
 from deid.recognizers.dates import YEAR_RECOGNIZER_NAME
 from deid.spans import Span
 from tests.anonymize.helpers import KEY, OTHER_KEY, make_deid
+from tests.paths import DEV_CORPUS
 
-DEV_CORPUS = Path("/work/shared/data/physionet-deid-dev")
 GOLD_TO_ENTITY = {
     "HCPName": "PERSON", "PTName": "PERSON", "RelativeProxyName": "PERSON",
     "PTNameInitial": "PERSON", "Location": "LOCATION", "Date": "DATE", "DateYear": "DATE",

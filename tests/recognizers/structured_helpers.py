@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from pathlib import Path
 
 import pytest
 from presidio_analyzer import EntityRecognizer
 
 from deid.config import DetectionConfig
 from deid.detect import Detector
+from tests.paths import DEV_CORPUS
 
-DEV_CORPUS = Path("/work/shared/data/physionet-deid-dev")
 SCORE_THRESHOLD = DetectionConfig().score_threshold
 
 # Numbers nursing notes are full of; none is PHI of any structured type.
