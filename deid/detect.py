@@ -32,24 +32,27 @@ class Detector:
 
     def detect_batch(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[list[Span]]:
         """Spans for each text, in input order; streams (holds one batch at a time)."""
-        engine = self.analyzer.nlp_engine
         for chunk in _chunks(texts, batch_size):
-            for text, artifacts in engine.process_batch(
-                chunk, language="en", batch_size=batch_size
-            ):
-                results = self.analyzer.analyze(
-                    text,
-                    language="en",
-                    entities=list(self.config.entities),
-                    nlp_artifacts=artifacts,
-                    score_threshold=self.config.score_threshold,
-                )
-                spans = self._to_spans(text, results)
-                if self.config.propagate_within_note:
-                    spans = merge_overlapping(
-                        spans + self._allowed(text, propagate(artifacts.tokens, spans))
-                    )
-                yield spans
+            # Strings spaCy interns for this batch are freed after it: memory stays flat
+            # however many notes stream through, and no note text lingers in the vocabulary.
+            with self._nlp.memory_zone():
+                yield from self._detect_chunk(chunk, batch_size)
+
+    def _detect_chunk(self, chunk: list[str], batch_size: int) -> Iterator[list[Span]]:
+        engine = self.analyzer.nlp_engine
+        for text, artifacts in engine.process_batch(chunk, language="en", batch_size=batch_size):
+            results = self.analyzer.analyze(
+                text,
+                language="en",
+                entities=list(self.config.entities),
+                nlp_artifacts=artifacts,
+                score_threshold=self.config.score_threshold,
+            )
+            spans = self._to_spans(text, results)
+            if self.config.propagate_within_note:
+                extra = self._allowed(text, propagate(artifacts.tokens, spans))
+                spans = merge_overlapping(spans + extra)
+            yield spans
 
     def _allowed(self, text: str, spans: list[Span]) -> list[Span]:
         if not self._allow:
