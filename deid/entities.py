@@ -9,10 +9,10 @@ the code base may invent an entity label.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class SafeHarbor(str, Enum):
+class SafeHarbor(StrEnum):
     """The 18 Safe Harbor identifier categories, in the order the rule lists them."""
 
     NAMES = "A. Names"

@@ -57,6 +57,8 @@ def _split_glued_words(nlp: Language) -> None:
         *nlp.Defaults.infixes,
         r"(?<=[A-Za-z])\.(?=[A-Za-z])",
         r"(?<=[A-Za-z0-9])[/&+:;()](?=[A-Za-z])",
+        r"-{2,}",  # "KRISSY---301 944-5032": a name glued to a phone number
+        r"(?<=[A-Za-z])-(?=[0-9])",
     ]
     prefixes = [*nlp.Defaults.prefixes, r"[-~^>]"]
     nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer

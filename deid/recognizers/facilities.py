@@ -84,8 +84,21 @@ _GENERIC = frozenset(
         "facility",
         "pain",
         "cancer",
-        "heart",
         "children",
+        "physical",
+        "occupational",
+        "vocational",
+        "drug",
+        "alcohol",
+        "substance",
+        "spinal",
+        "brain",
+        "geriatric",
+        "pediatric",
+        "mental",
+        "behavioral",
+        "ortho",
+        "orthopedic",
         "childrens",
         "womens",
         "veterans",
@@ -116,6 +129,7 @@ _GENERIC = frozenset(
         *_FACILITY_WORDS,
     }
 )
+_NAME_PART_FACILITY_WORDS = frozenset({"rehab", "regional", "memorial", "adventist", "infirmary"})
 _TWO_WORD_FACILITIES = frozenset(
     {
         ("medical", "center"),
@@ -166,9 +180,12 @@ class FacilityRecognizer(TokenRuleRecognizer):
             if (low in _FACILITY_WORDS or _two_word_facility(doc, i)) and i > 0:
                 first = self._name_before(doc, i)
                 if first is not None:
-                    found.append(
-                        (first, i - 1 if doc[i - 1].text != "-" else i - 2, "HOSPITAL", 0.7)
-                    )
+                    # Distinctive parts of a name ("Baltimore Rehab", "Kessler-Adventist") are
+                    # kept in the span; "hospital" itself is not identifying and stays.
+                    last = i if low in _NAME_PART_FACILITY_WORDS else i - 1
+                    if doc[last].text == "-":
+                        last -= 1
+                    found.append((first, last, "HOSPITAL", 0.7))
             elif low.rstrip(".") in _SAINTS:
                 # "St. Mary", "St Joseph's" but not "ST elevation": a first name follows.
                 j = next_word(doc, i, skip=frozenset({"."}))
@@ -184,21 +201,32 @@ class FacilityRecognizer(TokenRuleRecognizer):
 
     @staticmethod
     def _wards(doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
-        """Named wards with a floor number after a movement word: "transfer to Quartermain 2"."""
-        out = []
+        """Named wards with a floor number: "transfer to Quartermain 2", "quartermain2".
+
+        Confident after a movement word ("transfer to", "admitted to"); elsewhere weak
+        evidence, left to the tagger (which sees this rule as a feature).
+        """
+        moved_to = set()
         for i in candidates(doc, _MOVES):
             j = next_word(doc, i, skip=frozenset())
-            if j is None or j - i > 2 or doc[j].lower_ not in ("to", "from", "on", "in"):
+            if j is not None and doc[j].lower_ in ("to", "from", "on", "in"):
+                j = next_word(doc, j, skip=frozenset())
+            if j is not None and j - i <= 2:
+                moved_to.add(j)
+        out = []
+        for k, tok in enumerate(doc):
+            word = tok.text.rstrip("0123456789")
+            if len(word) < 4 or not word.isalpha():
                 continue
-            k = next_word(doc, j, skip=frozenset())
-            if k is None:
+            numbered = (
+                k + 1 < len(doc) and doc[k + 1].text[:1] in "123456789" and len(doc[k + 1]) <= 3
+            )
+            if not (numbered or word != tok.text):
                 continue
-            word = doc[k].text.rstrip("0123456789")
-            if not word.isalpha() or lexical_name_likeness(word.lower()) < NameLikeness.MEDIUM:
+            if lexical_name_likeness(word.lower()) < NameLikeness.MEDIUM:
                 continue
-            numbered = k + 1 < len(doc) and doc[k + 1].like_num and len(doc[k + 1]) <= 2
-            if numbered or word != doc[k].text:  # "Quartermain 2", "quartermain2"
-                out.append((k, k + 1 if numbered else k, "HOSPITAL", 0.6))
+            score = 0.6 if k in moved_to else 0.45
+            out.append((k, k + 1 if numbered and doc[k + 1].is_digit else k, "HOSPITAL", score))
         return out
 
     @staticmethod
@@ -216,9 +244,8 @@ class FacilityRecognizer(TokenRuleRecognizer):
             low = tok.lower_
             if not tok.is_alpha or low in _GENERIC or tok.is_stop or len(low) < 2:
                 break
-            # Ordinary words pass only if some place carries them ("Union", "Harbor", "Cross").
-            if lexical_name_likeness(low) == NameLikeness.NO and low not in lexicon.place_names():
-                break
+            # Right before a facility word even ordinary words name it ("Union", "Sacred
+            # Heart"); generic descriptions ("outside", "cardiac") were excluded above.
             first = k
             taken += 1
             k -= 1

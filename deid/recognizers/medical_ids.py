@@ -52,6 +52,9 @@ _ID_WEAK = (
 # "envelope #4463132": six or more digits after "#" are no catheter size or problem number.
 HASH_NUMBER = r"(?<![\w#])\#[ \t]?(?P<phi>[0-9]{2,12}(?:-[0-9]{2,12})?)(?![\w-]|\.[0-9])"
 MIN_HASH_DIGITS = 6
+# "policy #rg17", "order #A1234": a short letter prefix and digits after "#" is a code.
+# (Catheter sizes "#18" and gauges "20g" do not start with a letter.)
+HASH_CODE = r"(?<![\w#])\#[ \t]?(?P<phi>[A-Za-z]{1,4}[0-9]{2,10})(?![\w-])"
 _LOCAL_PHONE = regex.compile(r"[0-9]{3}-[0-9]{4}")  # "# 555-1234" belongs to the phone recognizer
 
 
@@ -103,6 +106,7 @@ class IdNumberRecognizer(_LabelledIdRecognizer):
     PATTERNS = (
         ("id_marked", labelled(_ID_WEAK, marker_required=True), 0.7),
         ("id_hash_number", HASH_NUMBER, 0.6),
+        ("id_hash_code", HASH_CODE, 0.6),
     )
 
     def refine(
@@ -112,6 +116,8 @@ class IdNumberRecognizer(_LabelledIdRecognizer):
             value = text[start:end]
             if digit_count(value) < MIN_HASH_DIGITS or _LOCAL_PHONE.fullmatch(value):
                 return None
+        if match.re.pattern == HASH_CODE:
+            return start, end, score
         return super().refine(text, match, start, end, score)
 
 

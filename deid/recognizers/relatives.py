@@ -121,7 +121,7 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
                 last = k
             tok = doc[j]
             confident = (
-                name_likeness(tok, mode) >= NameLikeness.STRONG
+                name_likeness(tok, mode) >= NameLikeness.MEDIUM
                 or (mode == CaseMode.MIXED and tok.is_title)
                 or (doc[i].lower_ in _RELATIONS and tok.lower_ in lexicon.first_names())
             )
@@ -134,9 +134,8 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
         like = name_likeness(tok, mode)
         if like == NameLikeness.NO:
             return False
-        if mode == CaseMode.MIXED and tok.is_title and like >= NameLikeness.MEDIUM:
-            return True
-        # Without capitalisation to go by, a rare word is as likely jargon as a name.
+        if like >= NameLikeness.MEDIUM:
+            return True  # a rare word right after "dtr", "husband": nearly always a name
         return tok.lower_ in lexicon.first_names() or tok.lower_ in lexicon.last_names()
 
 

@@ -25,7 +25,40 @@ from deid.wordclass import CaseMode, NameLikeness, is_initial, name_likeness
 _TITLES = frozenset({"dr", "drs", "doctor", "dr's", "mrs", "miss", "mister", "nurse", "dear"})
 # Titles that are also clinical abbreviations (MR = mitral regurgitation, MS = mental status,
 # PA = pulmonary artery, NP = nasopharyngeal): the next word must look like a name.
-_AMBIGUOUS_TITLES = frozenset({"mr", "ms", "np", "pa"})
+_AMBIGUOUS_TITLES = frozenset(
+    {
+        "mr",
+        "ms",
+        "np",
+        "pa",
+        "docter",
+        "doc",
+        "attending",
+        "surgeon",
+        "physician",
+        "pcp",
+        "resident",
+        "intern",
+        "fellow",
+        "cardiologist",
+        "oncologist",
+        "neurologist",
+        "nephrologist",
+        "pulmonologist",
+        "intensivist",
+        "hospitalist",
+        "chaplain",
+        "rabbi",
+        "priest",
+        "caseworker",
+        "therapist",
+        "pharmacist",
+        "nutritionist",
+        "dietitian",
+        "coordinator",
+        "md",
+    }
+)
 _CREDENTIALS = frozenset(
     {
         "rn",
@@ -46,6 +79,11 @@ _CREDENTIALS = frozenset(
         "fnp",
         "acnp",
         "lics",
+        "crt",
+        "ccrn",
+        "cnm",
+        "slp",
+        "rd",
     }
 )
 _TITLE_FORMS = frozenset(
@@ -139,11 +177,11 @@ class TitledNameRecognizer(TokenRuleRecognizer):
             return None
         need = NameLikeness.WEAK
         if strict and not _period_after(doc, i):
-            # "MR" / "MS" / "PA" / "NP" without a period are usually clinical abbreviations:
-            # only a dictionary name, or a capitalised rare word in mixed case, follows as a name.
-            need = NameLikeness.STRONG
-            if mode == CaseMode.MIXED and doc[j].is_title:
-                need = NameLikeness.MEDIUM
+            # "MR" / "MS" / "PA" / "NP" without a period are usually clinical abbreviations, and
+            # role words ("attending") precede clinical words as often as names: only a word
+            # that looks like a name follows as one (confidently only if it is a dictionary
+            # name, see _confidence).
+            need = NameLikeness.MEDIUM
         if is_initial(doc[j]):
             k = next_word(doc, j, skip=frozenset({"."}))
             if (
@@ -235,6 +273,12 @@ def _surname_like_after_title(token: Token, mode: CaseMode) -> bool:
     if token.lower_ in lexicon.medical_terms() and len(token) > 3:
         return True
     return mode == CaseMode.MIXED and token.is_title
+
+
+def _has_dictionary_name(doc: Doc, span: tuple[int, int], mode: CaseMode) -> bool:
+    return any(
+        name_likeness(doc[k], mode) >= NameLikeness.STRONG for k in range(span[0], span[1] + 1)
+    )
 
 
 def _period_after(doc: Doc, i: int) -> bool:

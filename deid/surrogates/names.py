@@ -54,15 +54,24 @@ def person_surrogate(text: str, draw: Draw) -> str:
     out: list[str] = []
     pos = 0
     for i, m in enumerate(words):
-        out.append(text[pos : m.start()])
+        out.append(_scrub_digits(text[pos : m.start()], draw))
         pos = m.end()
         word = m.group()
         if i not in roles:
             out.append(word)
             continue
         out.append(_replace_word(word, roles[i], draw))
-    out.append(text[pos:])
+    out.append(_scrub_digits(text[pos:], draw))
     return "".join(out)
+
+
+def _scrub_digits(gap: str, draw: Draw) -> str:
+    """Digits caught inside a name span ("KRISSY---301 944-5032") never survive as they were."""
+    if not any(c.isdigit() for c in gap):
+        return gap
+    from deid.surrogates.numbers import shaped_surrogate
+
+    return shaped_surrogate(gap, draw, "PERSON/digits")
 
 
 def initial_surrogate(letter: str, draw: Draw) -> str:

@@ -1,6 +1,6 @@
 """Place surrogates: hospitals, locations and street addresses, token by token.
 
-Generic words ("Hospital", "Medical Center", "St.", "Street", "North") are kept, so
+Generic words ("Hospital", "Medical Center", "Street") are kept, so
 "Kernan Hospital" -> "Lucasville Hospital".  Each distinctive word is replaced on its
 own by a Faker-made place word keyed on the word alone, so "CALVERT" and "Calvert
 Hospital" agree whether the detector called them LOCATION or HOSPITAL.  Short
@@ -22,22 +22,19 @@ from deid.surrogates.source import Draw
 TOKEN_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*|\d+")
 
 GENERIC_WORDS = word_set(
-    # facilities and units
+    # Words that say what kind of place it is, and nothing about which one.  Words that
+    # are part of what names a place ("Sacred Heart", "Memorial", "Mount", "North",
+    # "Square", "St.") are not here: inside a detected span they are replaced too.
     "hospital hosp hospitals medical med center centre ctr clinic clinics health healthcare "
-    "general gen memorial university univ community regional county children childrens "
     "rehab rehabilitation nursing home homes care unit units ward wards floor icu ccu micu sicu "
     "nicu picu csru er ed or pacu emergency dept department institute infirmary services "
-    "service system lab laboratory pavilion wing building bldg house heart cancer eye ear "
-    "women womens veterans va affairs mental psychiatric psych state hospice assisted living "
+    "service system lab laboratory pavilion wing building bldg hospice assisted living "
     "skilled facility rehabilitative acute chronic long term specialty surgical surgery "
-    # connectors and saints
-    "of the and at in on for st saint ste sainte mt mount fort ft "
-    # compass and common place prefixes
-    "north south east west n s e w ne nw se sw northeast northwest southeast southwest "
-    "new lake port upper lower city town township village borough "
+    # connectors
+    "of the and at in on for "
     # street and unit words
     "street rd road ave avenue blvd boulevard dr drive ln lane way ct court pl place "
-    "ter terrace hwy highway pkwy parkway sq square cir circle apt apartment suite "
+    "ter terrace hwy highway pkwy parkway cir circle apt apartment suite "
     "rm room no box po"
 )
 _STATES = {s.casefold(): s for s in _AddressProvider.states}

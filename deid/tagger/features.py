@@ -34,6 +34,7 @@ class FeatureExtractor:
 
     def __init__(self) -> None:
         from deid.recognizers.facilities import FacilityRecognizer
+        from deid.recognizers.full_names import FullNameRecognizer
         from deid.recognizers.places import PlaceRecognizer
         from deid.recognizers.relatives import RelativeNameRecognizer
         from deid.recognizers.titled_names import TitledNameRecognizer
@@ -44,6 +45,7 @@ class FeatureExtractor:
             RelativeNameRecognizer(),
             FacilityRecognizer(),
             PlaceRecognizer(),
+            FullNameRecognizer(),
         ]
         self._lex_cache: dict[int, int] = {}
         self._first = lexicon.first_names()
@@ -135,7 +137,7 @@ class FeatureExtractor:
         flags = np.zeros(len(doc), dtype=np.uint64)
         for bit, rule in enumerate(self._rules):
             for first, last, _entity, score in rule.hits(doc):
-                flags[first : last + 1] |= np.uint64((1 << bit) | (16 if score >= 0.5 else 0))
+                flags[first : last + 1] |= np.uint64((1 << bit) | (64 if score >= 0.5 else 0))
         return flags[keep]
 
 

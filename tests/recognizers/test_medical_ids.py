@@ -81,3 +81,12 @@ def test_linear_time_on_adversarial_input():
 def test_dev_notes_detections_are_all_gold_phi():
     # The dev notes hold one labelled reference number ("ref # ..."), gold-annotated PHI.
     assert non_gold_detections_on_dev_corpus(cls() for cls in RECOGNIZERS) == []
+
+
+def test_short_codes_after_hash() -> None:
+    from deid.config import DetectionConfig
+    from deid.detect import Detector
+
+    det = Detector(DetectionConfig(entities=("ID_NUMBER",), use_tagger=False))
+    text = "per hospital policy #rg17, order #A1234; #18 foley, 20g IV, problem #3"
+    assert [text[s.start : s.end] for s in det.detect(text)] == ["rg17", "A1234"]
