@@ -12,6 +12,7 @@ import numpy as np
 from spacy.attrs import LOWER
 from spacy.tokens import Doc
 
+from deid import lexicon
 from deid.spans import Span
 from deid.wordclass import NameLikeness, lexical_name_likeness
 
@@ -21,6 +22,16 @@ _MIN_SEED_SCORE = 0.6
 _PROPAGATED_SCORE = 0.6
 
 
+def _propagates(word: str) -> bool:
+    """Rare words, and dictionary names even if common ("bill"); not "rehab" or "verbal"."""
+    like = lexical_name_likeness(word)
+    if like >= NameLikeness.MEDIUM:
+        return True
+    return like == NameLikeness.WEAK and (
+        word in lexicon.first_names() or word in lexicon.last_names()
+    )
+
+
 def propagate(doc: Doc, spans: list[Span]) -> list[Span]:
     """Spans for further mentions of words already found as names or places in ``doc``."""
     seeds: dict[int, str] = {}
@@ -28,7 +39,7 @@ def propagate(doc: Doc, spans: list[Span]) -> list[Span]:
         if sp.entity_type not in PROPAGATED_TYPES or sp.score < _MIN_SEED_SCORE:
             continue
         for tok in doc.char_span(sp.start, sp.end, alignment_mode="expand") or ():
-            if len(tok) >= 3 and lexical_name_likeness(tok.lower_) >= NameLikeness.WEAK:
+            if len(tok) >= 3 and _propagates(tok.lower_):
                 seeds.setdefault(tok.lower, sp.entity_type)
     if not seeds:
         return []

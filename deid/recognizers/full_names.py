@@ -54,7 +54,12 @@ class FullNameRecognizer(TokenRuleRecognizer):
                 consistent_case = mode != CaseMode.MIXED or all(
                     doc[m].is_title or doc[m].is_upper for m in range(i, last + 1)
                 )
-                found.append((i, last, "PERSON", 0.6 if consistent_case else 0.45))
+                # Confident only with a dictionary surname too: "tan secretions" (a first name
+                # before a clinical word) is left to the tagger, which sees this rule as a feature.
+                both_dictionary = any(doc[m].lower_ in last_names for m in range(i + 1, last + 1))
+                found.append(
+                    (i, last, "PERSON", 0.6 if consistent_case and both_dictionary else 0.45)
+                )
                 i = last + 1
             else:
                 i += 1

@@ -118,9 +118,14 @@ class TitledNameRecognizer(TokenRuleRecognizer):
             strict = low in _AMBIGUOUS_TITLES
             span = self._after_title(doc, i, mode, strict=strict)
             if span:
-                found.append(
-                    (*span, "PERSON", self._confidence(doc, span, mode, titled=not strict))
-                )
+                score = self._confidence(doc, span, mode, titled=not strict)
+                # "Mr." / "Ms." with a period are titles; "NP." / "PA." usually end a sentence,
+                # and "PA cath", "NP sats" are clinical: without a dictionary name the hit is
+                # left to the tagger, which sees this rule as a feature.
+                titled_with_period = low in ("mr", "ms") and _period_after(doc, i)
+                if strict and not titled_with_period and not _has_dictionary_name(doc, span, mode):
+                    score = 0.45
+                found.append((*span, "PERSON", score))
         for i in candidates(doc, _NOTIFIED):
             span = self._before_notified(doc, i, mode)
             if span:
