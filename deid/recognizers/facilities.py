@@ -129,6 +129,8 @@ _GENERIC = frozenset(
         *_FACILITY_WORDS,
     }
 )
+# Facility words that also follow ordinary verbs and adjectives ("begin rehab").
+_LOOSE_FACILITY_WORDS = frozenset({"rehab", "rehabilitation", "clinic", "hospice", "healthcare"})
 _NAME_PART_FACILITY_WORDS = frozenset({"rehab", "regional", "memorial", "adventist", "infirmary"})
 _TWO_WORD_FACILITIES = frozenset(
     {
@@ -244,8 +246,15 @@ class FacilityRecognizer(TokenRuleRecognizer):
             low = tok.lower_
             if not tok.is_alpha or low in _GENERIC or tok.is_stop or len(low) < 2:
                 break
-            # Right before a facility word even ordinary words name it ("Union", "Sacred
-            # Heart"); generic descriptions ("outside", "cardiac") were excluded above.
+            # Before "hospital" even ordinary words name it ("Union", "Sacred Heart");
+            # before "rehab" or "clinic" they are usually verbs ("begin rehab"), so there
+            # only name-like words or known places count.
+            if (
+                doc[i].lower_ in _LOOSE_FACILITY_WORDS
+                and lexical_name_likeness(low) == NameLikeness.NO
+                and low not in lexicon.place_names()
+            ):
+                break
             first = k
             taken += 1
             k -= 1

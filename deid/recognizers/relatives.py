@@ -120,8 +120,10 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
             ):
                 last = k
             tok = doc[j]
+            # A rare word after "dtr" is usually a name but may be a misspelling
+            # ("grandaughter"): without dictionary or case support, the tagger decides.
             confident = (
-                name_likeness(tok, mode) >= NameLikeness.MEDIUM
+                name_likeness(tok, mode) >= NameLikeness.STRONG
                 or (mode == CaseMode.MIXED and tok.is_title)
                 or (doc[i].lower_ in _RELATIONS and tok.lower_ in lexicon.first_names())
             )

@@ -28,6 +28,8 @@ from deid.spans import Span
 from deid.tagger.features import N_BUCKETS
 from deid.tagger.model import LABELS, TaggerModel
 
+# Bump when features, labels or training data change (recorded in the model file).
+MODEL_VERSION = "phi-tagger-1"
 PERSON_CATEGORIES = {"HCPName", "RelativeProxyName", "PTName", "PTNameInitial", "PERSON"}
 PLACE_CATEGORIES = {"Location", "HOSPITAL", "LOCATION"}
 TAGGER_CATEGORIES = PERSON_CATEGORIES | PLACE_CATEGORIES
@@ -123,6 +125,8 @@ def train_model(
     per_note = np.array([1.0] * len(real) + [synthetic_weight] * len(synthetic))
     model = fit(X, y, c, o_weight, per_note[owner])
     model.meta = {
+        "version": MODEL_VERSION,
+        "trained_with": "python -m deid.tagger.train --physionet <dev split> --synthetic-n 3000",
         "labels": list(LABELS),
         "n_buckets": N_BUCKETS,
         "c": c,
