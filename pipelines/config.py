@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from deid.config import DeidConfig, load_yaml, stable_hash
 from schemas.notes import ColumnMapping
@@ -132,6 +132,25 @@ class RuntimeConfig(_Strict):
     )
 
 
+class ReportConfig(_Strict):
+    """The audit report written beside the manifest."""
+
+    gold_sample: Path | None = Field(
+        None,
+        description="Annotated sample of your own notes (annotated JSONL, or a PhysioNet "
+        "id.text + id-phi.phrase folder): when set, every run's report estimates how many "
+        "identifiers were missed. Without it the report says that risk was not estimated.",
+    )
+
+    @field_validator("gold_sample")
+    @classmethod
+    def _sample_exists(cls, value: Path | None) -> Path | None:
+        # Checked at start: a missing sample must not surface only after publishing.
+        if value is not None and not value.exists():
+            raise ValueError(f"report.gold_sample {value} does not exist")
+        return value
+
+
 class PipelineConfig(_Strict):
     """Everything one pipeline run needs, validated at start."""
 
@@ -146,6 +165,7 @@ class PipelineConfig(_Strict):
         f"(holds PHI). Default for file sources: '<source>{QUARANTINE_SUFFIX}' beside it.",
     )
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     @model_validator(mode="after")
     def _quarantine_known(self) -> PipelineConfig:
@@ -177,9 +197,9 @@ class PipelineConfig(_Strict):
     def config_hash(self) -> str:
         """SHA-256 of every setting that can change the output bytes for a given input.
 
-        Locations (source path, output and quarantine dirs) and runtime knobs are left
-        out: the same job run from another checkout or with more workers has the same
-        hash.  What was read is pinned by the manifest's input fingerprint instead.
+        Locations (source path, output and quarantine dirs), runtime knobs and the report
+        settings are left out: the same job run from another checkout or with more workers
+        has the same hash.  What was read is pinned by the manifest's input fingerprint instead.
         """
         content = self.model_dump(
             mode="json",
@@ -188,6 +208,7 @@ class PipelineConfig(_Strict):
                 "output": {"dir"},
                 "quarantine_dir": True,
                 "runtime": True,
+                "report": True,
             },
         )
         return stable_hash(content)
@@ -197,6 +218,7 @@ _PATH_KEYS: tuple[tuple[str, ...], ...] = (
     ("source", "path"),
     ("output", "dir"),
     ("quarantine_dir",),
+    ("report", "gold_sample"),
     ("deid", "detection", "site_person_names"),
     ("deid", "detection", "site_place_names"),
 )

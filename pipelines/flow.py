@@ -1,7 +1,7 @@
 """The de-identification flow, top to bottom.
 
 extract -> batches -> detect + anonymize (mapped) -> validate -> stage shards
--> publish shards + manifest -> audit summary.
+-> publish shards + manifest -> audit summary -> audit report + Prefect artifacts.
 
 Streaming: records are pulled one window at a time (``runtime.window_batches`` batches
 of ``source.batch_size`` notes), processed, validated and appended to the staged
@@ -21,16 +21,22 @@ settings), so that is all Prefect stores about a run besides states and counts.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 
 from prefect import flow, runtime, unmapped
 from prefect.transactions import transaction
 from prefect.utilities.annotations import quote
 
+from deid import safe_logging
+from deid.errors import phi_safe_iter, register_safe_exception
 from pipelines.audit import RunSummary
 from pipelines.config import PipelineConfig
-from pipelines.stream import RunCounts, Window, extract_windows
+from pipelines.shards import ShardCorrupted
+from pipelines.stream import CountMismatch, RunCounts, Window, extract_windows
 from pipelines.tasks import (
+    IncompatibleOutput,
+    OutputBusy,
     RunState,
     deidentify_batch,
     enforce_gate,
@@ -41,7 +47,18 @@ from pipelines.tasks import (
     stage_window,
     validate_window,
     write_audit,
+    write_report,
 )
+from pipelines.transform import BatchFailed
+from pipelines.validation import ValidationFailed
+
+# Messages built from counts, check names, exception type names and paths only: shown as
+# they are.  Any other error raised while handling notes reaches Prefect as a
+# ``RedactedError`` (type name only), see ``deid.errors``.
+register_safe_exception(
+    ValidationFailed, CountMismatch, BatchFailed, ShardCorrupted, OutputBusy, IncompatibleOutput
+)
+register_safe_exception(OSError)  # errno and file names
 
 ProgressCallback = Callable[[RunCounts], None]
 _progress: list[ProgressCallback] = []
@@ -57,6 +74,7 @@ def set_progress_callback(callback: ProgressCallback | None) -> None:
 @flow(name="deidflow", persist_result=False, log_prints=False)
 def deidentify_notes(config: PipelineConfig) -> RunSummary:
     """De-identify the notes of ``config.source`` into Parquet shards + manifest."""
+    safe_logging.install()  # no-op under run_pipeline; a served flow's process needs it
     run = prepare_run(config)  # lock output dir, clear leftovers, key fingerprint
     state = None
     try:
@@ -71,11 +89,24 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
             shards = seal_shards(quote(state))
             enforce_gate(quote(state))
         manifest = publish(quote(state), shards)  # rename shards, manifest last
-        return write_audit(quote(state), manifest, str(runtime.flow_run.id))
+        summary = write_audit(quote(state), manifest, str(runtime.flow_run.id))
+        write_report(quote(state), manifest, summary)  # audit_report.json/.html + UI artifacts
+        return summary
+    except ValidationFailed as err:
+        _report_gate_failure(config, err)
+        raise
     finally:
         if state is not None:
             state.discard()  # whatever a failed run staged (nothing left after publish)
         run.release()
+
+
+def _report_gate_failure(config: PipelineConfig, err: ValidationFailed) -> None:
+    """Tell the Prefect UI which checks stopped publication (names and counts only)."""
+    from pipelines.artifacts import publish_failure_artifact
+
+    with contextlib.suppress(Exception):  # the gate's own error is what must surface
+        publish_failure_artifact(config.output.dir, err.failures)
 
 
 def _report_progress(state: RunState) -> None:
@@ -84,15 +115,17 @@ def _report_progress(state: RunState) -> None:
 
 
 def windows(state: RunState) -> Iterator[Window]:
-    """Read the source as checked, de-duplicated windows of batches."""
+    """Read the source as checked, de-duplicated windows of batches (errors: type only)."""
     config = state.run.config
-    return extract_windows(
-        state.source.records(),
-        columns=config.columns,
-        max_note_chars=config.limits.max_note_chars,
-        batch_size=config.source.batch_size,
-        window_batches=config.runtime.window_batches,
-        quarantine=state.quarantine,
-        counts=state.counts,
-        input_digest=state.input_digest,
+    return phi_safe_iter(
+        extract_windows(
+            state.source.records(),
+            columns=config.columns,
+            max_note_chars=config.limits.max_note_chars,
+            batch_size=config.source.batch_size,
+            window_batches=config.runtime.window_batches,
+            quarantine=state.quarantine,
+            counts=state.counts,
+            input_digest=state.input_digest,
+        )
     )

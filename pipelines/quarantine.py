@@ -158,17 +158,37 @@ def _is_valid_unicode(text: str) -> bool:
     return True
 
 
+def _json_key(key: Any) -> str:
+    """A dict key as JSON text; an undecodable one (a lone surrogate) as ``base64:...``.
+
+    Left as is it would make the UTF-8 encoding of the whole record fail, with an error
+    whose ``repr`` quotes the record.
+    """
+    text = str(key)
+    if _is_valid_unicode(text):
+        return text
+    return "base64:" + base64.b64encode(_raw_bytes(text)).decode("ascii")
+
+
+def _raw_bytes(text: str) -> bytes:
+    """The bytes behind a string with lone surrogates: the source's own bytes when it was
+    decoded with ``surrogateescape``, else (a ``\\ud800`` escape in JSON) surrogatepass."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 def jsonable(value: Any) -> Any:
     """JSON-safe copy of a raw record; bytes and undecodable strings become base64."""
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {_json_key(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if isinstance(value, bytes | bytearray | memoryview):
         return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
     if isinstance(value, str) and not _is_valid_unicode(value):
-        raw = value.encode("utf-8", errors="surrogateescape")
-        return {"base64": base64.b64encode(raw).decode("ascii")}
+        return {"base64": base64.b64encode(_raw_bytes(value)).decode("ascii")}
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if value is None or isinstance(value, bool | int | float | str):

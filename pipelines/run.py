@@ -44,10 +44,14 @@ def run_from_cli(
 
     With CONFIG, ``--input`` replaces a file source's path and ``--output`` the output
     dir; without it both are required.  Exit codes: 0 published; 1 bad arguments,
-    config or output dir; 2 no key; 3 the validation gate failed (nothing published).
-    Messages name files, settings, checks and counts, never note content.
+    config or output dir, or another error; 2 no key; 3 the validation gate or a shard
+    integrity check failed (nothing published).  Messages name files, settings, checks
+    and counts, never note content: an unexpected error is shown by its type only
+    (``deid.errors.describe_exception``), since its message could quote a note.
     """
+    from deid.errors import describe_exception
     from deid.keys import MissingKeyError
+    from pipelines.shards import ShardCorrupted
     from pipelines.tasks import IncompatibleOutput, OutputBusy
     from pipelines.validation import ValidationFailed
 
@@ -57,17 +61,20 @@ def run_from_cli(
     except MissingKeyError as err:
         print(f"deidflow run: {err}", file=sys.stderr)
         return 2
-    except ValidationFailed as err:
+    except (ValidationFailed, ShardCorrupted) as err:
         print(f"deidflow run: nothing published: {err}", file=sys.stderr)
         return 3
     except (
-        ValueError,
+        ValueError,  # config and arguments; the flow turns data errors into RedactedError
         FileNotFoundError,
         NotADirectoryError,
         OutputBusy,
         IncompatibleOutput,
     ) as err:
         print(f"deidflow run: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:  # noqa: BLE001 - shown by type only: its message may quote a note
+        print(f"deidflow run: failed: {describe_exception(err)}", file=sys.stderr)
         return 1
     print(summary.headline())
     print(f"manifest: {summary.manifest}")
@@ -99,11 +106,17 @@ def run_pipeline(config: PipelineConfig, progress: bool = False) -> RunSummary:
 
     Raises ``pipelines.validation.ValidationFailed`` when the gate fails (nothing is
     published), ``deid.keys.MissingKeyError`` without a key, and
-    ``pipelines.tasks.OutputBusy`` if another run holds the output directory.
-    ``progress`` draws a counts-only progress line on stderr.
+    ``pipelines.tasks.OutputBusy`` if another run holds the output directory,
+    ``pipelines.shards.ShardCorrupted`` if a staged shard changed before it was published
+    (nothing is published).  ``progress`` draws a counts-only progress line on stderr.
     """
+    from deid.keys import load_key
+
+    load_key(config.deid)  # no key: stop before Prefect starts and before any source is opened
+
     from prefect.task_runners import ThreadPoolTaskRunner
 
+    from deid.safe_logging import safe_logging
     from pipelines.flow import deidentify_notes, set_progress_callback
 
     line = ProgressLine(sys.stderr) if progress else None
@@ -111,7 +124,8 @@ def run_pipeline(config: PipelineConfig, progress: bool = False) -> RunSummary:
     try:
         runner = ThreadPoolTaskRunner(max_workers=config.runtime.workers)
         flow = deidentify_notes.with_options(task_runner=runner)
-        return flow(config)
+        with safe_logging():  # every log record of the run is sanitized (deid.safe_logging)
+            return flow(config)
     finally:
         set_progress_callback(None)
         if line:

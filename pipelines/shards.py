@@ -183,6 +183,28 @@ def clear_stale_staging(output_dir: Path) -> int:
     return removed
 
 
+class ShardCorrupted(RuntimeError):
+    """A staged shard no longer matches the size or SHA-256 recorded when it was closed."""
+
+
+def verify_staged_shards(staging: StagingArea, shards: list[ShardInfo]) -> None:
+    """Check every staged shard against its record before anything is published.
+
+    Raises ``ShardCorrupted`` naming the shards and what differs (file names only).
+    """
+    problems = []
+    for shard in shards:
+        path = staging.path / shard.name
+        if not path.is_file():
+            problems.append(f"{shard.name} missing")
+        elif path.stat().st_size != shard.bytes:
+            problems.append(f"{shard.name} size {path.stat().st_size} != {shard.bytes}")
+        elif file_sha256(path) != shard.sha256:
+            problems.append(f"{shard.name} sha256 mismatch")
+    if problems:
+        raise ShardCorrupted(f"staged shard check failed: {'; '.join(problems)}")
+
+
 def publish_shards(staging: StagingArea, shards: list[ShardInfo]) -> None:
     """Move validated shards from staging into the output directory (rename each)."""
     for shard in shards:

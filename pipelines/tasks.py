@@ -26,12 +26,14 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.transactions import Transaction, get_transaction
 
+from deid.errors import phi_safe_errors
 from deid.keys import load_key
 from pipelines.audit import RunSummary, write_summary
 from pipelines.config import PipelineConfig
 from pipelines.manifest import MANIFEST_NAME, MANIFEST_VERSION, read_manifest, write_manifest
 from pipelines.quarantine import QuarantineItem, QuarantineWriter, jsonable
 from pipelines.records import Reason
+from pipelines.report import ReportFiles, RunStats
 from pipelines.shards import (
     ShardInfo,
     ShardWriter,
@@ -39,6 +41,7 @@ from pipelines.shards import (
     clear_stale_staging,
     publish_shards,
     remove_unlisted_shards,
+    verify_staged_shards,
 )
 from pipelines.sources import RecordSource, open_source
 from pipelines.stream import RunCounts, Window
@@ -97,6 +100,7 @@ class RunState:
         self.validation_failures: Counter[str] = Counter()
         self.windows_validated = 0
         self.policy_versions: set[str] = set()
+        self.stats = RunStats()  # what the audit report adds to the counts
 
     def __deepcopy__(self, memo: dict[int, Any]) -> RunState:
         # A live handle (open files), not a value: Prefect's ``Transaction.get`` deep-copies.
@@ -207,6 +211,7 @@ def checked_out_transformer(config: PipelineConfig) -> Iterator[NoteTransformer]
 
 
 @task(name="deidentify-batch", task_run_name="deidentify-batch-{batch.index}", **NO_PHI_STORAGE)
+@phi_safe_errors  # these handle note text: their errors reach Prefect by type only
 def deidentify_batch(batch: NoteBatch, config: PipelineConfig) -> BatchOutput:
     """Detect and replace PHI in one batch (runs mapped, several at once)."""
     with checked_out_transformer(config) as transformer:
@@ -217,6 +222,7 @@ def deidentify_batch(batch: NoteBatch, config: PipelineConfig) -> BatchOutput:
 
 
 @task(name="validate-window", **NO_PHI_STORAGE)
+@phi_safe_errors  # these handle note text: their errors reach Prefect by type only
 def validate_window(state: RunState, window: Window, outputs: list[BatchOutput]) -> bool:
     """Run the Great Expectations gate on one window's output rows and counts."""
     import pyarrow as pa
@@ -237,6 +243,7 @@ def validate_window(state: RunState, window: Window, outputs: list[BatchOutput])
                 counts["rows_in"] - counts["quarantined"] - counts["duplicates_removed"]
             )
         state.windows_validated += 1
+        state.stats.add_validation({})
         return ok
     outcome = validate_batch(
         table,
@@ -245,6 +252,7 @@ def validate_window(state: RunState, window: Window, outputs: list[BatchOutput])
         orig_lengths=[n for o in outputs for n in o.orig_lengths],
     )
     state.windows_validated += 1
+    state.stats.add_validation(outcome.summary)
     for name, rows in outcome.failures:
         state.validation_failures[name] += rows
     if not outcome.success:
@@ -255,6 +263,7 @@ def validate_window(state: RunState, window: Window, outputs: list[BatchOutput])
 
 
 @task(name="stage-window", **NO_PHI_STORAGE)
+@phi_safe_errors  # these handle note text: their errors reach Prefect by type only
 def stage_window(state: RunState, window: Window, outputs: list[BatchOutput]) -> int:
     """Append the window's rows to the staged shards; quarantine notes that raised."""
     by_index = {b.index: b for b in window.batches}
@@ -282,6 +291,7 @@ def stage_window(state: RunState, window: Window, outputs: list[BatchOutput]) ->
             state.counts.quarantined[Reason.PROCESSING_ERROR.value] += 1
         state.writer.write(out.table)
         state.counts.rows_out += out.table.num_rows
+        state.stats.add_output(out)
         state.counts.phi_by_type.update(out.phi_counts)
         state.counts.rows_by_split.update(out.table.column("split").to_pylist())
         state.policy_versions.update(out.table.column("policy_version").unique().to_pylist())
@@ -289,6 +299,7 @@ def stage_window(state: RunState, window: Window, outputs: list[BatchOutput]) ->
 
 
 @task(name="seal-shards", **NO_PHI_STORAGE)
+@phi_safe_errors  # these handle note text: their errors reach Prefect by type only
 def seal_shards(state: RunState) -> list[ShardInfo]:
     """Close the last staged shard; deleted again if the enclosing transaction rolls back."""
     txn = get_transaction()
@@ -334,6 +345,7 @@ def publish(state: RunState, shards: list[ShardInfo]) -> dict[str, Any]:
         return previous
 
     # Quarantine first: if publishing fails, a rerun rewrites the same run-named files.
+    verify_staged_shards(state.staging, shards)  # changed since sealed: publish nothing
     state.quarantine_report = state.quarantine.commit(run_id)
     publish_shards(state.staging, shards)
     validation = {
@@ -407,3 +419,44 @@ def write_audit(state: RunState, manifest: dict[str, Any], flow_run_id: str | No
     write_summary(run.output_dir, summary)
     get_run_logger().info(summary.headline())
     return summary
+
+
+@task(name="audit-report", **NO_PHI_STORAGE)
+@phi_safe_errors  # these handle note text: their errors reach Prefect by type only
+def write_report(
+    state: RunState, manifest: dict[str, Any], summary: RunSummary
+) -> ReportFiles | None:
+    """Write ``audit_report.json`` + ``.html`` beside the manifest; publish Prefect artifacts.
+
+    With ``report.gold_sample`` set, the run's detector is scored on that annotated sample
+    to estimate the residual risk.  An incremental run that read nothing new keeps the
+    previous report.  Artifacts are best effort: the dataset is already published.
+    """
+    from pipelines.artifacts import publish_run_artifacts
+    from pipelines.report import make_run_report
+    from pipelines.report.risk import evaluate_sample
+
+    logger = get_run_logger()
+    if not summary.rows_in:
+        logger.info("nothing new was read: the previous audit report stays")
+        return None
+    config = state.run.config
+
+    def evaluate(sample: Path) -> Any:
+        with checked_out_transformer(config) as transformer:  # the run's own detector
+            return evaluate_sample(sample, transformer.deidentifier.detector)
+
+    files = make_run_report(
+        config=config,
+        manifest=manifest,
+        summary=summary,
+        stats=state.stats,
+        source=state.source.describe(),
+        evaluate=evaluate,
+    )
+    logger.info("audit report: %s", files.html_path)
+    try:
+        publish_run_artifacts(files.report)
+    except Exception as exc:  # noqa: BLE001 - never fail a published run over the UI
+        logger.warning("could not create Prefect artifacts (%s)", type(exc).__name__)
+    return files

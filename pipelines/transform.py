@@ -10,6 +10,7 @@ type only (the message could quote the note).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ from schemas.deidentified import DEIDENTIFIED_SCHEMA, PHI_COUNT_COLUMNS, phi_cou
 from schemas.notes import NoteRecord
 
 PSEUDONYM_HEX_CHARS = 24  # 96 bits: collisions stay negligible far beyond 10^9 notes
+
+# Tokens as ``deid.evaluate`` counts them, for PHI density per 1,000 tokens (linear time).
+_TOKEN = re.compile(r"\w+")
 
 
 class BatchFailed(RuntimeError):
@@ -54,6 +58,10 @@ class BatchOutput:
     phi_counts: Counter[str]
     failures: list[tuple[int, str]]
     """``(position in batch, exception type name)`` per note that raised."""
+    operator_counts: Counter[str] = field(default_factory=Counter)
+    """Applied spans per operator name (``keep`` for detections the policy left as they were)."""
+    orig_tokens: list[int] = field(default_factory=list)
+    """``\\w+`` tokens of each row's original text (parallel to ``orig_lengths``)."""
 
 
 @cache
@@ -105,6 +113,8 @@ class NoteTransformer:
                 [(span.start, span.end) for span in result.spans if span.operator != KEEP]
             )
             out.orig_lengths.append(len(note.text))
+            out.orig_tokens.append(sum(1 for _ in _TOKEN.finditer(note.text)))
+            out.operator_counts.update(span.operator for span in result.spans)
         if len(batch) > 1 and len(out.failures) == len(batch):
             # Every note failing is a broken setup, not bad notes: fail the run instead of
             # quarantining the whole input.

@@ -20,6 +20,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 TEST_KEY = "deidflow-test-key-not-secret-0123456789"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--runslow", action="store_true", default=False, help="also run tests marked slow"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--runslow"):
+        return
+    skip_slow = pytest.mark.skip(reason="slow variant: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip_slow)
+
+
 @pytest.fixture
 def deid_key(monkeypatch: pytest.MonkeyPatch) -> str:
     """``DEIDFLOW_KEY`` set to a fixed test key."""

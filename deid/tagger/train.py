@@ -113,7 +113,7 @@ def train_model(
     real: Sequence[Note],
     synthetic: Sequence[Note] = (),
     c: float = 1.0,
-    o_weight: float = 0.1,
+    o_weight: float = 0.3,
     synthetic_weight: float = 0.05,
     nlp=None,  # type: ignore[no-untyped-def]
 ) -> TaggerModel:
