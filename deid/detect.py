@@ -32,11 +32,13 @@ class Detector:
 
     def detect_batch(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[list[Span]]:
         """Spans for each text, in input order; streams (holds one batch at a time)."""
-        for chunk in _chunks(texts, batch_size):
-            # Strings spaCy interns for this batch are freed after it: memory stays flat
+        for zone in _chunks(texts, _MEMORY_ZONE_NOTES):
+            # Strings spaCy interns for these notes are freed afterwards: memory stays flat
             # however many notes stream through, and no note text lingers in the vocabulary.
+            # (Zones span many batches: re-creating lexemes for every batch is slow.)
             with self._nlp.memory_zone():
-                yield from self._detect_chunk(chunk, batch_size)
+                for chunk in _chunks(zone, batch_size):
+                    yield from self._detect_chunk(chunk, batch_size)
 
     def _detect_chunk(self, chunk: list[str], batch_size: int) -> Iterator[list[Span]]:
         engine = self.analyzer.nlp_engine
@@ -71,6 +73,9 @@ class Detector:
                 name = str(r.recognition_metadata.get(RecognizerResult.RECOGNIZER_NAME_KEY, ""))
             spans.append(Span(r.start, r.end, r.entity_type, float(r.score), name))
         return merge_overlapping(spans)
+
+
+_MEMORY_ZONE_NOTES = 2048
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

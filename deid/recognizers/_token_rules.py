@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from spacy.attrs import LOWER
+from spacy.attrs import IDX, LOWER
+from spacy.strings import hash_string
 from spacy.tokens import Doc
 
 from deid.wordclass import CaseMode, case_mode
@@ -102,10 +104,31 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
-def candidates(doc: Doc, words: Iterable[str]) -> list[int]:
+def candidates(doc: Doc, words: frozenset[str]) -> list[int]:
     """Indices of tokens whose lower-cased text is one of ``words`` (vectorised)."""
     lower = doc.user_data.get("deid_lower")
     if lower is None:
         lower = doc.user_data["deid_lower"] = doc.to_array(LOWER)
-    hashes = np.fromiter((doc.vocab.strings.add(w) for w in words), dtype=np.uint64)
-    return np.flatnonzero(np.isin(lower, hashes)).tolist()
+    table = _hashes(words)
+    if len(table) == 0 or len(lower) == 0:
+        return []
+    pos = np.minimum(np.searchsorted(table, lower), len(table) - 1)
+    return np.flatnonzero(table[pos] == lower).tolist()
+
+
+def tokens_starting_at(doc: Doc, char_offsets: Iterable[int]) -> list[int]:
+    """Indices of tokens that start exactly at one of ``char_offsets``."""
+    starts = doc.user_data.get("deid_idx")
+    if starts is None:
+        starts = doc.user_data["deid_idx"] = doc.to_array(IDX).astype(np.int64)
+    wanted = np.fromiter(char_offsets, dtype=np.int64)
+    if len(wanted) == 0 or len(starts) == 0:
+        return []
+    pos = np.minimum(np.searchsorted(starts, wanted), len(starts) - 1)
+    return sorted(set(pos[starts[pos] == wanted].tolist()))
+
+
+@lru_cache(maxsize=64)
+def _hashes(words: frozenset[str]) -> np.ndarray:
+    """spaCy's 64-bit string hashes of ``words`` (deterministic, so computed once)."""
+    return np.sort(np.fromiter((hash_string(w) for w in words), dtype=np.uint64, count=len(words)))

@@ -7,10 +7,18 @@ The facility word itself is kept: it is not identifying and keeps the note reada
 
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Doc
 
 from deid import lexicon
-from deid.recognizers._token_rules import TokenRuleRecognizer, candidates, doc_text, next_word
+from deid.recognizers._token_rules import (
+    TokenRuleRecognizer,
+    candidates,
+    doc_text,
+    next_word,
+    tokens_starting_at,
+)
 from deid.wordclass import CaseMode, NameLikeness, lexical_name_likeness
 
 _FACILITY_WORDS = frozenset(
@@ -166,6 +174,12 @@ _MOVES = frozenset(
 )
 
 
+_TRIGGERS = frozenset(
+    _FACILITY_WORDS | {first for first, _ in _TWO_WORD_FACILITIES} | _SAINTS | _UNIVERSITY
+)
+_WARD_RE = re.compile(r"\b[A-Za-z]{4,} ?[1-9][0-9]{0,2}\b")
+
+
 class FacilityRecognizer(TokenRuleRecognizer):
     """Names of hospitals, rehab centres and similar, found by the words around them."""
 
@@ -174,10 +188,7 @@ class FacilityRecognizer(TokenRuleRecognizer):
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
-        triggers = (
-            _FACILITY_WORDS | {first for first, _ in _TWO_WORD_FACILITIES} | _SAINTS | _UNIVERSITY
-        )
-        for i in candidates(doc, triggers):
+        for i in candidates(doc, _TRIGGERS):
             low = doc[i].lower_
             if (low in _FACILITY_WORDS or _two_word_facility(doc, i)) and i > 0:
                 first = self._name_before(doc, i)
@@ -216,7 +227,8 @@ class FacilityRecognizer(TokenRuleRecognizer):
             if j is not None and j - i <= 2:
                 moved_to.add(j)
         out = []
-        for k, tok in enumerate(doc):
+        for k in tokens_starting_at(doc, (m.start() for m in _WARD_RE.finditer(doc_text(doc)))):
+            tok = doc[k]
             word = tok.text.rstrip("0123456789")
             if len(word) < 4 or not word.isalpha():
                 continue

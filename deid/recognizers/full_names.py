@@ -10,7 +10,7 @@ from __future__ import annotations
 from spacy.tokens import Doc
 
 from deid import lexicon
-from deid.recognizers._token_rules import TokenRuleRecognizer, same_line
+from deid.recognizers._token_rules import TokenRuleRecognizer, candidates, same_line
 from deid.wordclass import CaseMode, NameLikeness, name_likeness
 
 _MAX_PARTS = 3
@@ -25,13 +25,12 @@ class FullNameRecognizer(TokenRuleRecognizer):
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         first_names = lexicon.first_names()
         last_names = lexicon.last_names()
-        found = []
-        i = 0
+        found: list[tuple[int, int, str, float]] = []
         n = len(doc)
-        while i < n - 1:
+        covered_to = -1
+        for i in candidates(doc, first_names):
             tok = doc[i]
-            if tok.lower_ not in first_names or name_likeness(tok, mode) < NameLikeness.STRONG:
-                i += 1
+            if i <= covered_to or i >= n - 1 or name_likeness(tok, mode) < NameLikeness.STRONG:
                 continue
             last = i
             surname_like = False
@@ -60,9 +59,7 @@ class FullNameRecognizer(TokenRuleRecognizer):
                 found.append(
                     (i, last, "PERSON", 0.6 if consistent_case and both_dictionary else 0.45)
                 )
-                i = last + 1
-            else:
-                i += 1
+                covered_to = last
         return found
 
 

@@ -49,6 +49,10 @@ _TRIGGERS = frozenset(
 )
 
 
+_TRIGGER_FIRST_WORDS = frozenset(first for first, _ in _TRIGGERS)
+_PREPOSITIONS = frozenset({"in", "of", "near", "from", "to", "at"})
+
+
 class PlaceRecognizer(TokenRuleRecognizer):
     """Named places after a place-introducing phrase."""
 
@@ -58,7 +62,7 @@ class PlaceRecognizer(TokenRuleRecognizer):
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
         places = lexicon.place_names()
-        for i in candidates(doc, {first for first, _ in _TRIGGERS}):
+        for i in candidates(doc, _TRIGGER_FIRST_WORDS):
             if i + 2 >= len(doc) or (doc[i].lower_, doc[i + 1].lower_) not in _TRIGGERS:
                 continue
             j = i + 2
@@ -99,7 +103,7 @@ class PlaceRecognizer(TokenRuleRecognizer):
         mixed-case text); the tagger sees it as a feature.
         """
         out = []
-        for i in candidates(doc, ("in", "of", "near", "from", "to", "at")):
+        for i in candidates(doc, _PREPOSITIONS):
             j = i + 1
             if j >= len(doc) or not doc[j].is_alpha or len(doc[j]) < 4:
                 continue

@@ -83,6 +83,9 @@ _CONTACT_WORDS = frozenset(
 _BRIDGES = frozenset({",", ":", "-", "(", "is", "named", "'s", "s"})
 
 
+_TRIGGERS = _RELATIONS | _CONTACT_WORDS
+
+
 class RelativeNameRecognizer(TokenRuleRecognizer):
     """A name right after a family/contact relation word."""
 
@@ -91,7 +94,7 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
-        for i in candidates(doc, _RELATIONS | _CONTACT_WORDS):
+        for i in candidates(doc, _TRIGGERS):
             j = next_word(doc, i, skip=_BRIDGES)
             if j is None or not same_line(doc, i, j) or j - i > 4:
                 continue

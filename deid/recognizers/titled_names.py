@@ -18,6 +18,7 @@ from deid.recognizers._token_rules import (
     next_word,
     prev_word,
     same_line,
+    tokens_starting_at,
 )
 from deid.wordclass import CaseMode, NameLikeness, is_initial, name_likeness
 
@@ -139,10 +140,7 @@ class TitledNameRecognizer(TokenRuleRecognizer):
     @staticmethod
     def _credential_tokens(doc: Doc) -> list[int]:
         """First tokens of credential chunks ("RN", "R.N.", "rrt") standing after a space or comma."""
-        starts = {m.start() for m in _CREDENTIAL_RE.finditer(doc_text(doc))}
-        if not starts:
-            return []
-        return [tok.i for tok in doc if tok.idx in starts]
+        return tokens_starting_at(doc, (m.start() for m in _CREDENTIAL_RE.finditer(doc_text(doc))))
 
     @staticmethod
     def _confidence(doc: Doc, span: tuple[int, int], mode: CaseMode, titled: bool = False) -> float:

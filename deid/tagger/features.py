@@ -9,7 +9,7 @@ lexicon classes need Python, and they are cached per vocabulary entry.
 from __future__ import annotations
 
 import numpy as np
-from spacy.attrs import IS_ALPHA, IS_SPACE, IS_TITLE, IS_UPPER, LOWER, SHAPE, SUFFIX
+from spacy.attrs import IDX, IS_ALPHA, IS_SPACE, IS_TITLE, IS_UPPER, LENGTH, LOWER, SHAPE, SUFFIX
 from spacy.tokens import Doc
 
 from deid import lexicon
@@ -159,16 +159,21 @@ def _shift(values: np.ndarray, by: int) -> np.ndarray:
 
 def _line_flags(doc: Doc, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whether each kept token starts / ends a line (newline between it and its neighbour)."""
-    text = doc.text
+    from deid.recognizers._token_rules import doc_text
+
+    pos = doc.to_array([IDX, LENGTH]).astype(np.int64)[keep]
+    idx, end = pos[:, 0], pos[:, 0] + pos[:, 1]
+    text = doc_text(doc)
+    # UTF-32 keeps one code unit per character, so positions are character offsets.
+    newlines = np.flatnonzero(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32) == 10)
     starts = np.zeros(len(keep), dtype=np.uint64)
+    starts[0] = 1
+    if len(newlines) and len(keep) > 1:
+        # A newline lies between the previous token's end and this token's start.
+        before_start = np.searchsorted(newlines, idx[1:])
+        before_prev_end = np.searchsorted(newlines, end[:-1])
+        starts[1:] = (before_start > before_prev_end).astype(np.uint64)
     ends = np.zeros(len(keep), dtype=np.uint64)
-    prev_end = 0
-    for j, i in enumerate(keep):
-        tok = doc[int(i)]
-        if j == 0 or "\n" in text[prev_end : tok.idx]:
-            starts[j] = 1
-            if j > 0:
-                ends[j - 1] = 1
-        prev_end = tok.idx + len(tok)
+    ends[:-1] = starts[1:]
     ends[-1] = 1
     return starts, ends

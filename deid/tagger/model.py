@@ -76,10 +76,9 @@ class TaggerModel:
         spans: list[TaggedSpan] = []
         run: list[int] = []  # positions in `keep` of the current run
         phi = 1.0 - probs[:, 0] if len(keep) else probs[:, 0]
-        positive = [
-            bool(phi[j] >= threshold) and _has_alpha(doc[int(keep[j])].text)
-            for j in range(len(keep))
-        ]
+        positive = phi >= threshold
+        for j in np.flatnonzero(positive):
+            positive[j] = _has_alpha(doc[int(keep[j])].text)
         j = 0
         while j < len(keep):
             if positive[j] or (
