@@ -38,7 +38,24 @@ def build_recognizers(config: DetectionConfig) -> list[EntityRecognizer]:
         rec = cls()
         if wanted.intersection(rec.supported_entities):
             recognizers.append(rec)
+    recognizers.extend(_site_list_recognizers(config))
     return recognizers
+
+
+def _site_list_recognizers(config: DetectionConfig) -> list[EntityRecognizer]:
+    """The site's own staff and place lists, when the config names them."""
+    from deid.recognizers.site_lists import SiteListRecognizer
+
+    out: list[EntityRecognizer] = []
+    if config.site_person_names and "PERSON" in config.entities:
+        out.append(
+            SiteListRecognizer.from_file(config.site_person_names, "PERSON", "SiteStaffList")
+        )
+    if config.site_place_names and "HOSPITAL" in config.entities:
+        out.append(
+            SiteListRecognizer.from_file(config.site_place_names, "HOSPITAL", "SitePlaceList")
+        )
+    return out
 
 
 def build_analyzer(config: DetectionConfig, nlp: Language | None = None) -> AnalyzerEngine:
