@@ -28,7 +28,7 @@ demo: setup
 
 ## Run the whole test suite (installs PostgreSQL for the database-source tests if missing).
 test: setup system-deps
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadscope $(PYTEST_ARGS)
 
 lint: setup
 	.venv/bin/ruff format --check . && .venv/bin/ruff check .

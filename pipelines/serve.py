@@ -1,0 +1,160 @@
+"""``deidflow serve``: the pipeline as scheduled Prefect deployments, editable in the UI.
+
+Each pipeline config file becomes one deployment of the ``deidflow`` flow, served by
+this process with ``prefect.serve`` (no work pool, no worker): a cron schedule, and
+parameters a steward can edit and trigger from the Prefect UI — the config file, and
+overrides for the source path, output directory, policy, mode and annotated sample.
+Every run executes in a fresh subprocess of this one, so the key must be in this
+process's environment (``DEIDFLOW_KEY``) or in a Prefect Secret block named by the config.
+
+The parameters are paths and setting names, never data: they are what Prefect stores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from prefect import flow
+
+from pipelines.audit import RunSummary
+from pipelines.config import FilesSource, PipelineConfig
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+DEFAULT_CRON = "0 2 * * *"
+"""Nightly at 02:00 (in ``timezone``, UTC by default)."""
+
+Policy = Literal["safe_harbor", "strict"]
+Mode = Literal["surrogate", "tag", "mask"]
+
+
+@flow(name="deidflow", persist_result=False, log_prints=False)
+def scheduled_deidentify(
+    config_file: str,
+    source: str | None = None,
+    output: str | None = None,
+    policy: Policy | None = None,
+    mode: Mode | None = None,
+    gold_sample: str | None = None,
+) -> RunSummary:
+    """De-identify notes per a pipeline config file, with optional overrides.
+
+    Args:
+        config_file: Pipeline config YAML (relative paths in it are relative to the file).
+        source: Replaces the path of a file source (a JSONL/CSV/Parquet file or a folder of .txt notes).
+        output: Replaces the output directory (shards, manifest, audit report).
+        policy: Replaces the de-identification policy (safe_harbor or strict).
+        mode: Replaces the default replacement mode (surrogate, tag or mask).
+        gold_sample: Annotated sample of your notes: the audit report then estimates residual risk.
+    """
+    from pipelines.flow import deidentify_notes
+
+    config = apply_overrides(
+        PipelineConfig.from_file(config_file),
+        source=source,
+        output=output,
+        policy=policy,
+        mode=mode,
+        gold_sample=gold_sample,
+    )
+    # Run the pipeline's body in this flow run, so its tasks and artifacts show on the page
+    # of the run the steward triggered (a subflow would put them one click away).
+    return deidentify_notes.fn(config)
+
+
+def apply_overrides(
+    config: PipelineConfig,
+    *,
+    source: str | None = None,
+    output: str | None = None,
+    policy: Policy | None = None,
+    mode: Mode | None = None,
+    gold_sample: str | None = None,
+) -> PipelineConfig:
+    """``config`` with the given settings replaced (``None`` keeps the file's value).
+
+    Re-validated as a whole, so an override is checked like the file itself.
+    """
+    data = config.model_dump(mode="python")
+    if source:
+        if not isinstance(config.source, FilesSource):
+            raise ValueError("'source' only replaces the path of a file source")
+        data["source"]["path"] = _absolute(source)
+    if output:
+        data["output"]["dir"] = _absolute(output)
+    if policy:
+        data["deid"]["anonymization"]["policy"] = policy
+    if mode:
+        data["deid"]["anonymization"]["default_mode"] = mode
+    if gold_sample:
+        data["report"]["gold_sample"] = _absolute(gold_sample)
+    return PipelineConfig.model_validate(data)
+
+
+def build_deployment(
+    config_path: Path,
+    *,
+    name: str | None = None,
+    cron: str | None = DEFAULT_CRON,
+    timezone: str | None = None,
+    paused: bool = False,
+) -> RunnerDeployment:
+    """A deployment of the ``deidflow`` flow for one config file.
+
+    The UI shows the config's own values as the default parameters; ``cron=None`` makes a
+    deployment that runs only when triggered.
+    """
+    from prefect.schedules import Cron
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    config_path = config_path.resolve()
+    config = PipelineConfig.from_file(config_path)  # fail now, not at 2 a.m.
+    parameters: dict[str, Any] = {
+        "config_file": str(config_path),
+        "output": str(config.output.dir),
+        "policy": config.deid.anonymization.policy,
+        "mode": config.deid.anonymization.default_mode,
+    }
+    if isinstance(config.source, FilesSource):
+        parameters["source"] = str(config.source.path)
+    if config.report.gold_sample is not None:
+        parameters["gold_sample"] = str(config.report.gold_sample)
+    runner = ThreadPoolTaskRunner(max_workers=config.runtime.workers)
+    return scheduled_deidentify.with_options(task_runner=runner).to_deployment(
+        name=name or config_path.stem,
+        schedules=[Cron(cron, timezone=timezone)] if cron else None,
+        paused=paused,
+        parameters=parameters,
+        description=f"De-identify notes per {config_path.name}; edit the parameters to override it.",
+        tags=["deidflow"],
+    )
+
+
+def serve_configs(
+    config_paths: list[Path],
+    *,
+    cron: str | None = DEFAULT_CRON,
+    timezone: str | None = None,
+    name: str | None = None,
+    paused: bool = False,
+    limit: int | None = 1,
+) -> None:
+    """Register one deployment per config and serve them until interrupted (Ctrl-C).
+
+    ``limit`` caps concurrent runs of this process (detection is CPU-bound).
+    """
+    from prefect import serve
+
+    if name and len(config_paths) > 1:
+        raise ValueError("--name applies to one config; deployments are named after their files")
+    deployments = [
+        build_deployment(path, name=name, cron=cron, timezone=timezone, paused=paused)
+        for path in config_paths
+    ]
+    serve(*deployments, limit=limit)
+
+
+def _absolute(path: str) -> Path:
+    return Path(path).expanduser().resolve()
