@@ -26,3 +26,15 @@ def require_entity(params: Mapping[str, Any] | None) -> str:
     if entity_type not in ENTITIES:
         raise InvalidParamError(f"unknown entity type {entity_type!r}")
     return entity_type
+
+
+def require_patient_context(params: Mapping[str, Any] | None) -> None:
+    """Parameters every keyed, per-patient operator needs: surrogate source, patient, entity."""
+    from deid.surrogates import SurrogateSource
+    from deid.surrogates.source import AvoidSet
+
+    require(params, "source", SurrogateSource)
+    require(params, "patient_id", str)
+    if params and "avoid" in params:
+        require(params, "avoid", AvoidSet)
+    require_entity(params)

@@ -7,10 +7,10 @@ from typing import Any
 from presidio_anonymizer.entities import InvalidParamError
 from presidio_anonymizer.operators import Operator, OperatorType
 
-from deid.operators._params import require, require_entity
+from deid.operators._params import require, require_patient_context
 from deid.surrogates import SurrogateSource
 from deid.surrogates.dates import shift_date_text
-from deid.surrogates.source import NO_AVOID, AvoidSet
+from deid.surrogates.source import NO_AVOID
 
 
 class DateShiftOperator(Operator):
@@ -31,11 +31,7 @@ class DateShiftOperator(Operator):
     def validate(self, params: dict[str, Any] | None = None) -> None:
         if require(params, "offset_days", int) == 0:
             raise InvalidParamError("operator parameter 'offset_days' must not be 0")
-        require(params, "source", SurrogateSource)
-        require(params, "patient_id", str)
-        if params and "avoid" in params:
-            require(params, "avoid", AvoidSet)
-        require_entity(params)
+        require_patient_context(params)
 
     def operator_name(self) -> str:
         return "date_shift"

@@ -6,9 +6,9 @@ from typing import Any
 
 from presidio_anonymizer.operators import Operator, OperatorType
 
-from deid.operators._params import require, require_entity
+from deid.operators._params import require_patient_context
 from deid.surrogates import SurrogateSource, surrogate_for
-from deid.surrogates.source import NO_AVOID, AvoidSet
+from deid.surrogates.source import NO_AVOID
 
 
 class SurrogateOperator(Operator):
@@ -26,11 +26,7 @@ class SurrogateOperator(Operator):
         return surrogate_for(params["entity_type"], text, draw)
 
     def validate(self, params: dict[str, Any] | None = None) -> None:
-        require(params, "source", SurrogateSource)
-        require(params, "patient_id", str)
-        if params and "avoid" in params:
-            require(params, "avoid", AvoidSet)
-        require_entity(params)
+        require_patient_context(params)
 
     def operator_name(self) -> str:
         return "surrogate"
