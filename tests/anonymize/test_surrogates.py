@@ -164,7 +164,11 @@ def test_hospital_keeps_generic_words_and_agrees_with_location(source: Surrogate
     assert place_surrogate("KERNAN", draw) == word.upper()
     # Name-forming words ("St.") are replaced with the name; kind words ("Medical Center") stay.
     named = place_surrogate("St. Elsewhere Medical Center", draw)
-    assert named.endswith(" Medical Center") and "Elsewhere" not in named and not named.startswith("St.")
+    assert (
+        named.endswith(" Medical Center")
+        and "Elsewhere" not in named
+        and not named.startswith("St.")
+    )
 
 
 def test_acronyms_states_and_countries(source: SurrogateSource) -> None:

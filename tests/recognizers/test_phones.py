@@ -127,5 +127,9 @@ def test_linear_time_on_adversarial_input(text: str) -> None:
 
 def test_pgr_abbreviation_is_a_pager_word(detector) -> None:  # type: ignore[no-untyped-def]
     text = "d/w Dr. Bowman (pgr 01736). Aurora Davis MD, pgr 0509"
-    spans = [(text[s.start : s.end], s.entity_type) for s in detector.detect(text) if s.entity_type == "PHONE_NUMBER"]
+    spans = [
+        (text[s.start : s.end], s.entity_type)
+        for s in detector.detect(text)
+        if s.entity_type == "PHONE_NUMBER"
+    ]
     assert spans == [("01736", "PHONE_NUMBER"), ("0509", "PHONE_NUMBER")]
