@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from pipelines.audit import RunSummary
-from pipelines.config import FilesSource, OutputConfig, PipelineConfig
+from pipelines.config import FilesSource, OutputConfig, PipelineConfig, RuntimeConfig
 from pipelines.stream import RunCounts
 
 
@@ -114,22 +114,49 @@ def run_pipeline(config: PipelineConfig, progress: bool = False) -> RunSummary:
 
     load_key(config.deid)  # no key: stop before Prefect starts and before any source is opened
 
-    from prefect.task_runners import ThreadPoolTaskRunner
-
     from deid.safe_logging import safe_logging
     from pipelines.flow import deidentify_notes, set_progress_callback
 
     line = ProgressLine(sys.stderr) if progress else None
     set_progress_callback(line.update if line else None)
     try:
-        runner = ThreadPoolTaskRunner(max_workers=config.runtime.workers)
-        flow = deidentify_notes.with_options(task_runner=runner)
+        flow = deidentify_notes.with_options(task_runner=task_runner_for(config.runtime))
         with safe_logging():  # every log record of the run is sanitized (deid.safe_logging)
             return flow(config)
     finally:
         set_progress_callback(None)
         if line:
             line.finish()
+
+
+def task_runner_for(runtime: RuntimeConfig) -> Any:
+    """The Prefect task runner for the mapped de-id tasks (``runtime.task_runner``).
+
+    Dask workers build their own ``Deidentifier`` (first batch per worker process) and
+    read the key from their own environment: a local cluster inherits this process's, a
+    remote one needs ``DEIDFLOW_KEY`` set on every worker.  The output bytes do not
+    depend on the runner.
+    """
+    if runtime.task_runner == "thread":
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner(max_workers=runtime.workers)
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:
+        raise ValueError(
+            f"runtime.task_runner {runtime.task_runner!r} needs prefect-dask "
+            "(pip install prefect-dask)"
+        ) from None
+    if runtime.task_runner == "dask_address":
+        return DaskTaskRunner(address=runtime.dask_address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": runtime.workers,
+            "threads_per_worker": 1,  # one deidentifier per process: CPU-bound Python
+            "dashboard_address": None,
+        }
+    )
 
 
 class ProgressLine:

@@ -1,0 +1,307 @@
+"""Throughput of detect + anonymize and of the whole pipeline (read -> Parquet), with memory.
+
+Two stages, each in its own process so every figure belongs to one stage:
+
+* ``anonymize``: ``deid.anonymize.Deidentifier.deidentify_batch`` over every note (load
+  time apart); on the PhysioNet corpus the full-cover recall of the applied spans is
+  given beside the speed (``deid.evaluate``);
+* ``pipeline``: ``deidflow run CONFIG --input X --output TMP`` end to end, once per task
+  runner (``thread``: one core; ``dask``: a local cluster of ``--workers`` processes).
+  Its process tree is sampled (psutil, when installed) for the peak RSS of each process;
+  without psutil only the largest finished child's peak is known (``RUSAGE_CHILDREN``).
+
+Inputs: the PhysioNet development corpus converted to JSONL (note_id, patient_id, text)
+and ``--generated N`` synthetic notes (``sample_data.generate``).  Only counts, timings,
+rates and memory are printed or written; never note text.
+
+    .venv/bin/python benchmarks/pipeline_speed.py /work/shared/data/physionet-deid-dev \\
+        --generated 10000 --json benchmarks/results/pipeline_speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+REPO = Path(__file__).resolve().parent.parent
+DEV = Path("/work/shared/data/physionet-deid-dev")
+BENCH_KEY = "pipeline-speed-benchmark-key-not-secret-0123456789"  # synthetic runs only
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+MIB = 1024 * 1024
+
+
+# --- inputs ---------------------------------------------------------------------------
+
+
+def write_dev_jsonl(corpus: Path, path: Path) -> int:
+    """The PhysioNet corpus as pipeline input (note_id, patient_id, text); returns notes."""
+    from deid.corpora import read_physionet
+
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for note in read_physionet(corpus):
+            # PhysioNet numbers notes per patient: qualify them, or most would be DUPLICATE_ID.
+            note_id = f"{note.patient_id}-{note.note_id}"
+            row = {"note_id": note_id, "patient_id": note.patient_id, "text": note.text}
+            out.write(json.dumps(row) + "\n")
+            count += 1
+    return count
+
+
+def write_generated_jsonl(n: int, path: Path) -> int:
+    from sample_data.generate import iter_notes, write_jsonl
+
+    return write_jsonl(iter_notes(n, seed=0), path)
+
+
+def input_size(path: Path) -> tuple[int, int]:
+    """Notes and UTF-8 bytes of note text in a JSONL input."""
+    notes = text_bytes = 0
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            notes += 1
+            text_bytes += len(json.loads(line)["text"].encode("utf-8"))
+    return notes, text_bytes
+
+
+# --- stage: detect + anonymize (runs in a child process) -------------------------------
+
+
+def anonymize_stage(input_path: Path, corpus: Path | None) -> dict[str, Any]:
+    """Time ``deidentify_batch`` over the input; recall against ``corpus`` gold if given."""
+    started = time.perf_counter()
+    from deid.anonymize import Deidentifier
+    from deid.config import DeidConfig
+    from deid.spans import Span
+
+    deidentifier = Deidentifier(DeidConfig())
+    list(deidentifier.deidentify_batch([("Seen by Dr. Smith on 3/4.", "p0")]))  # warm-up
+    load_s = time.perf_counter() - started
+    records = [(r["text"], r["patient_id"]) for r in map(json.loads, input_path.open())]
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    predictions = [
+        [Span(s.orig_start, s.orig_end, s.entity_type) for s in result.spans]
+        for result in deidentifier.deidentify_batch(records)
+    ]
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    out: dict[str, Any] = {
+        "load_s": round(load_s, 2),
+        "seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    if corpus is not None:
+        from deid.corpora import read_physionet
+        from deid.evaluate import evaluate
+
+        report = evaluate(list(read_physionet(corpus)), predictions)
+        out["full_cover_recall"] = report.full_cover_recall
+    return out
+
+
+def run_anonymize(input_path: Path, corpus: Path | None, env: dict[str, str]) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--stage-anonymize", str(input_path)]
+    if corpus is not None:
+        cmd += ["--recall-corpus", str(corpus)]
+    done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"anonymize stage failed (exit {done.returncode})")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- stage: the pipeline end to end ---------------------------------------------------
+
+
+class TreeMemory:
+    """Peak RSS per process of a process tree, sampled every ``interval`` s (psutil)."""
+
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
+        import psutil
+
+        self._root = psutil.Process(pid)
+        self._psutil = psutil
+        self.peaks: dict[int, int] = {}
+        self.peak_total = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self._root, *self._root.children(recursive=True)]
+            except self._psutil.Error:
+                return
+            total = 0
+            for proc in procs:
+                try:
+                    rss = proc.memory_info().rss
+                except self._psutil.Error:
+                    continue
+                total += rss
+                self.peaks[proc.pid] = max(self.peaks.get(proc.pid, 0), rss)
+            self.peak_total = max(self.peak_total, total)
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_pipeline(
+    input_path: Path, runner: str, workers: int, work: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    """``deidflow run`` with ``runner`` as a subprocess: wall time, rate, peak RSS."""
+    out_dir = work / f"out-{input_path.stem}-{runner}"
+    config = work / f"{input_path.stem}-{runner}.yaml"
+    config.write_text(
+        json.dumps(  # JSON is YAML
+            {
+                "source": {"kind": "files", "path": str(input_path)},
+                "output": {"dir": str(out_dir)},
+                "quarantine_dir": str(work / "quarantine"),
+                "runtime": {"task_runner": runner, "workers": workers},
+            }
+        )
+    )
+    deidflow = Path(sys.executable).with_name("deidflow")
+    cmd = [str(deidflow), "run", str(config)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        memory: TreeMemory | None = TreeMemory(proc.pid)
+    except ImportError:
+        memory = None
+    _, stderr = proc.communicate()
+    wall = time.perf_counter() - started
+    if memory is not None:
+        memory.stop()
+    if proc.returncode != 0:  # deidflow's messages are PHI-safe: last line only
+        tail = stderr.strip().splitlines()[-1:] if stderr.strip() else []
+        raise SystemExit(f"deidflow run ({runner}) failed: exit {proc.returncode} {tail}")
+    summary = json.loads((out_dir / "run_summary.json").read_text())
+    result: dict[str, Any] = {
+        "runner": runner,
+        "workers": workers,
+        "process_wall_s": round(wall, 2),
+        "flow_wall_s": summary["wall_seconds"],
+        "rows_out": summary["rows_out"],
+    }
+    if memory is not None:
+        peaks = sorted(memory.peaks.values(), reverse=True)
+        result["peak_rss_mib_per_process"] = [round(p / MIB, 1) for p in peaks if p > 50 * MIB]
+        result["peak_rss_mib_max_process"] = round(peaks[0] / MIB, 1) if peaks else None
+        result["peak_rss_mib_tree"] = round(memory.peak_total / MIB, 1)
+    else:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        result["peak_rss_mib_max_process"] = round(children / 1024, 1)
+    return result
+
+
+# --- driver -----------------------------------------------------------------------------
+
+
+def rates(notes: int, text_bytes: int, seconds: float) -> dict[str, float]:
+    return {
+        "notes_per_s": round(notes / seconds, 1),
+        "mb_per_min": round(text_bytes / 1e6 / seconds * 60, 2),
+    }
+
+
+def measure(
+    name: str, path: Path, corpus: Path | None, args: argparse.Namespace, work: Path
+) -> dict[str, Any]:
+    env = {**os.environ, **THREAD_ENV, "DEIDFLOW_KEY": BENCH_KEY, "DO_NOT_TRACK": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    notes, text_bytes = input_size(path)
+    entry: dict[str, Any] = {"notes": notes, "text_mb": round(text_bytes / 1e6, 2)}
+    anon = run_anonymize(path, corpus, env)
+    anon.update(rates(notes, text_bytes, anon["seconds"]))
+    entry["detect_anonymize"] = anon
+    _print(name, "detect+anonymize", anon)
+    entry["pipeline"] = []
+    for runner in args.runners.split(","):
+        workers = 1 if runner == "thread" else args.workers
+        result = run_pipeline(path, runner, workers, work, env)
+        result.update(rates(notes, text_bytes, result["flow_wall_s"]))
+        result["process_notes_per_s"] = round(notes / result["process_wall_s"], 1)
+        entry["pipeline"].append(result)
+        _print(name, f"pipeline/{runner}x{workers}", result)
+    by_runner = {r["runner"]: r for r in entry["pipeline"]}
+    if "thread" in by_runner and "dask" in by_runner:
+        entry["dask_speedup"] = round(
+            by_runner["dask"]["notes_per_s"] / by_runner["thread"]["notes_per_s"], 2
+        )
+    return entry
+
+
+def _print(name: str, stage: str, figures: dict[str, Any]) -> None:
+    keys = ("notes_per_s", "mb_per_min", "peak_rss_mib", "peak_rss_mib_max_process")
+    shown = ", ".join(f"{k}={figures[k]}" for k in (*keys, "full_cover_recall") if k in figures)
+    print(f"{name:>10} {stage:<22} {shown}", flush=True)
+
+
+def environment() -> dict[str, Any]:
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "git_commit": commit or None,
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "load_average": os.getloadavg(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=DEV, help="PhysioNet corpus")
+    parser.add_argument("--generated", type=int, default=10_000, help="synthetic notes (0: none)")
+    parser.add_argument("--no-dev", action="store_true", help="skip the PhysioNet corpus")
+    parser.add_argument("--runners", default="thread,dask", help="task runners to time")
+    parser.add_argument("--workers", type=int, default=2, help="Dask worker processes")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--stage-anonymize", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--recall-corpus", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stage_anonymize:  # child process: one stage, one JSON line
+        print(json.dumps(anonymize_stage(args.stage_anonymize, args.recall_corpus)))
+        return 0
+
+    results: dict[str, Any] = {"schema_version": SCHEMA_VERSION, **environment(), "inputs": {}}
+    with tempfile.TemporaryDirectory(prefix="deidflow-bench-") as tmp:
+        work = Path(tmp)
+        if not args.no_dev:
+            dev = work / "physionet-dev.jsonl"
+            write_dev_jsonl(args.corpus, dev)
+            results["inputs"]["physionet_dev"] = measure("dev", dev, args.corpus, args, work)
+        if args.generated:
+            gen = work / f"generated-{args.generated}.jsonl"
+            write_generated_jsonl(args.generated, gen)
+            name = f"generated_{args.generated}"
+            results["inputs"][name] = measure(name, gen, None, args, work)
+    results["load_average_after"] = os.getloadavg()
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
