@@ -9,6 +9,7 @@ PHI-specific components (``deid.components``) are added on top.
 from __future__ import annotations
 
 import os
+import re
 
 # Offline hygiene: these must be set before presidio / tldextract are imported.
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
@@ -36,6 +37,9 @@ def load_base_pipeline() -> Language:
     return nlp
 
 
+_LONG_CHUNK = re.compile(r"(?:[^\w\s]{20,}|\S{200,})\Z")
+
+
 def _split_glued_words(nlp: Language) -> None:
     """Split words that hurried typing glues together: ``dr.ayoub``, ``w/dr``, ``-see``.
 
@@ -53,3 +57,7 @@ def _split_glued_words(nlp: Language) -> None:
     nlp.tokenizer.prefix_search = spacy.util.compile_prefix_regex(prefixes).search
     # URL detection is the regex recognizers' job; as a token rule it keeps "dr.reid" whole.
     nlp.tokenizer.url_match = None
+    # spaCy strips affixes from a chunk one character at a time, re-slicing it each time:
+    # quadratic on long runs ("::::" x 5,000).  Keep such chunks whole; the regex
+    # recognizers still scan the raw text inside them.
+    nlp.tokenizer.token_match = _LONG_CHUNK.match

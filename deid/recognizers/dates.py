@@ -330,8 +330,8 @@ def _numeric_dates(text: str, low: str, match: re.Match[str]) -> list[_Hit]:
 
 
 def _slash_date(nums: list[str], start: int, end: int) -> list[_Candidate]:
-    """Read "a/b" or "a/b/c" as a date, or as nothing."""
-    if not all(nums):
+    """Read "a/b" or "a/b/c" as a date, or as nothing (longer slash chains are not dates)."""
+    if not all(nums) or len(nums) not in (2, 3):
         return []
     if len(nums) == 3:
         a, b, c = nums

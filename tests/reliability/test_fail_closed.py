@@ -1,0 +1,187 @@
+"""Fail closed: a failed check publishes nothing, keeps the previous dataset, says why.
+
+Faults: a detector configured without SSNs (the residual-SSN expectation fails for
+real), a length-ratio bound no de-identified note can meet, a staged shard whose bytes
+change between sealing and publishing, and a published shard tampered with afterwards.
+Each run reuses an output directory that already holds a good dataset, which must stay
+byte-for-byte as it was.  Messages must name the check, file and counts, never text.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deid.entities import ENTITY_NAMES
+from pipelines.config import QUARANTINE_SUFFIX, PipelineConfig
+from pipelines.manifest import verify_output
+from pipelines.run import run_from_cli, run_pipeline
+from pipelines.shards import ShardCorrupted, ShardWriter
+from pipelines.validation import ValidationFailed, validate_batch
+from tests.conftest import TEST_KEY
+
+SAMPLE = Path(__file__).parents[2] / "sample_data" / "notes.jsonl"
+N_NOTES = 12
+SSN = "078-05-1120"
+CANARY = "Wqxcanarybrel"  # a name-like token in the notes: must never show in a message
+
+
+def _write_source(directory: Path) -> Path:
+    notes = [json.loads(line) for line in SAMPLE.read_bytes().splitlines()[:N_NOTES]]
+    notes[0]["text"] += f"\nSSN {SSN} on file. Seen with {CANARY}."
+    notes[1]["text"] += f"\nPatient {CANARY} called back."
+    notes.append({"note_id": "empty", "patient_id": "p", "text": " "})  # quarantined
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "notes.jsonl"
+    path.write_text("".join(json.dumps(n) + "\n" for n in notes))
+    return path
+
+
+def _config(source: Path, out: Path, **deid: object) -> PipelineConfig:
+    return PipelineConfig.model_validate(
+        {
+            "source": {"kind": "files", "path": str(source), "batch_size": 4},
+            "output": {"dir": str(out), "target_shard_rows": 5, "row_group_rows": 4},
+            "deid": {"detection": {"use_tagger": False, **deid}},
+        }
+    )
+
+
+def _published(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+
+
+@pytest.fixture(scope="module")
+def good(prefect_harness: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A published dataset (the one every faulty run must leave untouched)."""
+    root = tmp_path_factory.mktemp("fail-closed")
+    source = _write_source(root / "src")
+    out = root / "good"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DEIDFLOW_KEY", TEST_KEY)
+        run_pipeline(_config(source, out))
+    assert verify_output(out).ok
+    assert list((source.parent / f"{source.name}{QUARANTINE_SUFFIX}").glob("quarantine-*"))
+    yield out
+
+
+@pytest.fixture
+def workdir(good: Path, tmp_path: Path, deid_key: str) -> tuple[Path, Path]:
+    """A copy of the good dataset to run against, and a fresh copy of the source."""
+    out = tmp_path / "out"
+    shutil.copytree(good, out)
+    return _write_source(tmp_path / "src"), out
+
+
+def _changed(out: Path, before: dict[str, bytes]) -> list[str]:
+    """Names of published files that differ from ``before`` (names only: no note text)."""
+    now = _published(out)
+    return sorted(n for n in set(now) | set(before) if now.get(n) != before.get(n))
+
+
+def _assert_nothing_published(out: Path, before: dict[str, bytes], source: Path) -> None:
+    assert _changed(out, before) == []
+    assert verify_output(out).ok
+    assert not list(out.glob(".staging-*"))
+    quarantine = source.parent / f"{source.name}{QUARANTINE_SUFFIX}"
+    assert not list(quarantine.glob("quarantine-*")), "a failed run committed its quarantine"
+
+
+def _assert_names_no_text(message: str) -> None:
+    leaked = CANARY in message or SSN in message
+    assert not leaked, "the failure message quotes note text"
+
+
+def test_missed_identifiers_fail_the_gate_for_real(workdir: tuple[Path, Path]) -> None:
+    source, out = workdir
+    before = _published(out)
+    no_ssn = tuple(e for e in ENTITY_NAMES if e != "US_SSN")
+    with pytest.raises(ValidationFailed) as failed:
+        run_pipeline(_config(source, out, entities=no_ssn))
+    message = str(failed.value)
+    assert re.fullmatch(
+        r"validation failed, 1 expectation\(s\): residual_ssn: .*\[\d+ row\(s\)\]", message
+    )
+    _assert_names_no_text(message)
+    _assert_nothing_published(out, before, source)
+
+
+def test_cli_says_nothing_was_published_and_why(
+    workdir: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    source, out = workdir
+    before = _published(out)
+    strict_ratio = functools.partial(validate_batch, ratio_bounds=(0.99999, 1.00001))
+    monkeypatch.setattr("pipelines.tasks.validate_batch", strict_ratio)
+    config = source.parent / "config.json"
+    config.write_text(_config(source, out).model_dump_json())
+    assert run_from_cli(config, None, None, progress=False) == 3
+    err = capsys.readouterr().err
+    assert "nothing published: validation failed" in err and "text_length_ratio" in err
+    _assert_names_no_text(err)
+    _assert_nothing_published(out, before, source)
+
+
+def _corrupt_after_sealing(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """Change a staged shard once it is sealed (checksummed), before it is published."""
+    close = ShardWriter.close
+
+    def close_then_corrupt(self: ShardWriter) -> list:
+        shards = close(self)
+        victim = self.directory / shards[1].name
+        blob = bytearray(victim.read_bytes())
+        if how == "flip":
+            blob[len(blob) // 2] ^= 0x01
+        else:
+            del blob[-100:]
+        victim.write_bytes(bytes(blob))
+        return shards
+
+    monkeypatch.setattr(ShardWriter, "close", close_then_corrupt)
+
+
+@pytest.mark.parametrize(("how", "says"), [("flip", "sha256 mismatch"), ("cut", "size")])
+def test_a_corrupted_staged_shard_publishes_nothing(
+    workdir: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, how: str, says: str
+) -> None:
+    source, out = workdir
+    before = _published(out)
+    _corrupt_after_sealing(monkeypatch, how)
+    with pytest.raises(ShardCorrupted, match=f"part-00001.parquet {says}") as failed:
+        run_pipeline(_config(source, out))
+    _assert_names_no_text(str(failed.value))
+    _assert_nothing_published(out, before, source)
+
+
+def test_cli_exit_code_for_a_corrupted_shard(
+    workdir: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    source, out = workdir
+    _corrupt_after_sealing(monkeypatch, "flip")
+    config = source.parent / "config.json"
+    config.write_text(_config(source, out).model_dump_json())
+    assert run_from_cli(config, None, None, progress=False) == 3
+    err = capsys.readouterr().err
+    assert "nothing published: staged shard check failed: part-00001.parquet sha256" in err
+
+
+def test_a_tampered_published_shard_is_detected_and_a_rerun_repairs_it(
+    workdir: tuple[Path, Path], good: Path
+) -> None:
+    source, out = workdir
+    shard = out / "part-00002.parquet"
+    blob = bytearray(shard.read_bytes())
+    blob[100] ^= 0xFF
+    shard.write_bytes(bytes(blob))
+    result = verify_output(out)
+    assert not result.ok and result.problems == ["part-00002.parquet: sha256 mismatch"]
+    run_pipeline(_config(source, out))
+    assert verify_output(out).ok
+    varies = {"run_summary.json", "audit_report.json", "audit_report.html"}
+    assert [n for n in _changed(out, _published(good)) if n not in varies] == []
