@@ -88,7 +88,13 @@ class SafeText(str):
 
 def mask_text(value: Any) -> str:
     """``<text len=N #hash>`` for a value that may hold note text (never the value)."""
-    blob = value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogatepass")
+    if isinstance(value, bytes):
+        blob = value
+    else:
+        try:
+            blob = str(value).encode("utf-8", "surrogatepass")
+        except Exception:  # noqa: BLE001 - a broken __str__ must not break logging
+            return f"<{type(value).__name__}>"
     digest = hashlib.blake2b(blob, key=_SALT, digest_size=4).hexdigest()
     kind = "bytes" if isinstance(value, bytes) else "text"
     return f"<{kind} len={len(value) if isinstance(value, str | bytes) else len(blob)} #{digest}>"
@@ -137,8 +143,10 @@ class _Scrubber:
 
 def _texts_of(exc: BaseException) -> set[str]:
     """Every form in which ``exc``'s data can show up in a message."""
-    candidates: list[str] = [repr(exc), str(exc)]
-    candidates += [a for a in exc.args if isinstance(a, str)]
+    candidates: list[str] = [a for a in exc.args if isinstance(a, str)]
+    for render in (repr, str):
+        with contextlib.suppress(Exception):  # a broken __str__ renders nothing to scrub
+            candidates.append(render(exc))
     obj = getattr(exc, "object", None)  # UnicodeError keeps the whole input
     if isinstance(obj, str):
         candidates.append(obj)
@@ -162,13 +170,26 @@ def _describe(exc: BaseException) -> str:
 
 
 def sanitize(record: logging.LogRecord) -> logging.LogRecord:
-    """Rewrite ``record`` in place as described in the module docstring; returns it."""
-    if not getattr(record, _MARK, False):
-        _sanitize_exception(record)
-        record.msg = _sanitized_message(record)
+    """Rewrite ``record`` in place as described in the module docstring; returns it.
+
+    Never raises: if sanitizing fails, the whole message and exception are withheld
+    (logging's own error report would print the raw message and arguments).
+    """
+    try:
+        if not getattr(record, _MARK, False):
+            _sanitize_exception(record)
+            record.msg = _sanitized_message(record)
+            record.args = None
+            setattr(record, _MARK, True)
+        _sanitize_extras(record)
+    except Exception as exc:  # noqa: BLE001 - fail closed, keep logging alive
+        record.msg = f"<log record withheld: sanitizing failed ({type(exc).__name__})>"
         record.args = None
+        record.exc_info = record.exc_text = None
+        for name in list(vars(record)):
+            if name not in _STANDARD_ATTRS and name not in _SAFE_EXTRAS:
+                setattr(record, name, "<withheld>")
         setattr(record, _MARK, True)
-    _sanitize_extras(record)
     return record
 
 

@@ -40,8 +40,9 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# exchange + line: "555-0199", "555 0199", "273 45166" (a stray fifth digit happens)
-_EXCHANGE_LINE = re.compile(r"\d{3}[ \t.\-]\d{4,5}(?![\w\-/]|\.\d)")
+# exchange + line: "555-0199", "555 0199", "273 45166" (a stray fifth digit happens).
+# A slash may follow ("617-555-1212/pager") but not a slash and a digit (a ratio or date).
+_EXCHANGE_LINE = re.compile(r"\d{3}[ \t.\-]\d{4,5}(?![\w\-]|[./]\d)")
 # what may precede the exchange: "+1 617 ", "(617) ", "617-", "617" (glued: "240444-1243")
 _AREA_BEFORE = re.compile(
     r"(?:\+?1[ \t.\-]{1,2})?(?:\((?P<paren>\d{3})\)[ \t]{0,2}|\d{3}(?P<sep>[ \t.\-]?))\Z"

@@ -298,7 +298,7 @@ def plan_kill(rng: random.Random, trace: list[tuple[float, str]], phase: str, fr
     k = rng.randrange(len(hits))
     i = hits[k]
     gap = (times[i + 1] - times[i]) if i + 1 < len(times) else 0.05
-    return Kill(phase, k, rng.uniform(0.0, min(gap, 2.0)), fresh)
+    return Kill(phase, k, rng.uniform(0.0, 0.9 * min(gap, 2.0)), fresh)
 
 
 def kill_run(rig: Rig, out: Path, kill: Kill) -> Kill:
@@ -360,6 +360,12 @@ def _report(kills: list[Kill], name: str, rig: Rig) -> None:
     landed = Counter(k.last_event.split(" ")[0] for k in kills if k.killed)
     print(f"\n{name}: {sum(k.killed for k in kills)}/{len(kills)} killed; last event: {landed}")
     print(f"  reference run {rig.reference_trace[-1][0]:.1f} s; details in {path}")
+    for k in kills:
+        print(
+            f"  {k.phase:10} #{k.occurrence:<2} +{k.delay_s:.3f} s -> at {k.at_s:6.3f} s, "
+            f"in {k.last_event:10} {'fresh dir' if k.fresh_dir else 'over a dataset'}, "
+            f"exit {k.exit}"
+        )
 
 
 def _check_reference(rig: Rig) -> None:

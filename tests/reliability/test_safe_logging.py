@@ -119,6 +119,25 @@ def test_extras_and_non_string_messages_are_masked(log) -> None:
     assert NAME not in second and second.endswith("|1|x")
 
 
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError(NOTE)
+
+    __repr__ = __str__
+
+
+def test_values_and_exceptions_that_cannot_be_printed_do_not_break_logging(log) -> None:
+    logger, stream = log
+    logger.info("value %s", _Unprintable())
+    try:
+        raise ValueError(_Unprintable())
+    except ValueError:
+        logger.exception("failed")
+    text = stream.getvalue()
+    assert "value <_Unprintable>" in text and "RedactedError: ValueError" in text
+    assert NAME not in text
+
+
 def test_long_messages_are_cut(log) -> None:
     logger, stream = log
     logger.info("x" * (MAX_MESSAGE_CHARS + 500))
