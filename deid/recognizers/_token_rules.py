@@ -12,6 +12,7 @@ from spacy.attrs import IDX, LOWER
 from spacy.strings import hash_string
 from spacy.tokens import Doc
 
+from deid.nlp import doc_text
 from deid.wordclass import CaseMode, case_mode
 
 
@@ -94,14 +95,6 @@ def prev_word(doc: Doc, i: int, skip: frozenset[str] = frozenset({",", "."})) ->
 def same_line(doc: Doc, i: int, j: int) -> bool:
     """No newline between tokens ``i`` and ``j`` (i < j)."""
     return "\n" not in doc_text(doc)[doc[i].idx : doc[j].idx]
-
-
-def doc_text(doc: Doc) -> str:
-    """``doc.text``, built once per Doc (spaCy re-joins all tokens on every access)."""
-    text = doc.user_data.get("deid_text")
-    if text is None:
-        text = doc.user_data["deid_text"] = doc.text
-    return text
 
 
 def candidates(doc: Doc, words: frozenset[str]) -> list[int]:

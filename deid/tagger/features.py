@@ -159,7 +159,7 @@ def _shift(values: np.ndarray, by: int) -> np.ndarray:
 
 def _line_flags(doc: Doc, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whether each kept token starts / ends a line (newline between it and its neighbour)."""
-    from deid.recognizers._token_rules import doc_text
+    from deid.nlp import doc_text
 
     pos = doc.to_array([IDX, LENGTH]).astype(np.int64)[keep]
     idx, end = pos[:, 0], pos[:, 0] + pos[:, 1]

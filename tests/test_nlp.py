@@ -1,0 +1,61 @@
+"""The spaCy pipeline wrapper: the tokenizer cache learned between memory zones."""
+
+from __future__ import annotations
+
+import pytest
+from spacy.language import Language
+
+from deid.nlp import DOC_TEXT_KEY, CachingTokenizer, doc_text, load_base_pipeline
+
+NOTES = [
+    "Pt seen by Dr. Healey, BP 120/80, HR 72. Plan: cont. lasix 40mg.",
+    "BP 118/76, HR 80. Pt resting comfortably; cont. lasix.",
+    "Pt OOB to chair. BP 130/85, HR 77. Family in to visit.",
+    "HR 90's, BP stable. Pt c/o pain 4/10, medicated w/ morphine 2mg IV.",
+    "Zyxqor Vlantic called re: Pt. BP 122/70.",
+]
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Language:
+    return load_base_pipeline()
+
+
+def _tokens(nlp: Language, texts: list[str]) -> list[list[str]]:
+    return [[t.text for t in nlp(text)] for text in texts]
+
+
+def test_the_pipeline_tokenizer_is_the_caching_one(nlp: Language) -> None:
+    assert isinstance(nlp.tokenizer, CachingTokenizer)
+    doc = nlp(NOTES[0])
+    assert doc.user_data[DOC_TEXT_KEY] == NOTES[0] == doc_text(doc) == doc.text
+
+
+def test_learning_keeps_tokens_identical_and_takes_only_frequent_chunks() -> None:
+    nlp = load_base_pipeline()
+    tokenizer = nlp.tokenizer
+    assert isinstance(tokenizer, CachingTokenizer)
+    with nlp.memory_zone():
+        before = _tokens(nlp, NOTES)
+        assert tokenizer.learn() == 0  # inside a zone: nothing can be made permanent
+    learned = tokenizer.learn()
+    assert learned > 0
+    assert {"BP", "HR", "Pt"} <= tokenizer._learned
+    # seen in one note only: stays transient (a name is not kept in the vocabulary)
+    assert not {"Zyxqor", "Vlantic", "Healey,"} & tokenizer._learned
+    with nlp.memory_zone():
+        assert _tokens(nlp, NOTES) == before
+    assert tokenizer.learn() == 0  # what was learned is not learned twice
+
+
+def test_learning_stops_at_the_cap() -> None:
+    nlp = load_base_pipeline()
+    tokenizer = nlp.tokenizer
+    assert isinstance(tokenizer, CachingTokenizer)
+    tokenizer._max_learned = 3
+    with nlp.memory_zone():
+        _tokens(nlp, NOTES)
+    assert tokenizer.learn() == 3
+    with nlp.memory_zone():
+        _tokens(nlp, NOTES)
+    assert tokenizer.learn() == 0 and len(tokenizer._learned) == 3
