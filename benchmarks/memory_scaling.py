@@ -1,0 +1,135 @@
+"""Is a worker's memory flat as the input grows?  Stream N notes, sample RSS as it goes.
+
+One worker's job, the part whose state could grow with the input: detect + anonymize
+(``deid.anonymize.Deidentifier.deidentify_batch``, the same call the pipeline's mapped
+tasks make) over synthetic notes generated on the fly (``sample_data``: every note
+new, with new names, numbers and dates, so spaCy's vocabulary, the tokenizer cache and
+the surrogate caches see what a real stream would).  Nothing is kept: the outputs are
+counted and dropped.  RSS is read from /proc every ``--every`` notes; the JSON is
+rewritten at each checkpoint, so a long run that is stopped still leaves its curve.
+
+    python benchmarks/memory_scaling.py --notes 1000000 \
+        --json benchmarks/results/memory_scaling.json
+
+The pipeline's flow process holds one more thing that grows: the de-duplication
+digests (``pipelines/dedup.py``, ~150 bytes per note), reported here as arithmetic.
+
+Needs DEIDFLOW_KEY (any value: surrogates are keyed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DEDUP_BYTES_PER_NOTE = 150  # measured in pipelines/dedup.py's docstring
+
+
+def rss_mb() -> float:
+    """Current resident set size of this process, MB."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def records(n: int, seed: int) -> Iterator[tuple[str, str]]:
+    from sample_data.generate import iter_notes
+
+    for note in iter_notes(n, seed=seed):
+        yield note["text"], note["patient_id"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--notes", type=int, default=100_000, help="notes to stream (default 100k)")
+    ap.add_argument("--every", type=int, default=10_000, help="RSS sample interval (notes)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--json", type=Path, help="write results here (rewritten at each sample)")
+    args = ap.parse_args(argv)
+    if not os.environ.get("DEIDFLOW_KEY"):
+        ap.error("set DEIDFLOW_KEY (any value) to run the anonymizer")
+
+    from deid.anonymize import Deidentifier
+
+    rss_start = rss_mb()
+    t0 = time.perf_counter()
+    deid = Deidentifier()
+    load_s = time.perf_counter() - t0
+    rss_loaded = rss_mb()
+    result: dict[str, object] = {
+        "benchmark": "memory_scaling",
+        "schema_version": 1,
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "logical_cpus": os.cpu_count(),
+        },
+        "settings": {"notes": args.notes, "every": args.every, "seed": args.seed},
+        "rss_mb_before_load": round(rss_start, 1),
+        "rss_mb_after_load": round(rss_loaded, 1),
+        "load_s": round(load_s, 2),
+        "samples": [],
+    }
+    samples: list[dict[str, float]] = result["samples"]  # type: ignore[assignment]
+    chars = 0
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    outputs = deid.deidentify_batch(records(args.notes, args.seed), batch_size=256)
+    for done, out in enumerate(outputs, start=1):
+        chars += len(out.text)
+        if done % args.every == 0 or done == args.notes:
+            sample = {
+                "notes": done,
+                "rss_mb": round(rss_mb(), 1),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+                "wall_s": round(time.perf_counter() - t0, 1),
+                "cpu_s": round(time.process_time() - c0, 1),
+                "megabytes_out": round(chars / 1e6, 1),
+            }
+            samples.append(sample)
+            print(
+                f"{done:>9,} notes  RSS {sample['rss_mb']:7.1f} MB  peak {sample['peak_rss_mb']:7.1f}"
+                f" MB  {done / max(sample['cpu_s'], 1e-9):6.1f} notes/s CPU",
+                flush=True,
+            )
+            _summarise(result, samples)
+            if args.json:
+                args.json.parent.mkdir(parents=True, exist_ok=True)
+                args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def _summarise(result: dict[str, object], samples: list[dict[str, float]]) -> None:
+    first, last = samples[0], samples[-1]
+    per_100k = 0.0
+    if last["notes"] > first["notes"]:
+        per_100k = (last["rss_mb"] - first["rss_mb"]) / (last["notes"] - first["notes"]) * 1e5
+    result["summary"] = {
+        "rss_mb_at_first_sample": first["rss_mb"],
+        "rss_mb_at_last_sample": last["rss_mb"],
+        "peak_rss_mb": last["peak_rss_mb"],
+        "growth_mb_per_100k_notes": round(per_100k, 2),
+        "notes_per_s_cpu": round(last["notes"] / max(last["cpu_s"], 1e-9), 1),
+        "flow_process_dedup_mb_at_this_many_notes": round(
+            last["notes"] * DEDUP_BYTES_PER_NOTE / 2**20, 1
+        ),
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
