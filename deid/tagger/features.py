@@ -29,6 +29,9 @@ _TEMPLATE_SALT = [
 ]
 
 
+LEX_CACHE_MAX = 200_000  # words whose lexical class is remembered (bounded memory)
+
+
 class FeatureExtractor:
     """Turns a spaCy ``Doc`` into a ``(n_tokens, N_TEMPLATES)`` matrix of bucket indices."""
 
@@ -70,6 +73,10 @@ class FeatureExtractor:
             if doc.vocab[word].is_stop:
                 flags |= STOP
             code = int(lexicon.zipf(word) * 2) * 32 + flags
+            if len(self._lex_cache) >= LEX_CACHE_MAX:
+                # Every new name and number is a new word: an unbounded cache grew ~1 MB
+                # per 1,000 notes.  Starting over is cheap (common words come back fast).
+                self._lex_cache.clear()
             self._lex_cache[lower_hash] = code
         return code
 
