@@ -184,28 +184,48 @@ class Deidentifier:
         if not replace:
             return DeidResult(text, tuple(kept), policy)
 
-        engine_result = self._engine.anonymize(
-            text=text,
-            analyzer_results=[
-                RecognizerResult(sp.entity_type, sp.start, sp.end, sp.score) for sp in replace
-            ],
-            operators=self._operators(
-                patient_id,
-                {sp.entity_type for sp in replace},
-                AvoidSet(text[sp.start : sp.end] for sp in replace),
-            ),
-            merge_entities_with_spaces=False,
+        operators = self._operators(
+            patient_id,
+            {sp.entity_type for sp in replace},
+            AvoidSet(text[sp.start : sp.end] for sp in replace),
         )
-        items = sorted(engine_result.items, key=lambda item: item.start)
-        if len(items) != len(replace):  # pragma: no cover - spans are pre-merged
-            raise RuntimeError("anonymizer dropped spans; expected one result per span")
-        applied = [
-            AppliedSpan(item.start, item.end, sp.start, sp.end, sp.entity_type, item.operator)
-            for sp, item in zip(replace, items, strict=True)
-        ]
+        pieces: list[str] = []
+        applied: list[AppliedSpan] = []
+        done = out_len = 0  # end of the text handled so far, in the input and the output
+        for group in _groups(replace, _REPLACE_GROUP_CHARS):
+            lo, hi = group[0].start, group[-1].end
+            pieces.append(text[done:lo])
+            out_len += lo - done
+            result = self._engine.anonymize(
+                text=text[lo:hi],
+                analyzer_results=[
+                    RecognizerResult(sp.entity_type, sp.start - lo, sp.end - lo, sp.score)
+                    for sp in group
+                ],
+                operators=operators,
+                merge_entities_with_spaces=False,
+            )
+            items = sorted(result.items, key=lambda item: item.start)
+            if len(items) != len(group):  # pragma: no cover - spans are pre-merged
+                raise RuntimeError("anonymizer dropped spans; expected one result per span")
+            applied.extend(
+                AppliedSpan(
+                    out_len + item.start,
+                    out_len + item.end,
+                    sp.start,
+                    sp.end,
+                    sp.entity_type,
+                    item.operator,
+                )
+                for sp, item in zip(group, items, strict=True)
+            )
+            pieces.append(result.text)
+            out_len += len(result.text)
+            done = hi
+        pieces.append(text[done:])
         if kept:
             applied = _with_kept(applied, kept)
-        return DeidResult(engine_result.text, tuple(applied), policy)
+        return DeidResult("".join(pieces), tuple(applied), policy)
 
     def _operators(
         self, patient_id: str, entity_types: set[str], avoid: AvoidSet
@@ -231,6 +251,24 @@ class Deidentifier:
             name = operator_name_for(entity_type, self.anon.mode_for(entity_type), self.anon.policy)
             self._operator_names[entity_type] = name
         return name
+
+
+_REPLACE_GROUP_CHARS = 50_000
+"""Longest stretch of text handed to Presidio's anonymizer at once: it rebuilds its whole
+input for every replacement, which is quadratic on long notes full of PHI."""
+
+
+def _groups(spans: list[Span], max_chars: int) -> Iterator[list[Span]]:
+    """Sorted, non-overlapping spans in runs covering at most ``max_chars`` characters
+    (a longer span forms a run of its own)."""
+    group: list[Span] = []
+    for sp in spans:
+        if group and sp.end - group[0].start > max_chars:
+            yield group
+            group = []
+        group.append(sp)
+    if group:
+        yield group
 
 
 def _with_kept(applied: list[AppliedSpan], kept: list[AppliedSpan]) -> list[AppliedSpan]:

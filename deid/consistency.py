@@ -8,9 +8,12 @@ medical terms or common English words), so one mistake does not spread through a
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 import numpy as np
 from spacy.attrs import LOWER
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from deid import lexicon
 from deid.spans import Span
@@ -32,15 +35,29 @@ def _propagates(word: str) -> bool:
     )
 
 
-def propagate(doc: Doc, spans: list[Span]) -> list[Span]:
-    """Spans for further mentions of words already found as names or places in ``doc``."""
-    seeds: dict[int, str] = {}
+def _seed_tokens(doc: Doc, spans: list[Span]) -> Iterator[tuple[Token, str]]:
+    """Tokens of confident name and place ``spans`` that may propagate, with their type."""
     for sp in spans:
         if sp.entity_type not in PROPAGATED_TYPES or sp.score < _MIN_SEED_SCORE:
             continue
         for tok in doc.char_span(sp.start, sp.end, alignment_mode="expand") or ():
             if len(tok) >= 3 and _propagates(tok.lower_):
-                seeds.setdefault(tok.lower, sp.entity_type)
+                yield tok, sp.entity_type
+
+
+def seed_words(doc: Doc, spans: list[Span]) -> dict[str, str]:
+    """The lower-cased words ``propagate`` would carry from ``spans``, with their type."""
+    seeds: dict[str, str] = {}
+    for tok, entity in _seed_tokens(doc, spans):
+        seeds.setdefault(tok.lower_, entity)
+    return seeds
+
+
+def propagate(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Spans for further mentions of words already found as names or places in ``doc``."""
+    seeds: dict[int, str] = {}
+    for tok, entity in _seed_tokens(doc, spans):
+        seeds.setdefault(tok.lower, entity)
     if not seeds:
         return []
     lower = doc.to_array(LOWER)
@@ -57,4 +74,35 @@ def propagate(doc: Doc, spans: list[Span]) -> list[Span]:
                 PROPAGATION_RECOGNIZER,
             )
         )
+    return out
+
+
+# A word, with inner apostrophes ("o'brien's").  Linear: an apostrophe must be followed by
+# a word character for the group to repeat, so no character can be matched two ways.
+_WORD = re.compile(r"\w+(?:'\w+)*")
+
+
+def propagate_in_text(text: str, seeds: dict[str, str]) -> list[Span]:
+    """Spans for every mention in ``text`` of a word in ``seeds`` (from ``seed_words``).
+
+    The text-level twin of ``propagate``, for notes detected in several segments (one
+    Doc each): a name found in one segment is carried to mentions in all the others.
+    Words are matched case-insensitively between non-word characters, as tokens are;
+    a possessive or other apostrophe ending ("smith's") is also tried without it.
+    """
+    # A token may keep a hyphen at its edge ("smith-"); the words matched here never do.
+    lookup = {word.strip("-"): entity for word, entity in reversed(seeds.items())}
+    if not lookup:
+        return []
+    out = []
+    for m in _WORD.finditer(text):
+        word = m.group().lower()
+        end = m.end()
+        entity = lookup.get(word)
+        while entity is None and "'" in word:  # "smith's" -> "smith"
+            word = word[: word.rindex("'")]
+            end = m.start() + len(word)
+            entity = lookup.get(word)
+        if entity is not None:
+            out.append(Span(m.start(), end, entity, _PROPAGATED_SCORE, PROPAGATION_RECOGNIZER))
     return out

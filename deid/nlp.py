@@ -55,6 +55,9 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
+_COUNTED_CHARS = 50_000  # longer texts are segments of a huge note (deid.detect)
+
+
 class CachingTokenizer:
     """spaCy's tokenizer, made fast inside memory zones; otherwise the same tokens.
 
@@ -81,7 +84,13 @@ class CachingTokenizer:
     def __call__(self, text: str) -> Doc:
         doc = self._inner(text)
         doc.user_data[DOC_TEXT_KEY] = text
-        if self._inner.vocab.in_memory_zone and len(self._learned) < self._max_learned:
+        # Segments of one huge note are not separate notes: they would count a name
+        # repeated through it several times, so only note-sized texts are counted.
+        if (
+            self._inner.vocab.in_memory_zone
+            and len(text) <= _COUNTED_CHARS
+            and len(self._learned) < self._max_learned
+        ):
             self._seen.update(set(text.split()))
         return doc
 

@@ -30,18 +30,29 @@ class AvoidSet:
     Values shorter than ``MIN_AVOID_LEN`` are ignored.  ``repr`` shows only a count.
     """
 
-    __slots__ = ("_values",)
+    __slots__ = ("_lengths", "_values")
 
     def __init__(self, values: Iterable[str] = ()) -> None:
         folded = {v.strip().casefold() for v in values}
-        self._values = tuple(sorted(v for v in folded if len(v) >= MIN_AVOID_LEN))
+        self._values = frozenset(v for v in folded if len(v) >= MIN_AVOID_LEN)
+        self._lengths = tuple(sorted({len(v) for v in self._values}))
 
     def hit(self, candidate: str) -> bool:
         """Whether ``candidate`` contains any avoided value (case-insensitive)."""
         if not self._values:
             return False
         folded = candidate.casefold()
-        return any(v in folded for v in self._values)
+        # Look up the candidate's substrings of the avoided values' lengths: a short
+        # candidate costs the same whether the note holds ten values or a million
+        # (scanning every value per draw made long notes full of PHI quadratic).
+        n = len(folded)
+        for i in range(n - self._lengths[0] + 1):
+            for length in self._lengths:
+                if i + length > n:
+                    break
+                if folded[i : i + length] in self._values:
+                    return True
+        return False
 
     def __bool__(self) -> bool:
         return bool(self._values)
