@@ -18,7 +18,7 @@ import dataclasses
 import itertools
 import json
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,18 +153,24 @@ class Deidentifier:
     ) -> Iterator[DeidResult]:
         """De-identify ``(text, patient_id)`` records in order.
 
-        Without ``spans`` (one sequence per record), detection runs through
-        ``Detector.detect_batch`` once per chunk of ``batch_size`` records.
+        Without ``spans`` (one sequence per record), the records stream through one
+        ``Detector.detect_batch`` call (spaCy batches of ``batch_size``), which holds at
+        most one memory zone of notes ahead of the results.
         """
         if spans is not None:
             for (text, patient_id), note_spans in zip(records, spans, strict=True):
                 yield self._apply(text, str(patient_id), note_spans)
             return
-        it = iter(records)
-        while chunk := list(itertools.islice(it, batch_size)):
-            detected = self.detector.detect_batch([text for text, _ in chunk])
-            for (text, patient_id), note_spans in zip(chunk, detected, strict=True):
-                yield self._apply(text, str(patient_id), note_spans)
+        pending: deque[tuple[str, str]] = deque()
+
+        def texts() -> Iterator[str]:
+            for text, patient_id in records:
+                pending.append((text, str(patient_id)))
+                yield text
+
+        for note_spans in self.detector.detect_batch(texts(), batch_size):
+            text, patient_id = pending.popleft()
+            yield self._apply(text, patient_id, note_spans)
 
     # -- internals ---------------------------------------------------------------------
     def _apply(self, text: str, patient_id: str, spans: Sequence[Span]) -> DeidResult:

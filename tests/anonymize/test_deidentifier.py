@@ -206,25 +206,34 @@ class _FakeDetector:
     """Detects 'Healey' as PERSON; records how it was called."""
 
     def __init__(self) -> None:
-        self.batches: list[int] = []
+        self.calls: list[int] = []  # batch_size of each detect_batch call
 
     def detect(self, text: str) -> list[Span]:
         return next(self.detect_batch([text]))
 
     def detect_batch(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[list[Span]]:
-        texts = list(texts)
-        self.batches.append(len(texts))
-        for text in texts:
+        self.calls.append(batch_size)
+        for text in texts:  # lazily, one at a time, as the real one streams
             i = text.find("Healey")
             yield [Span(i, i + 6, "PERSON")] if i >= 0 else []
 
 
-def test_batch_detects_once_per_chunk_and_keeps_order() -> None:
+def test_batch_streams_through_one_detection_call_and_keeps_order() -> None:
     detector = _FakeDetector()
     deid = Deidentifier(key=KEY, detector=detector)  # type: ignore[arg-type]
     records = [(f"note {i} by Healey", f"p{i % 2}") for i in range(5)]
-    results = list(deid.deidentify_batch(records, batch_size=2))
-    assert detector.batches == [2, 2, 1]
+    consumed = []
+
+    def stream() -> Iterator[tuple[str, str]]:
+        for record in records:
+            consumed.append(record)
+            yield record
+
+    it = deid.deidentify_batch(stream(), batch_size=2)
+    first = next(it)
+    assert len(consumed) == 1  # no read-ahead beyond what detection asks for
+    results = [first, *it]
+    assert detector.calls == [2]  # one call (one memory zone per 2,048 notes), spaCy batches of 2
     assert [r.text.split(" by ")[0] for r in results] == [f"note {i}" for i in range(5)]
     assert all("Healey" not in r.text for r in results)
     assert results[0].text.split(" by ")[1] == results[2].text.split(" by ")[1]  # same patient
