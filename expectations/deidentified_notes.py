@@ -6,7 +6,8 @@ list, the types and the not-null rules are written down once.  Two suites:
 - ``build_deidentified_suite``: one row per output note, on a *validation frame* = the
   output table plus two derived columns that are never written out
   (``text_outside_replaced``: the text with every replaced span masked; and
-  ``text_length_ratio``: output length / original length).
+  ``text_length_ratio``: length of the text *outside* the replaced spans in the output /
+  the same in the original, see ``DEFAULT_RATIO_BOUNDS``).
 - ``build_batch_counts_suite``: one row per batch, reconciling rows in with rows out,
   quarantined and removed duplicates.
 
@@ -29,20 +30,38 @@ TEXT_LENGTH_RATIO = "text_length_ratio"
 DERIVED_COLUMNS: tuple[str, ...] = (TEXT_OUTSIDE_REPLACED, TEXT_LENGTH_RATIO)
 """Columns the validation frame appends after the output columns (never written out)."""
 
-DEFAULT_RATIO_BOUNDS: tuple[float, float] = (0.5, 2.0)
+DEFAULT_RATIO_BOUNDS: tuple[float, float] = (1.0, 1.0)
+"""Allowed ``text_length_ratio``: kept output characters / kept original characters.
+
+"Kept" is everything outside the replaced spans (a span the policy keeps counts as kept
+text).  Replacements may be any length (a two-letter name can become a long surrogate),
+so only the kept text is compared, and no operator touches it: with a correct
+anonymizer the ratio is exactly 1.0.  Anything else means truncated, duplicated or
+corrupted output, or replacement offsets that are wrong (which would also misplace the
+residual-identifier mask), so the default allows no deviation at all.  A note with no
+kept original text gets no ratio (not checked) when its output has none either, and an
+infinite one (fails) when it does."""
 
 # Residual structured identifiers: any hit in text *outside* the replaced spans is a
-# leak.  Written without look-arounds so that they run in linear time both in Python's
-# ``re`` (every quantifier is bounded or followed by a disjoint class) and in RE2, which
-# pandas uses for Arrow-backed strings.  They test presence, not extraction: the email
-# pattern needs only one local-part character before the "@" (an unbounded local part
-# would make ``re.search`` quadratic on long runs of word characters).
+# leak.  The row-level screen (``pipelines.validation.residual_hits``) runs these same
+# patterns before the gate and quarantines the rows they match; the gate then checks
+# what is left.  Written without look-arounds so that they run in linear time both in
+# Python's ``re`` (every quantifier is bounded or followed by a disjoint class) and in
+# RE2, which pandas uses for Arrow-backed strings.  They test presence, not extraction:
+# the email pattern needs only one local-part character before the "@" (an unbounded
+# local part would make ``re.search`` quadratic on long runs of word characters).
 RESIDUAL_PATTERNS: dict[str, str] = {
     "ssn": r"\b\d{3}-\d{2}-\d{4}\b",
     "email": r"[A-Za-z0-9._%+-]@[A-Za-z0-9-]+\.[A-Za-z]{2,}",
     "phone": r"(?:^|\D)\(?\d{3}\)?[-. ]\d{3}[-. ]\d{4}(?:\D|$)",
     "mrn": r"(?i)\b(?:MRN|MR#)[:# ]*\d{5,}",
 }
+
+
+def residual_check_name(name: str) -> str:
+    """The check name of ``RESIDUAL_PATTERNS[name]`` in reports and quarantine records."""
+    return f"residual_{name}"
+
 
 # Arrow type of an output column -> the type names GX accepts for it after
 # ``pyarrow.Table.to_pandas()`` (pandas 3: strings are ``str``, dates are ``datetime.date``).
@@ -83,7 +102,7 @@ def build_deidentified_suite(
     non-nullable field (pandas' nullable ``Int32`` passes an ``int32`` type check, so types
     alone do not exclude nulls); unique note pseudonyms; ``split`` in ``SPLITS``;
     ``phi_total`` not negative; zero residual-identifier hits outside replaced spans;
-    output/original length ratio within ``ratio_bounds``.
+    kept-text length ratio (``DEFAULT_RATIO_BOUNDS``) within ``ratio_bounds``.
     """
     low, high = ratio_bounds
     if not 0 < low <= high:
@@ -121,7 +140,9 @@ def _row_expectations(schema: pa.Schema, low: float, high: float) -> list:
     for name, pattern in RESIDUAL_PATTERNS.items():
         out.append(
             ex.ExpectColumnValuesToNotMatchRegex(
-                column=TEXT_OUTSIDE_REPLACED, regex=pattern, meta={"check": f"residual_{name}"}
+                column=TEXT_OUTSIDE_REPLACED,
+                regex=pattern,
+                meta={"check": residual_check_name(name)},
             )
         )
     out.append(

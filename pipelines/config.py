@@ -119,6 +119,20 @@ class Limits(_Strict):
     max_note_chars: int = Field(200_000, ge=1)
 
 
+class ValidationConfig(_Strict):
+    """The output gate's run-level limits."""
+
+    max_residual_fraction: float = Field(
+        0.001,
+        ge=0.0,
+        le=1.0,
+        description="Notes whose de-identified text still matches a residual-identifier "
+        "check are quarantined (RESIDUAL_IDENTIFIER) and the rest published; if more than "
+        "this share of the de-identified notes is withheld so, the run fails and publishes "
+        "nothing (a systematic detector failure). 0 fails the run on any residual.",
+    )
+
+
 class RuntimeConfig(_Strict):
     """Concurrency knobs; they change speed and memory, never the output bytes."""
 
@@ -135,7 +149,8 @@ class RuntimeConfig(_Strict):
     task_runner: TaskRunnerKind = Field(
         "thread",
         description="Where the mapped de-id tasks run: 'thread' (threads of this process), "
-        "'dask' (a local Dask cluster of `workers` one-thread processes: uses every core) or "
+        "'dask' (a local Dask cluster of `workers` one-thread processes: uses every core; they "
+        "report to the run's Prefect server and load their models while it starts) or "
         "'dask_address' (an existing Dask scheduler at `dask_address`; needs prefect-dask).",
     )
     dask_address: str | None = Field(
@@ -185,6 +200,7 @@ class PipelineConfig(_Strict):
     )
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
 
     @model_validator(mode="after")
     def _quarantine_known(self) -> PipelineConfig:
@@ -216,9 +232,10 @@ class PipelineConfig(_Strict):
     def config_hash(self) -> str:
         """SHA-256 of every setting that can change the output bytes for a given input.
 
-        Locations (source path, output and quarantine dirs), runtime knobs and the report
-        settings are left out: the same job run from another checkout or with more workers
-        has the same hash.  What was read is pinned by the manifest's input fingerprint instead.
+        Locations (source path, output and quarantine dirs), runtime knobs, the report
+        settings and the gate's run-level limits (they decide whether a run publishes, not
+        what it writes) are left out: the same job run from another checkout or with more
+        workers has the same hash.  What was read is pinned by the manifest's input fingerprint instead.
         """
         content = self.model_dump(
             mode="json",
@@ -228,6 +245,7 @@ class PipelineConfig(_Strict):
                 "quarantine_dir": True,
                 "runtime": True,
                 "report": True,
+                "validation": True,
             },
         )
         return stable_hash(content)

@@ -1,19 +1,29 @@
 """The de-identification flow, top to bottom.
 
-extract -> batches -> detect + anonymize (mapped) -> validate -> stage shards
--> publish shards + manifest -> audit summary -> audit report + Prefect artifacts.
+extract -> batches -> detect + anonymize + residual screen (mapped) -> validate -> stage
+shards -> publish (swap in the new version) -> audit summary -> audit report + Prefect
+artifacts.
 
 Streaming: records are pulled one window at a time (``runtime.window_batches`` batches
 of ``source.batch_size`` notes), processed, validated and appended to the staged
 shards before the next window is read, so memory stays flat as the input grows.
 
-Atomicity: shards are staged in ``<output>/.staging-<token>/``.  Sealing them and the
-validation gate run in a Prefect transaction: a failed gate rolls it back, which
-deletes the staged shards, and nothing is published.  Any other failure discards the
-staging area too (``finally``).  ``publish`` renames the shards into place and writes
-``manifest.json`` last.  The per-window tasks stay outside the transaction on purpose:
-a transaction keeps every task run it contains (and its inputs and results) alive
-until it closes, which would make memory grow with the input.
+Residual screen: each mapped task checks its rows with the gate's residual-identifier
+patterns; a row with a hit is withheld and quarantined (``RESIDUAL_IDENTIFIER``) rather
+than failing the run, and the gate validates the rest.  ``enforce_gate`` fails the run if
+the screen withheld more than ``validation.max_residual_fraction`` of the notes.
+
+Atomicity: shards are staged in the next version of the output dir, a hidden sibling
+``<parent>/.<name>.deidflow-next-<token>/``.  Sealing them and the validation gate run
+in a Prefect transaction: a failed gate rolls it back, which deletes the staging dir,
+and nothing is published.  Any other failure discards the staging dir too
+(``finally``).  ``publish`` completes the next version (kept files hard-linked, manifest
+written) and swaps it with the output dir in one atomic rename (``pipelines.shards``);
+the audit summary and report are written into the swapped-in dir afterwards (a crash
+in between leaves the previous run's audit files beside the new dataset until the
+re-run).  The per-window tasks stay outside the transaction on purpose: a transaction
+keeps every task run it contains (and its inputs and results) alive until it closes,
+which would make memory grow with the input.
 
 The flow's only parameter is the config (no PHI: it names files, env variables and
 settings), so that is all Prefect stores about a run besides states and counts.
@@ -32,7 +42,7 @@ from deid import safe_logging
 from deid.errors import phi_safe_iter, register_safe_exception
 from pipelines.audit import RunSummary
 from pipelines.config import PipelineConfig
-from pipelines.shards import ShardCorrupted
+from pipelines.shards import ShardCorrupted, UnswappableOutput
 from pipelines.stream import CountMismatch, RunCounts, Window, extract_windows
 from pipelines.tasks import (
     IncompatibleOutput,
@@ -56,7 +66,13 @@ from pipelines.validation import ValidationFailed
 # they are.  Any other error raised while handling notes reaches Prefect as a
 # ``RedactedError`` (type name only), see ``deid.errors``.
 register_safe_exception(
-    ValidationFailed, CountMismatch, BatchFailed, ShardCorrupted, OutputBusy, IncompatibleOutput
+    ValidationFailed,
+    CountMismatch,
+    BatchFailed,
+    ShardCorrupted,
+    OutputBusy,
+    IncompatibleOutput,
+    UnswappableOutput,
 )
 register_safe_exception(OSError)  # errno and file names
 
@@ -88,7 +104,7 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
         with transaction():  # a failed gate rolls back: the sealed shards are deleted
             shards = seal_shards(quote(state))
             enforce_gate(quote(state))
-        manifest = publish(quote(state), shards)  # rename shards, manifest last
+        manifest = publish(quote(state), shards)  # swap in the new version at once
         summary = write_audit(quote(state), manifest, str(runtime.flow_run.id))
         write_report(quote(state), manifest, summary)  # audit_report.json/.html + UI artifacts
         return summary

@@ -27,7 +27,8 @@ README_TEXT = """\
 RESTRICTED: this directory holds RAW CLINICAL NOTES (protected health information).
 
 deidflow puts here the records it could not de-identify (missing IDs, empty or
-non-text content, undecodable bytes, notes over the size limit, processing errors),
+non-text content, undecodable bytes, notes over the size limit, processing errors,
+notes whose de-identified text still held an identifier the detector missed),
 unchanged, one JSON object per line in quarantine-<run_id>.jsonl, with a reason code.
 
 Protect it like the source it sits beside: same access controls, never copy it to

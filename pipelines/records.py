@@ -32,6 +32,10 @@ class Reason(StrEnum):
     """A ``note_id`` seen before with different text (which copy is right is unknowable)."""
     PROCESSING_ERROR = "PROCESSING_ERROR"
     """De-identification raised for this record (the exception type is recorded)."""
+    RESIDUAL_IDENTIFIER = "RESIDUAL_IDENTIFIER"
+    """The de-identified text still matched a residual-identifier check outside the
+    replaced spans (an identifier the detector missed); the check names and match counts
+    are recorded, never the matched value."""
 
 
 @dataclass(frozen=True, slots=True)

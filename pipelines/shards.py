@@ -1,18 +1,36 @@
-"""Parquet shards: written in a staging directory, published by rename.
+"""Parquet shards, and publication of a whole dataset version in one atomic step.
 
 Shard and row-group boundaries depend only on the sequence of rows (and the output
 settings), never on timing or batching, so the same rows give the same bytes.  A
-shard is written as ``part-NNNNN.parquet.tmp`` and renamed when closed; the whole
-staging directory is published only after the run validated (``publish_shards``).
+shard is written as ``part-NNNNN.parquet.tmp`` and renamed when closed.
+
+Publication.  A run builds the complete next version of the output directory beside it,
+in ``<parent>/.<name>.deidflow-next-<token>/`` (``StagingArea``): its new shards, hard
+links to what stays from the current version (kept shards of an incremental run, the
+lock file, the audit files, anything else found there) and ``manifest.json``.  Only then
+``swap_in`` exchanges the two directories with ``renameat2(RENAME_EXCHANGE)``, one
+atomic step: a reader looking at the output directory sees the old complete dataset or
+the new complete one, never a mix.  The old version, now at the staging path, is then
+deleted.  Where the exchange is not available (not Linux, a file system without it) two
+renames do the swap; a crash between them leaves no output directory and the previous
+version at ``<parent>/.<name>.deidflow-old-<token>/``, which the next run puts back
+(``find_interrupted_swap``) before anything else.  Leftovers of interrupted runs (a
+half-built next version, an old version not yet deleted) are hidden siblings, removed
+by ``clear_stale_staging`` under the run's lock.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
 import hashlib
 import os
 import re
 import shutil
+import stat
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +43,10 @@ from schemas.deidentified import DEIDENTIFIED_SCHEMA
 
 SHARD_PATTERN = re.compile(r"^part-\d{5}\.parquet$")
 STAGING_PREFIX = ".staging-"
+"""Staging dirs *inside* the output dir, as older versions made them (still cleared)."""
+NEXT_INFIX = "deidflow-next-"
+OLD_INFIX = "deidflow-old-"
+_MAX_TAG_CHARS = 100  # keeps sibling names well under NAME_MAX (255 bytes)
 # Low-cardinality columns: dictionary-encode them; free text and pseudonyms: don't.
 _DICTIONARY_COLUMNS = ["note_type", "split", "pipeline_version", "policy_version"]
 
@@ -160,24 +182,198 @@ class ShardWriter:
         self._tmp_path = None
 
 
+def version_prefix(output_dir: Path) -> str:
+    """``.<name>.``: how the hidden siblings of ``output_dir`` (next, old versions) begin.
+
+    A long name is replaced by a hash of it, so sibling names stay within NAME_MAX.
+    """
+    name = output_dir.name
+    if len(os.fsencode(name)) > _MAX_TAG_CHARS:
+        name = hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
+    return f".{name}."
+
+
+class UnswappableOutput(RuntimeError):
+    """The output directory cannot be replaced by a rename (it is a mount point)."""
+
+
+def check_swappable(output_dir: Path) -> None:
+    """Raise ``UnswappableOutput`` early if publication could not swap ``output_dir``."""
+    if os.path.ismount(output_dir.resolve()):
+        raise UnswappableOutput(
+            f"{output_dir} is a mount point: deidflow publishes by swapping the output "
+            "directory with a sibling, so use a directory inside it as output.dir"
+        )
+
+
 class StagingArea:
-    """``<output>/.staging-<token>/``: where a run's shards wait until it has validated."""
+    """The next version of the output dir, built beside it until the run has validated.
+
+    ``<parent>/.<name>.deidflow-next-<token>/`` (``output_dir`` resolved, so a symlinked
+    output dir is swapped where it really lives).  Shards are written here; ``publish``
+    then adds what stays (``carry_over``) and the manifest, and ``swap_in`` makes it the
+    output dir.  Created at once, so an output whose parent is not writable fails the
+    run before any note is read.
+    """
 
     def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
-        self.path = output_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
-        self.path.mkdir(parents=True)
+        self.target = output_dir.resolve()
+        self.path = (
+            self.target.parent / f"{version_prefix(self.target)}{NEXT_INFIX}{uuid.uuid4().hex}"
+        )
+        self.path.mkdir()
+
+    def carry_over(self, keep_shards: Iterable[str], rewritten: Iterable[str] = ()) -> list[str]:
+        """Hard-link into this version what stays from the current output dir.
+
+        That is the shards named in ``keep_shards`` (one missing raises
+        ``FileNotFoundError``) and every other entry except: other ``part-*.parquet``
+        files, the names in ``rewritten`` (the manifest, written next), hidden temp files
+        (``.*.tmp``) and old-layout staging dirs.  Hard links copy no bytes, and the lock
+        file stays the same inode, so the lock this run holds stays held after the swap.
+        Returns the names carried over, sorted.
+        """
+        keep, skip = set(keep_shards), set(rewritten)
+        missing = sorted(n for n in keep if not (self.target / n).is_file())
+        if missing:
+            raise FileNotFoundError(
+                f"shard(s) listed in the current manifest are missing from {self.output_dir}: "
+                f"{', '.join(missing)} (check it with verify_output; a full run rebuilds it)"
+            )
+        carried = []
+        for entry in sorted(self.target.iterdir(), key=lambda p: p.name):
+            name = entry.name
+            if (
+                (SHARD_PATTERN.match(name) and name not in keep)
+                or name in skip
+                or (name.startswith(".") and name.endswith(".tmp"))
+                or name.startswith(STAGING_PREFIX)
+            ):
+                continue
+            _link_tree(entry, self.path / name)
+            carried.append(name)
+        return carried
+
+    def swap_in(self) -> None:
+        """Make this version the output dir in one step, then delete the previous one.
+
+        The output dir's permission bits are kept.  After the swap ``self.path`` holds the
+        previous version (also after the two-rename fallback), and ``discard`` removes it.
+        """
+        os.chmod(self.path, stat.S_IMODE(self.target.stat().st_mode))
+        _fsync_dir(self.path)
+        exchange_dirs(self.path, self.target)
+        _fsync_dir(self.target.parent)
+        self.discard()
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+def _link_tree(src: Path, dst: Path) -> None:
+    """Hard-link ``src`` (file, symlink or directory tree) to ``dst``; copy where links fail."""
+    if src.is_dir() and not src.is_symlink():
+        shutil.copytree(src, dst, symlinks=True, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(src, dst)
+
+
+def _link_or_copy(src: str | Path, dst: str | Path) -> None:
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError as err:
+        if err.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            raise
+        shutil.copy2(src, dst, follow_symlinks=False)  # no hard links on this file system
+
+
+# --- the swap ----------------------------------------------------------------------------
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 1 << 1
+# The kernel or file system cannot exchange: fall back to two renames.
+_NO_EXCHANGE = frozenset({errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """glibc's ``renameat2`` (2.28+), or ``None`` where the C library has none."""
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def rename_exchange(a: Path, b: Path) -> bool:
+    """Atomically swap the paths ``a`` and ``b``; ``False`` if the system cannot.
+
+    Other failures raise ``OSError`` naming both paths.
+    """
+    fn = _renameat2()
+    if fn is None:
+        return False
+    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in _NO_EXCHANGE:
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def exchange_dirs(new: Path, target: Path) -> None:
+    """Swap directory ``new`` into ``target``'s place; the old ``target`` ends up at ``new``.
+
+    One atomic ``renameat2(RENAME_EXCHANGE)`` where available.  Otherwise two renames,
+    ``target`` -> ``.<name>.deidflow-old-<token>`` and ``new`` -> ``target``: between
+    them ``target`` does not exist, and if the process dies there the next run restores
+    the old version (``find_interrupted_swap``).  A third rename moves the old version to
+    ``new`` so callers find it there either way.
+    """
+    if rename_exchange(new, target):
+        return
+    old = target.parent / f"{version_prefix(target)}{OLD_INFIX}{uuid.uuid4().hex}"
+    os.rename(target, old)
+    os.rename(new, target)
+    os.rename(old, new)
+
+
+def find_interrupted_swap(output_dir: Path) -> Path | None:
+    """The previous version left by a fallback swap cut between its renames, if any.
+
+    That is the case when ``output_dir`` does not exist but an ``...deidflow-old-*``
+    sibling does: the caller renames it back (under its lock) before anything else.
+    """
+    target = output_dir.resolve()
+    if target.exists() or not target.parent.is_dir():
+        return None
+    prefix = version_prefix(target) + OLD_INFIX
+    olds = [p for p in target.parent.iterdir() if p.name.startswith(prefix) and p.is_dir()]
+    return max(olds, key=lambda p: p.stat().st_mtime_ns) if olds else None
+
+
 def clear_stale_staging(output_dir: Path) -> int:
-    """Remove staging directories left by interrupted runs; returns how many."""
+    """Remove what interrupted runs left; returns how many directories.
+
+    Next versions never swapped in and old versions not yet deleted (hidden siblings of
+    the output dir), and staging dirs inside it from older deidflow versions.  Call it
+    holding the output dir's lock, after ``find_interrupted_swap`` was dealt with.
+    """
     removed = 0
-    if output_dir.is_dir():
-        for entry in output_dir.iterdir():
+    target = output_dir.resolve()
+    if target.is_dir():
+        for entry in target.iterdir():
             if entry.is_dir() and entry.name.startswith(STAGING_PREFIX):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+    if target.parent.is_dir():
+        prefix = version_prefix(target)
+        for entry in target.parent.iterdir():
+            if entry.name.startswith((prefix + NEXT_INFIX, prefix + OLD_INFIX)) and entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
     return removed
@@ -203,23 +399,6 @@ def verify_staged_shards(staging: StagingArea, shards: list[ShardInfo]) -> None:
             problems.append(f"{shard.name} sha256 mismatch")
     if problems:
         raise ShardCorrupted(f"staged shard check failed: {'; '.join(problems)}")
-
-
-def publish_shards(staging: StagingArea, shards: list[ShardInfo]) -> None:
-    """Move validated shards from staging into the output directory (rename each)."""
-    for shard in shards:
-        os.replace(staging.path / shard.name, staging.output_dir / shard.name)
-    _fsync_dir(staging.output_dir)
-
-
-def remove_unlisted_shards(output_dir: Path, keep: set[str]) -> list[str]:
-    """Delete ``part-*.parquet`` files the manifest does not list (stale or half-published)."""
-    removed = []
-    for entry in sorted(output_dir.iterdir()):
-        if SHARD_PATTERN.match(entry.name) and entry.name not in keep:
-            entry.unlink()
-            removed.append(entry.name)
-    return removed
 
 
 def _fsync(path: Path) -> None:

@@ -49,10 +49,22 @@ class RunCounts:
     quarantined: Counter[str] = field(default_factory=Counter)
     phi_by_type: Counter[str] = field(default_factory=Counter)
     rows_by_split: Counter[str] = field(default_factory=Counter)
+    residual_by_check: Counter[str] = field(default_factory=Counter)
+    """Notes the residual screen withheld, per check that matched (a note can match several)."""
 
     @property
     def quarantined_total(self) -> int:
         return sum(self.quarantined.values())
+
+    @property
+    def residual_withheld(self) -> int:
+        """Notes quarantined as ``RESIDUAL_IDENTIFIER``."""
+        return self.quarantined[Reason.RESIDUAL_IDENTIFIER.value]
+
+    @property
+    def screened(self) -> int:
+        """Notes the residual screen saw: every de-identified note, published or withheld."""
+        return self.rows_out + self.residual_withheld
 
     def check(self) -> None:
         accounted = self.rows_out + self.quarantined_total + self.duplicates_removed

@@ -28,6 +28,7 @@ from prefect.transactions import Transaction, get_transaction
 
 from deid.errors import phi_safe_errors
 from deid.keys import load_key
+from deid.safe_logging import SafeText
 from pipelines.audit import RunSummary, write_summary
 from pipelines.config import PipelineConfig
 from pipelines.manifest import MANIFEST_NAME, MANIFEST_VERSION, read_manifest, write_manifest
@@ -38,16 +39,17 @@ from pipelines.shards import (
     ShardInfo,
     ShardWriter,
     StagingArea,
+    check_swappable,
     clear_stale_staging,
-    publish_shards,
-    remove_unlisted_shards,
+    find_interrupted_swap,
     verify_staged_shards,
 )
 from pipelines.sources import RecordSource, open_source
 from pipelines.stream import RunCounts, Window
 from pipelines.transform import BatchOutput, NoteBatch, NoteTransformer, pipeline_version
-from pipelines.validation import ValidationFailed, validate_batch
+from pipelines.validation import ValidationFailed, residual_hits, validate_batch
 from schemas.deidentified import SCHEMA_VERSION
+from schemas.notes import NoteRecord
 
 # Every task handling notes: no result persistence, no cache keys over inputs.
 NO_PHI_STORAGE: dict[str, Any] = {"persist_result": False, "cache_policy": NO_CACHE}
@@ -131,16 +133,38 @@ def _unlock(fd: int) -> None:
     os.close(fd)
 
 
+def restore_interrupted_swap(output_dir: Path) -> bool:
+    """Put the previous dataset back if a run died between the two renames of a swap.
+
+    Only the two-rename fallback of ``shards.exchange_dirs`` has such a moment (no output
+    dir at all).  The previous version carries the same lock file (a hard link): if a
+    live run holds it, that run is mid-swap and this raises ``OutputBusy``.
+    """
+    old = find_interrupted_swap(output_dir)
+    if old is None:
+        return False
+    fd = _lock(old)
+    try:
+        os.rename(old, output_dir.resolve())
+    finally:
+        _unlock(fd)
+    return True
+
+
 @task(name="prepare-run", **NO_PHI_STORAGE)
 def prepare_run(config: PipelineConfig) -> RunContext:
     """Lock the output dir, clear leftovers of interrupted runs, load the key."""
     output_dir = config.output.dir
+    logger = get_run_logger()
+    if restore_interrupted_swap(output_dir):
+        logger.warning("restored the previous dataset of a publication that was interrupted")
     output_dir.mkdir(parents=True, exist_ok=True)
+    check_swappable(output_dir)
     lock_fd = _lock(output_dir)
     try:
         removed = clear_stale_staging(output_dir)
         if removed:
-            get_run_logger().warning("removed %d staging dir(s) of interrupted runs", removed)
+            logger.warning("removed %d staging dir(s) of interrupted runs", removed)
         key = load_key(config.deid)
         config_hash = config.config_hash()
         previous, first_index, watermark = None, 0, None
@@ -213,9 +237,29 @@ def checked_out_transformer(config: PipelineConfig) -> Iterator[NoteTransformer]
 @task(name="deidentify-batch", task_run_name="deidentify-batch-{batch.index}", **NO_PHI_STORAGE)
 @phi_safe_errors  # these handle note text: their errors reach Prefect by type only
 def deidentify_batch(batch: NoteBatch, config: PipelineConfig) -> BatchOutput:
-    """Detect and replace PHI in one batch (runs mapped, several at once)."""
+    """Detect and replace PHI in one batch (runs mapped, several at once), then screen it."""
     with checked_out_transformer(config) as transformer:
-        return transformer.transform(batch)
+        out = transformer.transform(batch)
+    screen_residuals(out, len(batch))
+    return out
+
+
+def screen_residuals(out: BatchOutput, batch_len: int) -> int:
+    """Withhold the rows whose text still holds a residual identifier; returns how many.
+
+    The row-level screen in front of the gate (``validation.residual_hits``: the gate's
+    own patterns on the text outside replaced spans).  Withheld notes are listed in
+    ``out.residual`` with their check names and match counts; ``stage_window``
+    quarantines them as ``RESIDUAL_IDENTIFIER``.
+    """
+    texts = out.table.column("text").to_pylist()
+    hits = {}
+    for row, (text, spans) in enumerate(zip(texts, out.replaced_spans, strict=True)):
+        found = residual_hits(text, spans)
+        if found:
+            hits[row] = found
+    out.withhold(hits, batch_len)
+    return len(hits)
 
 
 # --- validate and stage ---------------------------------------------------------------
@@ -227,7 +271,7 @@ def validate_window(state: RunState, window: Window, outputs: list[BatchOutput])
     """Run the Great Expectations gate on one window's output rows and counts."""
     import pyarrow as pa
 
-    failed_rows = sum(len(o.failures) for o in outputs)
+    failed_rows = sum(len(o.failures) + len(o.residual) for o in outputs)  # both quarantined
     counts = {
         "rows_in": window.rows_in,
         "quarantined": window.quarantined + failed_rows,
@@ -249,7 +293,7 @@ def validate_window(state: RunState, window: Window, outputs: list[BatchOutput])
         table,
         counts,
         replaced_spans=[spans for o in outputs for spans in o.replaced_spans],
-        orig_lengths=[n for o in outputs for n in o.orig_lengths],
+        orig_kept_chars=[n for o in outputs for n in o.orig_kept_chars],
     )
     state.windows_validated += 1
     state.stats.add_validation(outcome.summary)
@@ -262,39 +306,66 @@ def validate_window(state: RunState, window: Window, outputs: list[BatchOutput])
     return outcome.success
 
 
+def _note_payload(note: NoteRecord) -> Any:
+    """The note as read, for the quarantine (raw PHI: only the restricted file holds it)."""
+    return jsonable(
+        {
+            "note_id": note.note_id,
+            "patient_id": note.patient_id,
+            "text": note.text,
+            "note_type": note.note_type,
+            "note_date": note.note_date,
+            "encounter_id": note.encounter_id,
+        }
+    )
+
+
+def residual_detail(hits: dict[str, int]) -> str:
+    """``residual_phone=1 residual_ssn=2``: check names and match counts, never values."""
+    return " ".join(f"{check}={n}" for check, n in sorted(hits.items()))
+
+
 @task(name="stage-window", **NO_PHI_STORAGE)
 @phi_safe_errors  # these handle note text: their errors reach Prefect by type only
 def stage_window(state: RunState, window: Window, outputs: list[BatchOutput]) -> int:
-    """Append the window's rows to the staged shards; quarantine notes that raised."""
+    """Append the window's rows to the staged shards; quarantine notes that raised or
+    that the residual screen withheld (in batch order: the quarantine file is reproducible)."""
     by_index = {b.index: b for b in window.batches}
+    withheld: Counter[str] = Counter()
     for out in sorted(outputs, key=lambda o: o.index):
-        for pos, exc_type in out.failures:
+        problems = [
+            *((pos, Reason.PROCESSING_ERROR, exc_type, None) for pos, exc_type in out.failures),
+            *((pos, Reason.RESIDUAL_IDENTIFIER, residual_detail(h), h) for pos, h in out.residual),
+        ]
+        for pos, reason, detail, hits in sorted(problems, key=lambda p: p[0]):
             note = by_index[out.index].notes[pos]
             state.quarantine.add(
                 QuarantineItem(
-                    Reason.PROCESSING_ERROR,
+                    reason,
                     f"batch {out.index} note {pos}",
                     note.note_id,
-                    exc_type,
-                    jsonable(
-                        {
-                            "note_id": note.note_id,
-                            "patient_id": note.patient_id,
-                            "text": note.text,
-                            "note_type": note.note_type,
-                            "note_date": note.note_date,
-                            "encounter_id": note.encounter_id,
-                        }
-                    ),
+                    detail,
+                    _note_payload(note),
                 )
             )
-            state.counts.quarantined[Reason.PROCESSING_ERROR.value] += 1
+            state.counts.quarantined[reason.value] += 1
+            if hits:
+                state.counts.residual_by_check.update(hits.keys())
+                withheld.update(hits.keys())
         state.writer.write(out.table)
         state.counts.rows_out += out.table.num_rows
         state.stats.add_output(out)
         state.counts.phi_by_type.update(out.phi_counts)
         state.counts.rows_by_split.update(out.table.column("split").to_pylist())
         state.policy_versions.update(out.table.column("policy_version").unique().to_pylist())
+    if withheld:
+        get_run_logger().warning(
+            "withheld %d note(s) whose output still matched a residual-identifier check "
+            "(%s): quarantined as %s",
+            sum(len(o.residual) for o in outputs),
+            SafeText(residual_detail(dict(withheld))),  # check names and counts only
+            Reason.RESIDUAL_IDENTIFIER,
+        )
     return sum(o.table.num_rows for o in outputs)
 
 
@@ -315,12 +386,28 @@ def _discard_staging(txn: Transaction) -> None:
     txn.get("state").discard()
 
 
+RESIDUAL_CAP_CHECK = "residual_identifier_fraction"
+
+
 @task(name="enforce-gate", **NO_PHI_STORAGE)
 def enforce_gate(state: RunState) -> None:
-    """Raise if any window failed validation or any record is unaccounted for."""
-    state.counts.check()
-    if state.validation_failures:
-        raise ValidationFailed(sorted(state.validation_failures.items()))
+    """Raise if any window failed validation, any record is unaccounted for, or the
+    residual screen withheld more than ``validation.max_residual_fraction`` of the notes."""
+    counts = state.counts
+    counts.check()
+    failures = sorted(state.validation_failures.items())
+    cap = state.run.config.validation.max_residual_fraction
+    withheld, screened = counts.residual_withheld, counts.screened
+    if withheld and withheld > cap * screened:
+        failures.append(
+            (
+                f"{RESIDUAL_CAP_CHECK}: {withheld} of {screened} de-identified notes withheld "
+                f"> validation.max_residual_fraction {cap:g}",
+                withheld,
+            )
+        )
+    if failures:
+        raise ValidationFailed(failures)
 
 
 # --- publish --------------------------------------------------------------------------
@@ -334,7 +421,13 @@ def run_id_for(run: RunContext, input_fingerprint: str) -> str:
 
 @task(name="publish", **NO_PHI_STORAGE)
 def publish(state: RunState, shards: list[ShardInfo]) -> dict[str, Any]:
-    """Rename shards into place, then write the manifest (the commit point) last."""
+    """Complete the next version of the output dir beside it, then swap it in at once.
+
+    The staging dir already holds the new shards; what stays from the current version
+    (an incremental run's earlier shards, the lock, the audit files) is hard-linked in,
+    the manifest written, and one atomic exchange makes it the output dir (see
+    ``pipelines.shards``).  Readers see the old dataset or the new one, never a mix.
+    """
     run = state.run
     input_fingerprint = state.input_digest.hexdigest()
     run_id = run_id_for(run, input_fingerprint)
@@ -347,7 +440,6 @@ def publish(state: RunState, shards: list[ShardInfo]) -> dict[str, Any]:
     # Quarantine first: if publishing fails, a rerun rewrites the same run-named files.
     verify_staged_shards(state.staging, shards)  # changed since sealed: publish nothing
     state.quarantine_report = state.quarantine.commit(run_id)
-    publish_shards(state.staging, shards)
     validation = {
         "success": True,
         "windows": state.windows_validated,
@@ -380,10 +472,21 @@ def publish(state: RunState, shards: list[ShardInfo]) -> dict[str, Any]:
         "shards": all_shards,
         "runs": [*old_runs, run_entry],
     }
-    write_manifest(run.output_dir, manifest)
-    remove_unlisted_shards(run.output_dir, {s["name"] for s in all_shards})
-    state.staging.discard()
+    state.staging.carry_over((s["name"] for s in old_shards), rewritten=[MANIFEST_NAME])
+    write_manifest(state.staging.path, manifest)
+    state.staging.swap_in()  # the commit point; the previous version is deleted after it
     return manifest
+
+
+def residual_screen_summary(state: RunState) -> dict[str, Any]:
+    """What the residual screen did in this run: counts and check names only."""
+    counts = state.counts
+    return {
+        "max_fraction": state.run.config.validation.max_residual_fraction,
+        "screened": counts.screened,
+        "withheld": counts.residual_withheld,
+        "by_check": dict(sorted(counts.residual_by_check.items())),
+    }
 
 
 @task(name="audit-summary", **NO_PHI_STORAGE)
@@ -415,6 +518,7 @@ def write_audit(state: RunState, manifest: dict[str, Any], flow_run_id: str | No
         notes_per_second=round(counts.rows_in / wall, 1) if wall > 0 else 0.0,
         key_fingerprint=run.key_fingerprint,
         config_hash=run.config_hash,
+        extra={"residual_screen": residual_screen_summary(state)},
     )
     write_summary(run.output_dir, summary)
     get_run_logger().info(summary.headline())

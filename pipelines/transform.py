@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from deid.anonymize import KEEP, Deidentifier, DeidResult, phi_counts
+from deid.entities import ENTITY_NAMES
 from deid.keys import SecretKey
 from pipelines.config import PipelineConfig, SplitRatios
 from schemas.deidentified import DEIDENTIFIED_SCHEMA, PHI_COUNT_COLUMNS, phi_count_column
@@ -54,14 +55,52 @@ class BatchOutput:
     index: int
     table: pa.Table
     replaced_spans: list[list[tuple[int, int]]]
-    orig_lengths: list[int]
+    """Output-text offsets of the spans the anonymizer replaced, per row (not kept ones)."""
+    orig_kept_chars: list[int]
+    """Characters of each row's original text outside the spans the anonymizer replaced:
+    what the output must carry over unchanged (the gate's ``text_length_ratio``)."""
     phi_counts: Counter[str]
     failures: list[tuple[int, str]]
     """``(position in batch, exception type name)`` per note that raised."""
     operator_counts: Counter[str] = field(default_factory=Counter)
     """Applied spans per operator name (``keep`` for detections the policy left as they were)."""
     orig_tokens: list[int] = field(default_factory=list)
-    """``\\w+`` tokens of each row's original text (parallel to ``orig_lengths``)."""
+    """``\\w+`` tokens of each row's original text (parallel to ``orig_kept_chars``)."""
+    row_operators: list[Counter[str]] = field(default_factory=list)
+    """Applied spans per operator, per row (parallel to ``orig_kept_chars``)."""
+    residual: list[tuple[int, dict[str, int]]] = field(default_factory=list)
+    """``(position in batch, matches per residual check)`` per note whose output the
+    residual-identifier screen withheld (see ``withhold``); never the matched text."""
+
+    def row_positions(self, batch_len: int) -> list[int]:
+        """Position in the batch of each row of ``table`` (notes that raised have none)."""
+        gone = {pos for pos, _ in self.failures} | {pos for pos, _ in self.residual}
+        return [pos for pos in range(batch_len) if pos not in gone]
+
+    def withhold(self, hits: dict[int, dict[str, int]], batch_len: int) -> None:
+        """Remove rows (``hits``: row index -> matches per check) from the output.
+
+        Every per-row list and the per-batch counts are recomputed for the rows that
+        stay, so the withheld notes count nowhere but in ``residual``.
+        """
+        if not hits:
+            return
+        positions = self.row_positions(batch_len)
+        keep = [i for i in range(self.table.num_rows) if i not in hits]
+        self.residual = sorted([*self.residual, *((positions[i], hits[i]) for i in hits)])
+        self.table = self.table.take(keep)
+        self.replaced_spans = [self.replaced_spans[i] for i in keep]
+        self.orig_kept_chars = [self.orig_kept_chars[i] for i in keep]
+        self.orig_tokens = [self.orig_tokens[i] for i in keep]
+        self.row_operators = [self.row_operators[i] for i in keep]
+        self.operator_counts = sum(self.row_operators, Counter())
+        self.phi_counts = Counter(
+            {
+                entity: total
+                for entity in ENTITY_NAMES
+                if (total := sum(self.table.column(phi_count_column(entity)).to_pylist())) > 0
+            }
+        )
 
 
 @cache
@@ -109,12 +148,16 @@ class NoteTransformer:
             counts = phi_counts(result)
             out.phi_counts.update(counts)
             self._append_row(columns, note, result.text, counts)
-            out.replaced_spans.append(
-                [(span.start, span.end) for span in result.spans if span.operator != KEEP]
-            )
-            out.orig_lengths.append(len(note.text))
+            replaced = [span for span in result.spans if span.operator != KEEP]
+            out.replaced_spans.append([(span.start, span.end) for span in replaced])
+            # Replaced spans never overlap (the anonymizer merges them first); if they did,
+            # this count would come out too small and the gate would fail the row.
+            replaced_chars = sum(span.orig_end - span.orig_start for span in replaced)
+            out.orig_kept_chars.append(len(note.text) - replaced_chars)
             out.orig_tokens.append(sum(1 for _ in _TOKEN.finditer(note.text)))
-            out.operator_counts.update(span.operator for span in result.spans)
+            row_operators = Counter(span.operator for span in result.spans)
+            out.row_operators.append(row_operators)
+            out.operator_counts.update(row_operators)
         if len(batch) > 1 and len(out.failures) == len(batch):
             # Every note failing is a broken setup, not bad notes: fail the run instead of
             # quarantining the whole input.

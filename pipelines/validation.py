@@ -20,6 +20,21 @@ character is a non-word, non-digit symbol, so masking can never complete a patte
 hide a boundary next to a missed identifier.  What this cannot see is a *partially*
 detected identifier (e.g. only the last four digits replaced): that is a recall problem
 measured by the span-level evaluation, not by this gate.
+
+One missed identifier must not stop a ten-million-note run, so ``residual_hits`` screens
+each row with the same patterns *before* the gate: the flow quarantines a row with a hit
+(reason ``RESIDUAL_IDENTIFIER``) and the gate runs on the rows that are left, where the
+residual checks must still pass.  A run-level cap
+(``validation.max_residual_fraction``) fails the run when the screen withholds more
+than that share of the notes: a detector that fails systematically must stop the run,
+not quietly quarantine half the data.
+
+The corruption guard (``text_length_ratio``) compares what the anonymizer must leave
+alone: the output's characters outside the replaced spans against the original's
+characters outside the spans it replaced.  Surrogates may be any length, so whole-text
+lengths say nothing (a note that is mostly short names can legitimately double); the
+kept text must match exactly, so its ratio is 1.0 and anything else means truncated,
+duplicated or corrupted output, or replacement offsets that are wrong.
 """
 
 from __future__ import annotations
@@ -45,6 +60,7 @@ from expectations.deidentified_notes import (
     DERIVED_COLUMNS,
     DUPLICATES_REMOVED,
     QUARANTINED,
+    RESIDUAL_PATTERNS,
     ROWS_IN,
     ROWS_OUT,
     ROWS_OUT_REPORTED,
@@ -52,6 +68,7 @@ from expectations.deidentified_notes import (
     TEXT_OUTSIDE_REPLACED,
     build_batch_counts_suite,
     build_deidentified_suite,
+    residual_check_name,
 )
 from schemas.deidentified import COLUMN_NAMES
 
@@ -142,6 +159,54 @@ def mask_replaced(text: str, applied_spans: Iterable[SpanLike]) -> str:
     return "".join(parts)
 
 
+def residual_hits(text: str, replaced_spans: Iterable[SpanLike]) -> dict[str, int]:
+    """Residual-identifier matches per check name in ``text`` outside ``replaced_spans``.
+
+    The row-level screen in front of the gate: the gate's own ``RESIDUAL_PATTERNS`` on the
+    same masked text (``mask_replaced``).  A row with any hit is withheld and quarantined
+    instead of failing the whole run; the gate then checks the rows that are left.  Each
+    pattern runs with both Unicode and ASCII semantics (``\\b``, ``\\d``), so the screen
+    flags at least what the gate's pandas engine (Python ``re``, or RE2 for Arrow strings)
+    would: a row it lets through cannot fail the gate's residual checks.  Values are counts
+    of non-overlapping matches (``{"residual_ssn": 1}``); ``{}`` means clean.  Raises
+    ``ValueError`` (offsets only) for a span outside the text, like ``mask_replaced``.
+    """
+    masked = mask_replaced(text, replaced_spans)
+    hits: dict[str, int] = {}
+    for check, patterns in _residual_regexes():
+        found = max(sum(1 for _ in pattern.finditer(masked)) for pattern in patterns)
+        if found:
+            hits[check] = found
+    return hits
+
+
+@functools.cache
+def _residual_regexes() -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+    return tuple(
+        (residual_check_name(name), (re.compile(pattern), re.compile(pattern, re.ASCII)))
+        for name, pattern in RESIDUAL_PATTERNS.items()
+    )
+
+
+def chars_outside(length: int, spans: Iterable[SpanLike]) -> int:
+    """Characters of a text of ``length`` outside every one of ``spans``.
+
+    Spans are ``(start, end)`` or objects with both, end exclusive, in any order; overlaps
+    count once.  The numerator of the kept-text ratio is this for the output text and
+    its replaced spans.  Raises ``ValueError`` (offsets and length only) for a span
+    outside the text.
+    """
+    covered = pos = 0
+    for start, end in sorted(_bounds(span) for span in spans):
+        if not 0 <= start <= end <= length:
+            raise ValueError(f"replaced span [{start}, {end}) outside text of length {length}")
+        start = max(start, pos)
+        if end > start:
+            covered += end - start
+            pos = end
+    return length - covered
+
+
 def _bounds(span: SpanLike) -> tuple[int, int]:
     if isinstance(span, tuple):
         start, end = span
@@ -168,31 +233,37 @@ def as_pandas(frame: pd.DataFrame | pa.Table | Any) -> pd.DataFrame:
 def build_validation_frame(
     df: pd.DataFrame,
     replaced_spans: Sequence[Iterable[SpanLike]] | None = None,
-    orig_lengths: Sequence[int] | None = None,
+    orig_kept_chars: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """The output frame plus the derived columns the row suite checks (never written out).
 
     ``replaced_spans[i]`` are the output-text spans the anonymizer inserted in row ``i``;
     without them the residual checks scan the whole text (right for tag and mask modes,
-    and fail-closed for surrogates).  ``orig_lengths[i]`` is the source text length of row
-    ``i``; without it the length ratio is left empty and not checked.
+    and fail-closed for surrogates).  ``orig_kept_chars[i]`` is the number of characters
+    of row ``i``'s *source* text outside the spans the anonymizer replaced (their
+    ``orig_start``/``orig_end``; spans the policy kept count as kept text).  ``text_length_ratio`` is the output's characters outside
+    ``replaced_spans[i]`` over that number; it needs both inputs and is left empty (not
+    checked) without either.  With no kept source text it is empty if the output kept
+    nothing either, else infinite.
     """
     clash = [c for c in DERIVED_COLUMNS if c in df.columns]
     if clash:
         raise ValueError(f"output frame already has derived column(s) {clash}")
     n = len(df)
-    for name, seq in (("replaced_spans", replaced_spans), ("orig_lengths", orig_lengths)):
+    for name, seq in (("replaced_spans", replaced_spans), ("orig_kept_chars", orig_kept_chars)):
         if seq is not None and len(seq) != n:
             raise ValueError(f"{name} has {len(seq)} entries for {n} rows")
     texts: list[Any] = df["text"].tolist() if "text" in df.columns else [None] * n
+    # Read each row's spans once: both derived columns use them (they may be iterators).
+    spans = [list(row) for row in replaced_spans] if replaced_spans is not None else None
     masked = [
-        _mask_row(text, replaced_spans[i] if replaced_spans is not None else (), i)
-        for i, text in enumerate(texts)
+        _mask_row(text, spans[i] if spans is not None else (), i) for i, text in enumerate(texts)
     ]
-    ratios = [
-        _length_ratio(text, orig_lengths[i]) if orig_lengths is not None else math.nan
-        for i, text in enumerate(texts)
-    ]
+    ratios = (
+        [_kept_ratio(text, spans[i], orig_kept_chars[i]) for i, text in enumerate(texts)]
+        if spans is not None and orig_kept_chars is not None
+        else [math.nan] * n
+    )
     return df.assign(
         **{
             TEXT_OUTSIDE_REPLACED: pd.Series(masked, index=df.index, dtype="str"),
@@ -210,12 +281,13 @@ def _mask_row(text: Any, spans: Iterable[SpanLike], row: int) -> str | None:
         raise ValueError(f"row {row}: {err}") from None
 
 
-def _length_ratio(text: Any, orig_len: int) -> float:
+def _kept_ratio(text: Any, spans: Iterable[SpanLike], orig_kept: int) -> float:
     if not isinstance(text, str):
-        return math.nan
-    if orig_len <= 0:
-        return math.nan if not text else math.inf
-    return len(text) / orig_len
+        return math.nan  # the not-null check reports it
+    kept = chars_outside(len(text), spans)  # offsets already checked by _mask_row
+    if orig_kept <= 0:
+        return math.nan if kept == 0 else math.inf
+    return kept / orig_kept
 
 
 def build_counts_frame(counts: Mapping[str, int], rows_out: int) -> pd.DataFrame:
@@ -240,22 +312,23 @@ def validate_batch(
     counts: Mapping[str, int] | None = None,
     *,
     replaced_spans: Sequence[Iterable[SpanLike]] | None = None,
-    orig_lengths: Sequence[int] | None = None,
+    orig_kept_chars: Sequence[int] | None = None,
     ratio_bounds: tuple[float, float] = DEFAULT_RATIO_BOUNDS,
 ) -> ValidationOutcome:
     """Run the gate on one batch of output rows; never raises for bad *data*.
 
     ``df``: the output table (``DEIDENTIFIED_SCHEMA`` columns; pandas, Arrow or polars).
     ``counts``: ``rows_in``, ``quarantined``, ``duplicates_removed`` and optionally
-    ``rows_out``; reconciled against ``len(df)``.  ``replaced_spans`` / ``orig_lengths``:
-    see ``build_validation_frame``.  Checks whose inputs are missing are listed under
+    ``rows_out``; reconciled against ``len(df)``.  ``replaced_spans`` / ``orig_kept_chars``:
+    see ``build_validation_frame``.  ``ratio_bounds``: allowed kept-text length ratio (see
+    ``DEFAULT_RATIO_BOUNDS``).  Checks whose inputs are missing are listed under
     ``summary["skipped"]``.  Raises ``ValueError`` for malformed *arguments* (lengths that
     do not match, unknown count keys, span offsets outside a text) and ``ValidationFailed``
     if GX itself cannot run.  ``failures`` are sorted by name.
     """
     df = as_pandas(df)
     # Build both frames first: malformed arguments fail before any (slow) GX work.
-    frame = build_validation_frame(df, replaced_spans, orig_lengths)
+    frame = build_validation_frame(df, replaced_spans, orig_kept_chars)
     counts_frame = build_counts_frame(counts, rows_out=len(df)) if counts is not None else None
     checks = _run(frame, _row_suite(tuple(ratio_bounds)), batch_rows=len(frame))
     row_counts: dict[str, int] | None = None
@@ -269,7 +342,7 @@ def validate_batch(
         name
         for name, missing in (
             ("row_reconciliation", counts is None),
-            ("text_length_ratio", orig_lengths is None),
+            ("text_length_ratio", replaced_spans is None or orig_kept_chars is None),
         )
         if missing
     ]

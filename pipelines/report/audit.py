@@ -106,6 +106,8 @@ def build_report(
             "report_file": Path(summary.quarantine_report).name
             if summary.quarantine_report
             else None,
+            # Notes withheld because their output still matched a residual check (counts only).
+            "residual_screen": summary.extra.get("residual_screen"),
         },
         "phi": {
             "total": phi_total,

@@ -292,7 +292,24 @@ def _quarantine(quarantine: dict[str, Any]) -> str:
         if quarantine["total"]
         else ""
     )
-    return f'<section id="quarantine"><h2>Quarantine</h2>{table}{where}</section>'
+    return (
+        f'<section id="quarantine"><h2>Quarantine</h2>{table}{where}{_screen(quarantine)}</section>'
+    )
+
+
+def _screen(quarantine: dict[str, Any]) -> str:
+    """A sentence on the residual-identifier screen (absent from older reports)."""
+    screen = quarantine.get("residual_screen")
+    if not screen:
+        return ""
+    checks = ", ".join(f"{_e(k)}: {_n(v)}" for k, v in sorted(screen["by_check"].items()))
+    which = f" ({checks})" if checks else ""
+    cap = f"{100 * float(screen['max_fraction']):g}"
+    return (
+        f"<p>Residual-identifier screen: {_n(screen['withheld'])} of {_n(screen['screened'])} "
+        "de-identified notes were withheld because text outside the replaced spans still "
+        f"matched a check{which}; a run fails when more than {_e(cap)} % are withheld.</p>"
+    )
 
 
 def _validation(validation: dict[str, Any]) -> str:
@@ -319,8 +336,9 @@ def _validation(validation: dict[str, Any]) -> str:
         '<section id="validation"><h2>Validation (Great Expectations)</h2>'
         f"<p>Gate {status}: {_n(validation['expectations_evaluated'])} expectations evaluated "
         f"over {_n(validation['windows'])} window(s). Residual-identifier patterns ran on "
-        f"<code>{_e(scope)}</code>; skipped checks: {_e(skipped)}; output/original length "
-        f"ratio bounds {_e(validation['ratio_bounds'])}.</p>{failure_table}{checks}</section>"
+        f"<code>{_e(scope)}</code>; skipped checks: {_e(skipped)}; bounds of the kept-text "
+        "length ratio (output/original characters outside the replaced spans) "
+        f"{_e(validation['ratio_bounds'])}.</p>{failure_table}{checks}</section>"
     )
 
 

@@ -86,3 +86,17 @@ def test_shipped_sample_config_is_valid() -> None:
     cfg = PipelineConfig.from_file(path)
     assert cfg.source.path.name == "notes.jsonl"
     assert cfg.source.path.parent.name == "sample_data"
+
+
+def test_residual_cap_is_a_fraction_outside_the_config_hash(tmp_path: Path) -> None:
+    base = _config(tmp_path)
+    assert base.validation.max_residual_fraction == 0.001
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValidationError, match="max_residual_fraction"):
+            _config(tmp_path, validation={"max_residual_fraction": bad})
+    with pytest.raises(ValidationError, match="extra"):
+        _config(tmp_path, validation={"max_residual": 0.1})
+    # It decides whether a run publishes, not what it writes: same hash, so incremental
+    # runs can still append to a dataset after the cap is changed.
+    looser = _config(tmp_path, validation={"max_residual_fraction": 0.05})
+    assert looser.config_hash() == base.config_hash()

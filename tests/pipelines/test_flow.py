@@ -213,9 +213,13 @@ def test_interrupted_run_then_rerun_leaves_clean_output(
     config, summary = baseline
     out = tmp_path / "out"
     shutil.copytree(config.output.dir, out)
-    # What a crash can leave: a staging dir with a half-written shard, a shard renamed
-    # into place from a newer run before its manifest, a stale extra shard, a temp
-    # manifest, and a quarantine temp file.
+    # What a crash can leave: a half-built next version and an old version not yet
+    # deleted beside the output, a staging dir of older deidflow versions inside it, a
+    # shard renamed into place (older versions) before its manifest, a stale extra
+    # shard, a temp manifest, and a quarantine temp file.
+    (tmp_path / ".out.deidflow-next-0123abcd").mkdir()
+    (tmp_path / ".out.deidflow-next-0123abcd" / "part-00000.parquet.tmp").write_bytes(b"PAR1")
+    shutil.copytree(out, tmp_path / ".out.deidflow-old-4567")
     (out / ".staging-0123abcd").mkdir()
     (out / ".staging-0123abcd" / "part-00000.parquet.tmp").write_bytes(b"PAR1 half")
     shutil.copy(out / "part-00002.parquet", out / "part-00001.parquet")
@@ -231,7 +235,24 @@ def test_interrupted_run_then_rerun_leaves_clean_output(
     assert _files(out) == _files(config.output.dir)
     assert verify_output(out).ok
     assert not list(out.glob(".staging-*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert not list(qdir.glob(".in-progress-*"))
+
+
+def test_a_swap_cut_between_its_renames_is_undone_by_the_next_run(
+    baseline, tmp_path: Path, deid_key: str
+) -> None:
+    # Where renameat2 is missing, publication swaps with two renames; a crash between
+    # them leaves no output dir and the previous version in a hidden sibling.
+    config, _ = baseline
+    out = tmp_path / "out"
+    shutil.copytree(config.output.dir, tmp_path / ".out.deidflow-old-0123")
+    (tmp_path / ".out.deidflow-next-4567").mkdir()  # the new version, never swapped in
+    moved = config.model_copy(update={"output": config.output.model_copy(update={"dir": out})})
+    run_pipeline(moved)
+    assert _files(out) == _files(config.output.dir)
+    assert verify_output(out).ok
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_failed_validation_publishes_nothing(
@@ -250,7 +271,7 @@ def test_failed_validation_publishes_nothing(
     with pytest.raises(ValidationFailed, match="residual_ssn"):
         run_pipeline(moved)
     assert _files(out) == before  # the previous dataset is untouched
-    assert not list(out.glob(".staging-*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # staging removed
     monkeypatch.undo()
     monkeypatch.setenv("DEIDFLOW_KEY", TEST_KEY)
     run_pipeline(moved)  # the lock was released

@@ -13,14 +13,7 @@ import pytest
 
 from pipelines.config import OutputConfig
 from pipelines.manifest import verify_output, write_manifest
-from pipelines.shards import (
-    SHARD_PATTERN,
-    ShardWriter,
-    StagingArea,
-    clear_stale_staging,
-    publish_shards,
-    remove_unlisted_shards,
-)
+from pipelines.shards import SHARD_PATTERN, ShardWriter, StagingArea, clear_stale_staging
 from schemas.deidentified import DEIDENTIFIED_SCHEMA, PHI_COUNT_COLUMNS
 
 
@@ -76,23 +69,31 @@ def test_shards_are_zstd_with_plain_string_columns(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_publish_remove_stale_and_verify(tmp_path: Path) -> None:
+def test_publish_drops_unlisted_shards_and_verify_checks_the_rest(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "part-00005.parquet").write_bytes(b"stale from a bigger run")
     (out / "notes.parquet").write_bytes(b"not ours: never touched")
+    assert verify_output(out).problems == ["manifest.json missing"]
     staging = StagingArea(out)
     writer = ShardWriter(staging.path, OutputConfig(dir=out, target_shard_rows=4))
     writer.write(_rows(6))
     shards = writer.close()
-    publish_shards(staging, shards)
-    write_manifest(out, {"shards": [s.to_dict() for s in shards], "rows": 6})
-    assert verify_output(out).problems == ["part-00005.parquet: not listed in manifest.json"]
-    assert remove_unlisted_shards(out, {s.name for s in shards}) == ["part-00005.parquet"]
-    staging.discard()
+    assert staging.carry_over([], rewritten=["manifest.json"]) == ["notes.parquet"]
+    write_manifest(staging.path, {"shards": [s.to_dict() for s in shards], "rows": 6})
+    staging.swap_in()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "notes.parquet",
+        "part-00000.parquet",
+        "part-00001.parquet",
+    ]
     assert verify_output(out).ok
-    assert (out / "notes.parquet").exists()
+    assert not staging.path.exists()
 
+    (out / "part-00005.parquet").write_bytes(b"appeared later")
+    assert verify_output(out).problems == ["part-00005.parquet: not listed in manifest.json"]
+    (out / "part-00005.parquet").unlink()
     with (out / "part-00001.parquet").open("r+b") as fh:
         fh.seek(10)
         fh.write(b"\x00")
@@ -102,11 +103,21 @@ def test_publish_remove_stale_and_verify(tmp_path: Path) -> None:
 
 
 def test_stale_staging_dirs_are_cleared(tmp_path: Path) -> None:
-    StagingArea(tmp_path)
-    StagingArea(tmp_path)
-    (tmp_path / ".staging-x" / "sub").mkdir(parents=True)
-    assert clear_stale_staging(tmp_path) == 3
-    assert not list(tmp_path.iterdir())
+    out = tmp_path / "out"
+    out.mkdir()
+    StagingArea(out)
+    StagingArea(out)
+    (tmp_path / ".out.deidflow-old-0123" / "sub").mkdir(parents=True)  # an old version
+    (out / ".staging-x" / "sub").mkdir(parents=True)  # older deidflow: inside the output
+    (tmp_path / ".other.deidflow-next-0123").mkdir()  # another output's: not ours
+    (tmp_path / "out-notes").mkdir()
+    assert clear_stale_staging(out) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".other.deidflow-next-0123",
+        "out",
+        "out-notes",
+    ]
+    assert not list(out.iterdir())
 
 
 @pytest.mark.parametrize("text", ["part-" + "0" * 100_000, "part-1" * 20_000 + ".parquet"])

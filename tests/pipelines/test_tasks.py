@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from pathlib import Path
 
@@ -63,3 +64,95 @@ def test_a_window_that_loses_a_record_fails_validation(state: RunState) -> None:
     window = Window([], rows_in=3, quarantined=1, duplicates_removed=1)
     assert validate_window.fn(state, window, []) is False
     assert state.validation_failures == {"row_reconciliation": 1}
+
+
+SSN = "078-05-1120"
+
+
+def _screened_window(state: RunState, tmp_path: Path) -> tuple[Window, list[BatchOutput]]:
+    """Four notes: clean, residual SSN, raises, residual phone + SSN (stand-in detector)."""
+    from pipelines.tasks import screen_residuals
+    from pipelines.transform import NoteTransformer
+    from tests.pipelines.test_transform import KEY, FakeDeidentifier
+
+    notes = (
+        NoteRecord("n0", "p0", "SECRET was seen."),
+        NoteRecord("n1", "p1", f"SECRET gave SSN {SSN}."),
+        NoteRecord("n2", "p2", "BOOM"),
+        NoteRecord("n3", "p3", f"SECRET: call 617-555-0199, SSN {SSN}"),
+    )
+    batch = NoteBatch(0, notes)
+    out = NoteTransformer(state.run.config, KEY, FakeDeidentifier()).transform(batch)
+    assert out.phi_counts == {"PERSON": 3} and out.operator_counts == {"tag": 3, "keep": 3}
+    assert screen_residuals(out, len(batch)) == 2
+    return Window([batch], rows_in=4), [out]
+
+
+def test_a_residual_identifier_withholds_the_row_not_the_run(
+    state: RunState,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    logger = logging.getLogger("test.deidflow.tasks")  # stands in for Prefect's run logger
+    monkeypatch.setattr("pipelines.tasks.get_run_logger", lambda: logger)
+    window, outputs = _screened_window(state, tmp_path)
+    (out,) = outputs
+    assert out.table.num_rows == 1 and out.residual == [
+        (1, {"residual_ssn": 1}),
+        (3, {"residual_phone": 1, "residual_ssn": 1}),
+    ]
+    # Every per-row list and per-batch count now describes the one row that stays.
+    assert out.phi_counts == {"PERSON": 1} and out.operator_counts == {"tag": 1, "keep": 1}
+    assert len(out.replaced_spans) == len(out.orig_kept_chars) == len(out.orig_tokens) == 1
+    assert out.orig_kept_chars == [len(" was seen.")]  # n0's, not a withheld note's
+    assert validate_window.fn(state, window, outputs) is True  # 4 in = 1 out + 3 quarantined
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        stage_window.fn(state, window, outputs)
+    assert [r.getMessage() for r in caplog.records if r.name == logger.name] == [
+        "withheld 2 note(s) whose output still matched a residual-identifier check "
+        "(residual_phone=1 residual_ssn=2): quarantined as RESIDUAL_IDENTIFIER"
+    ]
+    state.counts.rows_in = 4
+    assert state.counts.quarantined == {"PROCESSING_ERROR": 1, "RESIDUAL_IDENTIFIER": 2}
+    assert state.counts.residual_by_check == {"residual_ssn": 2, "residual_phone": 1}
+    assert (state.counts.rows_out, state.counts.screened) == (1, 3)
+    with pytest.raises(ValidationFailed, match=r"residual_identifier_fraction: 2 of 3 "):
+        enforce_gate.fn(state)  # default cap: 0.1 %
+
+    report = state.quarantine.commit("r1")
+    entries = json.loads(report.read_text())["records"]
+    assert [(e["note_id"], e["reason"], e["detail"]) for e in entries] == [
+        ("n1", "RESIDUAL_IDENTIFIER", "residual_ssn=1"),
+        ("n2", "PROCESSING_ERROR", "ValueError"),
+        ("n3", "RESIDUAL_IDENTIFIER", "residual_phone=1 residual_ssn=1"),
+    ]
+    assert SSN not in report.read_text()  # the PHI-free report
+    held = (state.quarantine.directory / "quarantine-r1.jsonl").read_text()
+    assert held.count(SSN) == 2  # the raw records are kept, restricted
+
+
+def test_the_residual_cap_is_a_share_of_the_screened_notes(tmp_path: Path) -> None:
+    def gate(cap: float, withheld: int, published: int) -> None:
+        src = tmp_path / "notes.jsonl"
+        src.touch()
+        config = PipelineConfig.model_validate(
+            {
+                "source": {"kind": "files", "path": str(src)},
+                "output": {"dir": str(tmp_path / "out")},
+                "validation": {"max_residual_fraction": cap},
+            }
+        )
+        (tmp_path / "out").mkdir(exist_ok=True)
+        state = RunState(RunContext(config, tmp_path / "out", "hash", "fp", None, 0, None))
+        state.counts.rows_in = withheld + published
+        state.counts.rows_out = published
+        state.counts.quarantined["RESIDUAL_IDENTIFIER"] = withheld
+        enforce_gate.fn(state)
+
+    gate(0.001, 1, 999)  # exactly 0.1 %: allowed
+    gate(0.5, 1, 1)
+    gate(0.0, 0, 10)
+    for cap, withheld, published in [(0.001, 2, 998), (0.0, 1, 10_000), (0.5, 2, 1)]:
+        with pytest.raises(ValidationFailed, match="residual_identifier_fraction"):
+            gate(cap, withheld, published)

@@ -1,19 +1,23 @@
 """Batch transform: pseudonyms, splits, date shift, PHI counts and per-note failures.
 
 A stand-in deidentifier keeps these tests about the pipeline's own logic; the flow tests
-run the real one.
+run the real one (here too, with a stand-in detector, for what the gate's kept-text
+length ratio needs).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
-from deid.anonymize import KEEP, AppliedSpan, DeidResult
+from deid.anonymize import KEEP, AppliedSpan, Deidentifier, DeidResult
 from deid.keys import SecretKey
+from deid.spans import Span
 from pipelines.config import PipelineConfig, SplitRatios
 from pipelines.transform import (
     PSEUDONYM_HEX_CHARS,
@@ -23,6 +27,7 @@ from pipelines.transform import (
     assign_split,
     pseudonym,
 )
+from pipelines.validation import chars_outside, validate_batch
 from schemas.deidentified import DEIDENTIFIED_SCHEMA
 from schemas.notes import NoteRecord
 
@@ -53,11 +58,14 @@ class FakeDeidentifier:
             yield self.deidentify(text, patient_id)
 
 
-def _transformer(tmp_path: Path) -> NoteTransformer:
-    config = PipelineConfig.model_validate(
+def _config(tmp_path: Path) -> PipelineConfig:
+    return PipelineConfig.model_validate(
         {"source": {"kind": "files", "path": str(tmp_path)}, "output": {"dir": str(tmp_path)}}
     )
-    return NoteTransformer(config, KEY, FakeDeidentifier())
+
+
+def _transformer(tmp_path: Path) -> NoteTransformer:
+    return NoteTransformer(_config(tmp_path), KEY, FakeDeidentifier())
 
 
 def test_rows_carry_pseudonyms_shifted_dates_and_counts(tmp_path: Path) -> None:
@@ -77,7 +85,7 @@ def test_rows_carry_pseudonyms_shifted_dates_and_counts(tmp_path: Path) -> None:
     assert (rows[0]["phi_person"], rows[0]["phi_age"], rows[0]["phi_total"]) == (1, 0, 1)
     assert rows[0]["policy_version"].startswith("safe_harbor@")
     assert out.replaced_spans == [[(3, 9)], []]  # kept spans are not "replaced"
-    assert out.orig_lengths == [14, 7]
+    assert out.orig_kept_chars == [8, 7]  # a kept span ("42") is kept text
     assert out.phi_counts == Counter({"PERSON": 1})
 
 
@@ -111,3 +119,43 @@ def test_splits_follow_ratios_by_patient() -> None:
     assert abs(splits["test"] / 4000 - 0.1) < 0.03
     only_test = SplitRatios(train=0.0, validation=0.0, test=1.0)
     assert {assign_split(KEY, f"p{i}", only_test) for i in range(50)} == {"test"}
+
+
+# Stand-in detections for the real anonymizer: two-letter names (their surrogates are
+# far longer), a long name (its surrogate is shorter), dates, a bare year (kept by the
+# policy) and phone numbers.
+_PHI = re.compile(
+    r"(?P<PERSON>Al Bo|Jonathan Christopherson-Fitzwilliam)|(?P<DATE>\d\d/\d\d/\d{4}|\b2019\b)"
+    r"|(?P<PHONE_NUMBER>555-123-4567)"
+)
+
+
+class _RegexDetector:
+    def detect_batch(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[list[Span]]:
+        for text in texts:
+            yield [Span(m.start(), m.end(), str(m.lastgroup)) for m in _PHI.finditer(text)]
+
+
+def test_the_real_anonymizer_carries_kept_text_over_exactly(tmp_path: Path) -> None:
+    """Surrogates change the length, the text around them must not: kept ratio 1.0."""
+    long_note = "Seen by Jonathan Christopherson-Fitzwilliam 03/04/2019, in 2019; call " * 1500
+    notes = (
+        NoteRecord("n1", "p1", "Al Bo,Al Bo"),  # mostly PHI, surrogates much longer
+        NoteRecord("n2", "p1", "Al Bo"),  # nothing but PHI
+        NoteRecord("n3", "p2", long_note + "555-123-4567."),  # replaced stretch by stretch
+        NoteRecord("n4", "p3", "No PHI in here."),
+    )
+    deid = Deidentifier(key=KEY, detector=_RegexDetector())  # type: ignore[arg-type]
+    out = NoteTransformer(_config(tmp_path), KEY, deid).transform(NoteBatch(0, notes))
+    texts = out.table.column("text").to_pylist()
+    assert len(texts[0]) > 1.5 * len(notes[0].text)  # a whole-text ratio would be far off
+    assert len(texts[2]) != len(notes[2].text) and out.operator_counts[KEEP] == 1500
+
+    assert out.orig_kept_chars == [1, 0, 1500 * len("Seen by  , in 2019; call ") + 1, 15]
+    for text, spans, kept in zip(texts, out.replaced_spans, out.orig_kept_chars, strict=True):
+        assert chars_outside(len(text), spans) == kept
+    outcome = validate_batch(
+        out.table, replaced_spans=out.replaced_spans, orig_kept_chars=out.orig_kept_chars
+    )
+    assert outcome.success, outcome.failures
+    assert outcome.summary["skipped"] == ["row_reconciliation"]

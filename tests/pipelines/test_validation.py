@@ -22,6 +22,7 @@ from expectations.deidentified_notes import (
     build_batch_counts_suite,
     build_deidentified_suite,
     gx_type_for,
+    residual_check_name,
 )
 from pipelines import validation
 from pipelines.validation import (
@@ -30,8 +31,10 @@ from pipelines.validation import (
     ValidationFailed,
     assert_no_values,
     build_validation_frame,
+    chars_outside,
     mask_replaced,
     require_valid,
+    residual_hits,
     scrub_result,
     validate_batch,
 )
@@ -87,21 +90,36 @@ class Batch:
             for name in COLUMN_NAMES:
                 rows[name].append(row[name])
         self.df = pa.Table.from_pydict(rows, schema=DEIDENTIFIED_SCHEMA).to_pandas()
-        self.orig_lengths = [len(t) for t in self.df["text"]]
+        # The source's text outside the replaced spans: what the output carried over.
+        self.orig_kept_chars = [
+            len(text) - sum(end - start for start, end in spans)
+            for text, spans in zip(self.df["text"], self.spans, strict=True)
+        ]
         self.counts = {"rows_in": n + 3, "quarantined": 2, "duplicates_removed": 1}
 
     def validate(self, **overrides):
         kwargs = {
             "counts": self.counts,
             "replaced_spans": self.spans,
-            "orig_lengths": self.orig_lengths,
+            "orig_kept_chars": self.orig_kept_chars,
         }
         kwargs.update(overrides)
         return validate_batch(self.df, **kwargs)
 
     def append_text(self, row: int, extra: str) -> None:
-        """Add text the anonymizer did not touch (so outside every replaced span)."""
+        """Add text the anonymizer did not touch (in the source too, outside every span)."""
         self.df.loc[row, "text"] = self.df.loc[row, "text"] + extra
+        self.orig_kept_chars[row] += len(extra)
+
+    def replace_span(self, row: int, k: int, new: str) -> None:
+        """Put ``new`` into the ``k``-th replaced span of ``row`` as the anonymizer would:
+        the text around it unchanged, the later spans moved by the change in length."""
+        text, spans = self.df.loc[row, "text"], self.spans[row]
+        start, end = spans[k]
+        shift = len(new) - (end - start)
+        self.df.loc[row, "text"] = text[:start] + new + text[end:]
+        spans[k] = (start, start + len(new))
+        spans[k + 1 :] = [(s + shift, e + shift) for s, e in spans[k + 1 :]]
 
 
 N = 30
@@ -137,7 +155,7 @@ def test_polars_input_validates_like_pandas(batch: Batch) -> None:
         pl.from_arrow(table),
         batch.counts,
         replaced_spans=batch.spans,
-        orig_lengths=batch.orig_lengths,
+        orig_kept_chars=batch.orig_kept_chars,
     )
     assert outcome.success, outcome.failures
 
@@ -158,7 +176,7 @@ def test_each_row_check_names_itself_and_its_row_count(batch: Batch) -> None:
     # Missed identifiers outside the replaced spans: 1 SSN, 2 phones, 3 emails, 4 MRNs.
     b.df.loc[7, "text"] = "Xavier" + FAKE_SSN  # glued to a replaced span: still caught
     b.spans[7] = [(0, 6)]
-    b.orig_lengths[7] = len(b.df.loc[7, "text"])
+    b.orig_kept_chars[7] = len(FAKE_SSN)
     for row, leak in [
         (8, " call (617) 555-0199 today"),
         (9, " pager 617.555.0199"),
@@ -171,14 +189,16 @@ def test_each_row_check_names_itself_and_its_row_count(batch: Batch) -> None:
         (17, " mrn 99999"),
     ]:
         b.append_text(row, leak)
-    b.orig_lengths[18] *= 10  # output far shorter than the source: truncated
-    b.orig_lengths[19] //= 3  # output far longer: duplicated
-    b.orig_lengths[20] += 1000
-    b.df.loc[21, "text"] = ""  # nothing left of a non-empty source
+    # Kept text that changed, each by a few characters only: the default bounds are exact.
+    b.df.loc[18, "text"] = b.df.loc[18, "text"][:-3]  # truncated
+    b.df.loc[19, "text"] += "9."  # the tail duplicated
+    name_start, name_end = b.spans[20][0]  # a surrogate wider than its reported span
+    b.spans[20][0] = (name_start, name_end - 2)
+    b.df.loc[21, "text"] = ""  # nothing left of a source with kept text
     b.spans[21] = []
     b.df.loc[22, "text"] = "Pt seen."
     b.spans[22] = []
-    b.orig_lengths[22] = 0  # empty source, non-empty output
+    b.orig_kept_chars[22] = 0  # a source that was all PHI, output with kept text
 
     assert b.validate(counts=None).failures == sorted(
         [
@@ -208,16 +228,42 @@ def test_surrogates_inside_replaced_spans_pass_but_fail_without_spans(batch: Bat
     unmasked = batch.validate(replaced_spans=None)
     assert unmasked.failures == [(_regex_name("phone"), N)]
     assert unmasked.summary["residual_scope"] == "full_text"
+    assert unmasked.summary["skipped"] == ["text_length_ratio"]  # needs the spans too
+
+
+def test_replacement_lengths_do_not_matter_to_the_length_ratio(batch: Batch) -> None:
+    """Only the kept text is compared: surrogates of any length, and all-PHI notes, pass."""
+    batch.replace_span(0, 0, "Christopher Alexander Montgomery-Whitfield")  # was 12 chars
+    batch.replace_span(0, 2, "5551234567")
+    batch.replace_span(1, 0, "Al Bo")
+    batch.replace_span(1, 1, "")  # an operator may also remove a span entirely
+    batch.df.loc[2, "text"] = "Christopher Johnson"  # the whole source was PHI
+    batch.spans[2] = [(0, 19)]
+    batch.orig_kept_chars[2] = 0
+    batch.df.loc[3, "text"] = ""  # ... and here it was replaced by nothing
+    batch.spans[3] = []
+    batch.orig_kept_chars[3] = 0
+    frame = build_validation_frame(batch.df, batch.spans, batch.orig_kept_chars)
+    ratios = frame["text_length_ratio"].tolist()
+    assert ratios[:2] == [1.0, 1.0] and pd.isna(ratios[2]) and pd.isna(ratios[3])
+    assert ratios[4:] == [1.0] * (N - 4)  # exactly: no tolerance is needed
+    outcome = batch.validate()
+    assert outcome.success, outcome.failures
+    assert outcome.summary["ratio_bounds"] == [1.0, 1.0]
 
 
 def test_ratio_bounds_are_configurable_and_unsupplied_inputs_are_reported(batch: Batch) -> None:
-    lengths = list(batch.orig_lengths)
-    lengths[3] *= 10
-    outcome = batch.validate(counts=None, orig_lengths=lengths, ratio_bounds=(0.05, 5.0))
+    kept = list(batch.orig_kept_chars)
+    kept[3] *= 10
+    outcome = batch.validate(counts=None, orig_kept_chars=kept, ratio_bounds=(0.05, 5.0))
     assert outcome.success, outcome.failures
     assert outcome.summary["ratio_bounds"] == [0.05, 5.0]
     assert outcome.summary["skipped"] == ["row_reconciliation"]
-    assert batch.validate(counts=None, orig_lengths=None).summary["skipped"] == [
+    failed = batch.validate(counts=None, orig_kept_chars=kept, ratio_bounds=(0.2, 5.0))
+    assert failed.failures == [
+        ("text_length_ratio: expect_column_values_to_be_between(text_length_ratio)", 1)
+    ]
+    assert batch.validate(counts=None, orig_kept_chars=None).summary["skipped"] == [
         "row_reconciliation",
         "text_length_ratio",
     ]
@@ -253,7 +299,7 @@ def test_missing_column_fails_the_schema_check(batch: Batch) -> None:
     [
         {"counts": {"rows_in": 1, "quarantined": 0}},
         {"counts": {"rows_in": 1, "quarantined": 0, "duplicates_removed": 0, "dupes": 1}},
-        {"orig_lengths": [1, 2]},
+        {"orig_kept_chars": [1, 2]},
         {"replaced_spans": [[]]},
     ],
 )
@@ -337,7 +383,7 @@ def test_failing_values_never_reach_summary_message_logs_or_files(
 def test_result_format_keeps_values_out_even_before_scrubbing(batch: Batch) -> None:
     """The raw GX result under RESULT_FORMAT holds counts only; the default would not."""
     _phi_laden(batch)
-    frame = build_validation_frame(batch.df, batch.spans, batch.orig_lengths)
+    frame = build_validation_frame(batch.df, batch.spans, batch.orig_kept_chars)
     suite = build_deidentified_suite()
     gx_batch = validation._batch_definition().get_batch(batch_parameters={"dataframe": frame})
 
@@ -404,6 +450,14 @@ def test_mask_replaced_merges_overlaps_in_any_order_and_takes_span_objects() -> 
     masked = mask_replaced(text, [Span(6, 8, "PERSON"), (3, 6), (0, 4)])
     assert masked == MASK_CHAR * 8 + "ij"
     assert len(masked) == len(text)
+
+
+def test_chars_outside_counts_overlapping_spans_once_in_any_order() -> None:
+    assert chars_outside(10, []) == 10
+    assert chars_outside(10, [Span(6, 8, "PERSON"), (3, 6), (0, 4), (5, 5)]) == 2
+    assert chars_outside(10, [(0, 10)]) == 0
+    with pytest.raises(ValueError, match=r"replaced span \[3, 11\) outside text of length 10"):
+        chars_outside(10, [(3, 11)])
 
 
 def test_mask_replaced_rejects_offsets_outside_the_text_without_quoting_it() -> None:
@@ -503,3 +557,59 @@ def test_ten_thousand_rows_validate_in_well_under_a_few_seconds() -> None:
     elapsed = time.perf_counter() - start
     assert outcome.success
     assert elapsed < 3.0, f"10k rows took {elapsed:.2f} s"
+
+
+# --- the row-level residual screen -------------------------------------------------------
+
+_SCREEN_CASES = (
+    f"SSN {FAKE_SSN}.",
+    "617 555 0199",
+    FAKE_EMAIL,
+    *_CLINICAL_NON_IDENTIFIERS,
+    "é123-45-6789",  # a letter glued on: a word boundary in ASCII only
+    "123-45-6789é",
+    "\u0661\u0662\u0663-\u0664\u0665-\u0666\u0667\u0668\u0669",  # Arabic-Indic digits
+    f"{MASK_CHAR}123-45-6789{MASK_CHAR}",
+    "tel:617.555.0199\n",
+    "(617)555-0199",
+    "mr#:0012345",
+    "x" * 50 + "@" + "y" * 50 + ".org",
+)
+
+
+@pytest.mark.parametrize("dtype", ["str", object], ids=["arrow", "python"])
+def test_residual_screen_flags_at_least_what_the_gate_flags(dtype: object) -> None:
+    # GX's pandas engine checks ``column.str.contains(pattern)``: Arrow strings (RE2) or
+    # objects (Python re).  A row the screen passes must never fail the gate.
+    series = pd.Series(list(_SCREEN_CASES), dtype=dtype)
+    flagged_by_gate = 0
+    for name, pattern in RESIDUAL_PATTERNS.items():
+        gate = series.str.contains(pattern).tolist()
+        screen = [residual_check_name(name) in residual_hits(t, []) for t in _SCREEN_CASES]
+        missed = [i for i, (g, s) in enumerate(zip(gate, screen, strict=True)) if g and not s]
+        assert missed == [], f"{name}: the gate would fail case(s) {missed}"
+        flagged_by_gate += sum(gate)
+    assert flagged_by_gate >= 8  # the cases do exercise the patterns
+
+
+def test_residual_screen_ignores_replaced_spans_and_counts_matches() -> None:
+    text = f"SSN {FAKE_SSN}, old SSN 987-65-4321, call 555-123-4567 or {FAKE_EMAIL}"
+    surrogate = text.index("555-123-4567")
+    assert residual_hits(text, [(surrogate, surrogate + 12)]) == {
+        "residual_email": 1,
+        "residual_ssn": 2,
+    }
+    every = [(m.start(), m.end()) for m in re.finditer(r"\S*\d\S*|\S+@\S+", text)]
+    assert residual_hits(text, every) == {}
+    hits = residual_hits(text, [])
+    assert_no_values(json.dumps(hits), FORBIDDEN)  # names and counts, never the values
+    with pytest.raises(ValueError, match=r"outside text of length \d+$"):
+        residual_hits(text, [(0, len(text) + 1)])
+
+
+def test_residual_screen_runs_in_linear_time_on_adversarial_input() -> None:
+    start = time.perf_counter()
+    for text in _ADVERSARIAL:
+        residual_hits(text, [])
+        residual_hits(text, [(0, len(text) // 2)])
+    assert time.perf_counter() - start < 5.0

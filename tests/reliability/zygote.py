@@ -7,9 +7,10 @@ for each request forks a child that runs exactly what ``deidflow run CONFIG`` ru
 (``pipelines.run.run_from_cli``).  The test kills that child with SIGKILL.
 
 Children write a trace of what they are doing (``<seconds> <phase>`` per line) so the
-test can aim kills at extraction, detection, validation, staging, sealing, publishing,
-the manifest and the audit summary.  Renames of shards and of the manifest are slowed
-by ``STRETCH_S`` so that kills can land between them; nothing else is changed.
+test can aim kills at extraction, detection, validation, staging, sealing, publishing
+(files hard-linked into the next version), the manifest, the swap and the audit
+summary.  Those links, the manifest rename and the swap are slowed by ``STRETCH_S`` so
+that kills can land between them; nothing else is changed.
 
 Protocol (JSON lines): stdin ``{"config", "trace", "log"}`` -> stdout ``{"pid"}``, then
 ``{"pid", "exit"}`` (exit code, or minus the signal number) when the child ends.
@@ -76,16 +77,25 @@ def install_trace() -> None:
     replace = os.replace
 
     def traced_replace(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
-        src_p, dst_p = Path(src), Path(dst)
-        if dst_p.name == "manifest.json":
+        if Path(dst).name == "manifest.json":
             event("manifest")
-            time.sleep(STRETCH_S)
-        elif dst_p.suffix == ".parquet" and src_p.parent.parent == dst_p.parent:
-            event("publish")  # a shard moves from the staging dir into the output dir
             time.sleep(STRETCH_S)
         replace(src, dst, *args, **kwargs)
 
     os.replace = traced_replace
+    _stretch(shards, "_link_or_copy", "publish")  # a kept file linked into the next version
+    _stretch(shards, "exchange_dirs", "swap")  # the next version swapped in
+
+
+def _stretch(owner: Any, attr: str, phase: str) -> None:
+    original = getattr(owner, attr)
+
+    def slowed(*args: Any, **kwargs: Any) -> Any:
+        event(phase)
+        time.sleep(STRETCH_S)
+        return original(*args, **kwargs)
+
+    setattr(owner, attr, slowed)
 
 
 def _child(request: dict[str, str]) -> int:
