@@ -1,14 +1,20 @@
 """What ``deidflow run`` calls: run the flow in-process and return its summary.
 
-``run_pipeline(config)`` runs the Prefect flow without a server (Prefect's ephemeral
-mode, unless ``PREFECT_API_URL`` points at one).  ``config_for_input`` builds the
-config for the shortcut ``deidflow run --input notes.jsonl --output DIR``.
+``run_pipeline(config)`` runs the Prefect flow without a server of your own: unless
+``PREFECT_API_URL`` points at one, Prefect's temporary server (one per run, shared with
+the workers of a local Dask cluster: ``task_runner_for_run``).  ``config_for_input``
+builds the config for the shortcut ``deidflow run --input notes.jsonl --output DIR``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -120,22 +126,102 @@ def run_pipeline(config: PipelineConfig, progress: bool = False) -> RunSummary:
     line = ProgressLine(sys.stderr) if progress else None
     set_progress_callback(line.update if line else None)
     try:
-        flow = deidentify_notes.with_options(task_runner=task_runner_for(config.runtime))
-        with safe_logging():  # every log record of the run is sanitized (deid.safe_logging)
-            return flow(config)
+        # Every log record of the run, the local cluster's included, is sanitized.
+        with safe_logging(), task_runner_for_run(config) as runner:
+            return deidentify_notes.with_options(task_runner=runner)(config)
     finally:
         set_progress_callback(None)
         if line:
             line.finish()
 
 
-def task_runner_for(runtime: RuntimeConfig) -> Any:
+# Settings the flow process relies on (cli.py and deid/nlp.py set their defaults): given
+# to local Dask workers explicitly, on top of the environment they inherit, so a worker
+# stays offline and quiet however it is started.  Never the key: workers inherit it with
+# the rest of the environment, which keeps it out of Dask's own objects.
+WORKER_ENV_VARS = (
+    "DO_NOT_TRACK",
+    "PREFECT_SERVER_ANALYTICS_ENABLED",
+    "GX_ANALYTICS_ENABLED",
+    "HF_HUB_OFFLINE",
+    "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS",
+)
+
+
+@contextmanager
+def task_runner_for_run(config: PipelineConfig) -> Iterator[Any]:
+    """The task runner for one run of ``config``, with what it needs around it.
+
+    ``thread`` and ``dask_address``: ``task_runner_for(config.runtime)``.  ``dask`` (a
+    local cluster): the cluster is started here, not by the runner, for two reasons:
+
+    * one Prefect API for the flow and every worker.  Without ``PREFECT_API_URL`` Prefect
+      starts a temporary server in each process that needs one, so each worker process
+      started its own (~225 MiB and steady CPU each; measured 0.65x the thread runner).
+      This starts the flow process's temporary server (the instance Prefect itself would
+      start) and points the flow, for the run, and the workers at it;
+    * warm workers.  Each worker imports deidflow and builds its de-identifier (seconds)
+      while that server starts, instead of on its first batch.
+
+    The runner is handed the cluster's address; the cluster stops when the run ends.
+    """
+    runtime = config.runtime
+    if runtime.task_runner != "dask":
+        yield task_runner_for(runtime)
+        return
+    from distributed import Client, LocalCluster
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_EPHEMERAL_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+
+    env = {name: os.environ[name] for name in WORKER_ENV_VARS if name in os.environ}
+    url = PREFECT_API_URL.value()  # a real server, or a test harness: workers use it too
+    server_start: _Background | None = None
+    if url:
+        env["PREFECT_API_URL"] = str(url)
+    elif PREFECT_SERVER_EPHEMERAL_ENABLED.value():  # else Prefect refuses to run at all
+        from prefect.server.api.server import SubprocessASGIServer
+
+        server = SubprocessASGIServer()  # one per process, stopped at exit
+        # It shares the cores with the workers' start-up: more time than Prefect's default.
+        timeout = max(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(), 120)
+        server_start = _Background(lambda: server.start(timeout=timeout))
+    with (
+        LocalCluster(
+            n_workers=runtime.workers,
+            threads_per_worker=1,  # one deidentifier per process: CPU-bound Python
+            dashboard_address=None,
+            env=env,  # distributed.Nanny(env=...): set in each worker process
+        ) as cluster,
+        Client(cluster) as client,
+        contextlib.ExitStack() as stack,
+    ):
+        client.wait_for_workers(runtime.workers)
+        warm_ups = [  # one per worker, ahead of any batch; held until the run ends
+            client.submit(_warm_worker, config, workers=[address], pure=False)
+            for address in client.scheduler_info(n_workers=-1)["workers"]
+        ]
+        if server_start is not None:
+            server_start.join()
+            url = server.api_url
+            client.run(_set_environ, {"PREFECT_API_URL": url})
+            # The task context sent to each worker carries this setting as well.
+            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: url}))
+        yield task_runner_for(runtime, address=cluster.scheduler_address)
+        del warm_ups
+
+
+def task_runner_for(runtime: RuntimeConfig, address: str | None = None) -> Any:
     """The Prefect task runner for the mapped de-id tasks (``runtime.task_runner``).
 
-    Dask workers build their own ``Deidentifier`` (first batch per worker process) and
-    read the key from their own environment: a local cluster inherits this process's, a
-    remote one needs ``DEIDFLOW_KEY`` set on every worker.  The output bytes do not
-    depend on the runner.
+    Dask workers build their own ``Deidentifier`` (once per worker process, then reused)
+    and read the key from their own environment: a local cluster inherits this process's,
+    a remote one needs ``DEIDFLOW_KEY`` set on every worker.  For ``dask`` pass the
+    ``address`` of the cluster ``task_runner_for_run`` started; without it the runner
+    starts a plain local cluster itself.  The output bytes do not depend on the runner.
     """
     if runtime.task_runner == "thread":
         from prefect.task_runners import ThreadPoolTaskRunner
@@ -150,13 +236,48 @@ def task_runner_for(runtime: RuntimeConfig) -> Any:
         ) from None
     if runtime.task_runner == "dask_address":
         return DaskTaskRunner(address=runtime.dask_address)
+    if address is not None:
+        return DaskTaskRunner(address=address)
     return DaskTaskRunner(
         cluster_kwargs={
             "n_workers": runtime.workers,
-            "threads_per_worker": 1,  # one deidentifier per process: CPU-bound Python
+            "threads_per_worker": 1,
             "dashboard_address": None,
         }
     )
+
+
+def _warm_worker(config: PipelineConfig) -> None:
+    """On a Dask worker: build the de-identifier its batches will use (kept per process)."""
+    from pipelines.tasks import checked_out_transformer
+
+    with checked_out_transformer(config):
+        pass
+
+
+def _set_environ(values: dict[str, str]) -> None:
+    """On a Dask worker: set environment variables (a function, so nothing else is sent)."""
+    os.environ.update(values)
+
+
+class _Background:
+    """``target()`` in a thread; ``join()`` waits and re-raises what it raised."""
+
+    def __init__(self, target: Callable[[], object]) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(target,), daemon=True)
+        self._thread.start()
+
+    def _run(self, target: Callable[[], object]) -> None:
+        try:
+            target()
+        except BaseException as err:  # noqa: BLE001 - handed to join()
+            self._error = err
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 class ProgressLine:

@@ -1,12 +1,16 @@
-"""The flow on an existing Dask cluster gives the same bytes as the single-process run.
+"""The flow on Dask gives the same bytes as the single-process run.
 
-Starts ``dask scheduler`` and ``dask worker`` (two one-thread processes) on 127.0.0.1 with
-the key in their environment, runs the committed sample through ``task_runner:
-dask_address`` and through the thread runner, and compares shards and manifest bytes.
+``task_runner: dask_address``: starts ``dask scheduler`` and ``dask worker`` (two
+one-thread processes) on 127.0.0.1 with the key in their environment.  ``task_runner:
+dask``: the local cluster ``pipelines.run`` starts, in-process against the test harness
+and through ``deidflow run`` on Prefect's temporary server (one server for the flow and
+its workers).  Each runs the committed sample and compares shards and manifest bytes
+with the thread runner's.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -14,11 +18,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pipelines.config import PipelineConfig
 from tests.conftest import TEST_KEY
+
+if TYPE_CHECKING:
+    from pipelines.audit import RunSummary
 
 pytest.importorskip("prefect_dask", reason="prefect-dask is not installed")
 
@@ -90,36 +98,149 @@ def dask_address(prefect_harness: Path) -> Iterator[str]:
         _stop(scheduler)
 
 
+def _mapping(output: Path, runtime: dict[str, object]) -> dict[str, object]:
+    return {
+        "source": {"kind": "files", "path": str(SAMPLE), "batch_size": 8},
+        "output": {"dir": str(output)},
+        "quarantine_dir": str(output.parent / "quarantine"),
+        "runtime": runtime,
+    }
+
+
 def _config(output: Path, runtime: dict[str, object]) -> PipelineConfig:
-    return PipelineConfig.model_validate(
-        {
-            "source": {"kind": "files", "path": str(SAMPLE), "batch_size": 8},
-            "output": {"dir": str(output)},
-            "quarantine_dir": str(output.parent / "quarantine"),
-            "runtime": runtime,
-        }
-    )
+    return PipelineConfig.model_validate(_mapping(output, runtime))
+
+
+@pytest.fixture(scope="module")
+def thread_output(prefect_harness: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The thread runner's output for the sample: what every Dask run must match."""
+    from pipelines.run import run_pipeline
+
+    out = tmp_path_factory.mktemp("thread") / "out"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DEIDFLOW_KEY", TEST_KEY)
+        summary = run_pipeline(_config(out, {"task_runner": "thread"}))
+    assert summary.rows_out == sum(1 for _ in SAMPLE.open())
+    return out
+
+
+def _assert_same_output(expected: Path, actual: Path) -> None:
+    shards = sorted(p.name for p in expected.glob("part-*.parquet"))
+    assert shards and shards == sorted(p.name for p in actual.glob("part-*.parquet"))
+    for name in [*shards, "manifest.json"]:
+        assert (expected / name).read_bytes() == (actual / name).read_bytes(), name
 
 
 def test_dask_cluster_output_is_byte_identical(
-    dask_address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dask_address: str, thread_output: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from distributed import Client
+
     from pipelines.run import run_pipeline
 
     monkeypatch.setenv("DEIDFLOW_KEY", TEST_KEY)
-    local = run_pipeline(_config(tmp_path / "thread" / "out", {"task_runner": "thread"}))
     remote_config = _config(
         tmp_path / "dask" / "out",
         {"task_runner": "dask_address", "dask_address": dask_address},
     )
-    remote = run_pipeline(remote_config)
+    remote: RunSummary = run_pipeline(remote_config)
 
-    assert remote.rows_out == local.rows_out == sum(1 for _ in SAMPLE.open())
-    local_dir, remote_dir = tmp_path / "thread" / "out", tmp_path / "dask" / "out"
-    shards = sorted(p.name for p in local_dir.glob("part-*.parquet"))
-    assert shards and shards == sorted(p.name for p in remote_dir.glob("part-*.parquet"))
-    for name in [*shards, "manifest.json"]:
-        assert (local_dir / name).read_bytes() == (remote_dir / name).read_bytes(), name
+    assert remote.rows_out == sum(1 for _ in SAMPLE.open())
+    _assert_same_output(thread_output, tmp_path / "dask" / "out")
+    with Client(dask_address, timeout=30) as client:
+        built = client.run(_transformers_built)
+    # 8 batches over 2 workers: one de-identifier per worker process, not one per batch.
+    assert len(built) == WORKERS and max(built.values()) == 1
+
+
+def test_local_cluster_output_is_byte_identical(
+    prefect_harness: Path, thread_output: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.run import run_pipeline
+
+    monkeypatch.setenv("DEIDFLOW_KEY", TEST_KEY)
+    config = _config(tmp_path / "out", {"task_runner": "dask", "workers": WORKERS})
+    summary = run_pipeline(config)
+
+    assert summary.rows_out == sum(1 for _ in SAMPLE.open())
+    _assert_same_output(thread_output, tmp_path / "out")
+
+
+def test_local_cluster_workers_share_the_flow_api_and_reuse_one_deidentifier(
+    prefect_harness: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Client
+    from prefect.settings import PREFECT_API_URL
+
+    from pipelines.flow import deidentify_notes
+    from pipelines.run import task_runner_for_run
+
+    monkeypatch.setenv("DEIDFLOW_KEY", TEST_KEY)
+    config = _config(tmp_path / "out", {"task_runner": "dask", "workers": WORKERS})
+    with task_runner_for_run(config) as runner:
+        deidentify_notes.with_options(task_runner=runner)(config)
+        with Client(runner.address, timeout=30) as client:
+            facts = list(client.run(_worker_facts).values())
+            nanny_env = list(client.run(_nanny_env, nanny=True).values())
+
+    assert len(facts) == WORKERS
+    for fact in facts:
+        assert fact["api_url"] == str(PREFECT_API_URL.value())  # no server of its own
+        assert fact["has_key"]  # inherited from this process's environment ...
+        assert fact["offline"] == {"DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1"}
+        assert fact["transformers"] == 1  # warm-up's, reused by every batch
+    assert len(nanny_env) == WORKERS
+    for env in nanny_env:  # ... and never copied into Dask's own worker settings
+        assert "DEIDFLOW_KEY" not in env and TEST_KEY not in env.values()
+        assert env["PREFECT_API_URL"] == str(PREFECT_API_URL.value())
+
+
+def test_deidflow_run_on_local_cluster_starts_one_prefect_server(
+    thread_output: Path, tmp_path: Path
+) -> None:
+    """Without ``PREFECT_API_URL`` the flow and both workers share one temporary server."""
+    out = tmp_path / "out"
+    config = tmp_path / "run.json"
+    config.write_text(json.dumps(_mapping(out, {"task_runner": "dask", "workers": WORKERS})))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(
+        DEIDFLOW_KEY=TEST_KEY,
+        PREFECT_HOME=str(tmp_path / "prefect-home"),  # its own temporary server's database
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    )
+    deidflow = Path(sys.executable).with_name("deidflow")
+    done = subprocess.run(
+        [str(deidflow), "run", str(config)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
+    # Before the fix each worker process started a server of its own (3 in all).
+    assert done.stderr.count("Starting temporary server") == 1
+    assert TEST_KEY not in done.stdout + done.stderr
+    _assert_same_output(thread_output, out)
+
+
+def _transformers_built() -> int:
+    """On a worker: de-identifiers this process holds for reuse (``pipelines.tasks``)."""
+    from pipelines import tasks
+
+    return sum(len(pool) for pool in tasks._idle_transformers.values())
+
+
+def _worker_facts() -> dict[str, Any]:
+    """On a worker: what it reports to and what its environment holds (no key value)."""
+    return {
+        "api_url": os.environ.get("PREFECT_API_URL"),
+        "has_key": bool(os.environ.get("DEIDFLOW_KEY")),
+        "offline": {k: os.environ.get(k) for k in ("DO_NOT_TRACK", "HF_HUB_OFFLINE")},
+        "transformers": _transformers_built(),
+    }
 
 
 def test_dask_address_required_exactly_for_remote_runner() -> None:
@@ -127,3 +248,8 @@ def test_dask_address_required_exactly_for_remote_runner() -> None:
         _config(Path("/tmp/x/out"), {"task_runner": "dask_address"})
     with pytest.raises(ValueError, match="dask_address"):
         _config(Path("/tmp/x/out"), {"task_runner": "thread", "dask_address": "tcp://h:8786"})
+
+
+def _nanny_env(dask_worker: Any) -> dict[str, str]:
+    """On a nanny: the variables it sets in its worker process (``Nanny(env=...)``)."""
+    return dict(dask_worker.env)
