@@ -6,7 +6,9 @@ artifacts.
 
 Streaming: records are pulled one window at a time (``runtime.window_batches`` batches
 of ``source.batch_size`` notes), processed, validated and appended to the staged
-shards before the next window is read, so memory stays flat as the input grows.
+shards in order.  The next window's batches are submitted before the current one is
+validated and staged, so the workers never wait for the flow process; at most two
+windows are in memory, so memory stays flat as the input grows.
 
 Residual screen: each mapped task checks its rows with the gate's residual-identifier
 patterns; a row with a hit is withheld and quarantined (``RESIDUAL_IDENTIFIER``) rather
@@ -35,6 +37,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 from prefect import flow, runtime, unmapped
+from prefect.futures import PrefectFutureList
 from prefect.transactions import transaction
 from prefect.utilities.annotations import quote
 
@@ -59,7 +62,7 @@ from pipelines.tasks import (
     write_audit,
     write_report,
 )
-from pipelines.transform import BatchFailed
+from pipelines.transform import BatchFailed, BatchOutput
 from pipelines.validation import ValidationFailed
 
 # Messages built from counts, check names, exception type names and paths only: shown as
@@ -96,11 +99,17 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
     try:
         state = open_staging(run)
         _report_progress(state)
+        # One window ahead: the next window's batches run while this one is validated
+        # and staged, so the workers do not wait for the flow process (two windows in
+        # memory at most).
+        pending = None
         for window in windows(state):
-            outputs = deidentify_batch.map(window.batches, unmapped(config)).result()
-            validate_window(quote(state), quote(window), quote(outputs))
-            stage_window(quote(state), quote(window), quote(outputs))
-            _report_progress(state)
+            futures = deidentify_batch.map(window.batches, unmapped(config))
+            if pending is not None:
+                _finish_window(state, *pending)
+            pending = (window, futures)
+        if pending is not None:
+            _finish_window(state, *pending)
         with transaction():  # a failed gate rolls back: the sealed shards are deleted
             shards = seal_shards(quote(state))
             enforce_gate(quote(state))
@@ -115,6 +124,16 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
         if state is not None:
             state.discard()  # whatever a failed run staged (nothing left after publish)
         run.release()
+
+
+def _finish_window(
+    state: RunState, window: Window, futures: PrefectFutureList[BatchOutput]
+) -> None:
+    """Wait for a window's batches, then validate and stage them in order."""
+    outputs = futures.result()
+    validate_window(quote(state), quote(window), quote(outputs))
+    stage_window(quote(state), quote(window), quote(outputs))
+    _report_progress(state)
 
 
 def _report_gate_failure(config: PipelineConfig, err: ValidationFailed) -> None:
