@@ -21,11 +21,11 @@ import pytest
 from deid.anonymize import KEEP, Deidentifier, DeidResult
 from deid.config import DetectionConfig
 from deid.detect import SEGMENT_CHARS, SEGMENT_OVERLAP, Detector, segment_cuts
-from deid.entities import ENTITY_NAMES
 from deid.keys import SecretKey
 from deid.spans import Span
 from deid.surrogates.source import MIN_AVOID_LEN, AvoidSet
 from tests.conftest import TEST_KEY
+from tests.span_checks import check_spans
 
 DIGIT_LETTERS = str.maketrans(string.digits, "abcdefghij")
 SMALL_LIMIT, SMALL_OVERLAP = 2_000, 300  # segments small enough to cut short test notes
@@ -110,15 +110,6 @@ def straddling_note(
     text = "".join(parts)
     cuts.append(len(text))
     return text, cuts, planted
-
-
-def check_spans(text: str, spans: list[Span]) -> None:
-    end = 0
-    for span in spans:
-        assert 0 <= span.start < span.end <= len(text)
-        assert span.start >= end, "overlapping or unsorted spans"
-        assert span.entity_type in ENTITY_NAMES
-        end = span.end
 
 
 def keys(spans: list[Span], offset: int = 0) -> list[tuple[int, int, str]]:

@@ -12,7 +12,6 @@ dataset and no hidden siblings, and publishing again must give the new dataset.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -20,7 +19,6 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
 import pipelines.shards as shards_mod
@@ -46,31 +44,13 @@ from pipelines.tasks import (
     publish,
     restore_interrupted_swap,
 )
-from schemas.deidentified import DEIDENTIFIED_SCHEMA, PHI_COUNT_COLUMNS
+from tests.pipelines.tables import deidentified_rows
 
 USER_FILE = "README.txt"  # something a user keeps in the output dir: must survive
 
 
 class Crash(BaseException):
     """Stands in for SIGKILL: not an ``Exception``, so nothing on the way catches it."""
-
-
-def _rows(n: int, start: int) -> pa.Table:
-    ids = range(start, start + n)
-    cols = {
-        "note_pseudonym": [f"n{i:06d}" for i in ids],
-        "patient_pseudonym": [f"p{i}" for i in ids],
-        "encounter_pseudonym": [None for _ in ids],
-        "note_type": ["progress_note" for _ in ids],
-        "note_date": [dt.date(2020, 1, 1) for _ in ids],
-        "text": [f"note {i}" for i in ids],
-        "split": ["train" for _ in ids],
-        **{c: [0 for _ in ids] for c in PHI_COUNT_COLUMNS},
-        "phi_total": [0 for _ in ids],
-        "pipeline_version": ["0.1.0" for _ in ids],
-        "policy_version": ["safe_harbor@x" for _ in ids],
-    }
-    return pa.Table.from_pydict(cols, schema=DEIDENTIFIED_SCHEMA)
 
 
 def _config(root: Path, out: Path) -> PipelineConfig:
@@ -94,7 +74,7 @@ def _publish(root: Path, out: Path, rows: int, start: int, incremental: bool) ->
         first = len(previous["shards"]) if previous else 0
         run = RunContext(_config(root, out), out, "c" * 64, "f" * 16, previous, first, None)
         state = RunState(run)
-        state.writer.write(_rows(rows, start))
+        state.writer.write(deidentified_rows(rows, start))
         state.counts.rows_in = state.counts.rows_out = rows
         state.input_digest.update(f"{rows}:{start}".encode())
         sealed = state.writer.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
 from pathlib import Path
@@ -14,25 +13,8 @@ import pytest
 from pipelines.config import OutputConfig
 from pipelines.manifest import verify_output, write_manifest
 from pipelines.shards import SHARD_PATTERN, ShardWriter, StagingArea, clear_stale_staging
-from schemas.deidentified import DEIDENTIFIED_SCHEMA, PHI_COUNT_COLUMNS
-
-
-def _rows(n: int, start: int = 0, text_len: int = 20) -> pa.Table:
-    ids = range(start, start + n)
-    cols = {
-        "note_pseudonym": [f"n{i:06d}" for i in ids],
-        "patient_pseudonym": [f"p{i // 3}" for i in ids],
-        "encounter_pseudonym": [None for _ in ids],
-        "note_type": ["progress_note" for _ in ids],
-        "note_date": [dt.date(2020, 1, 1) for _ in ids],
-        "text": [f"{i:0{text_len}d}" for i in ids],
-        "split": ["train" for _ in ids],
-        **{c: [0 for _ in ids] for c in PHI_COUNT_COLUMNS},
-        "phi_total": [0 for _ in ids],
-        "pipeline_version": ["0.1.0" for _ in ids],
-        "policy_version": ["safe_harbor@x" for _ in ids],
-    }
-    return pa.Table.from_pydict(cols, schema=DEIDENTIFIED_SCHEMA)
+from schemas.deidentified import DEIDENTIFIED_SCHEMA
+from tests.pipelines.tables import deidentified_rows
 
 
 def _write(directory: Path, chunks: list[int], **output: int) -> list:
@@ -40,7 +22,7 @@ def _write(directory: Path, chunks: list[int], **output: int) -> list:
     writer = ShardWriter(directory, OutputConfig(dir=directory, **output))
     start = 0
     for n in chunks:
-        writer.write(_rows(n, start))
+        writer.write(deidentified_rows(n, start))
         start += n
     return writer.close()
 
@@ -77,7 +59,7 @@ def test_publish_drops_unlisted_shards_and_verify_checks_the_rest(tmp_path: Path
     assert verify_output(out).problems == ["manifest.json missing"]
     staging = StagingArea(out)
     writer = ShardWriter(staging.path, OutputConfig(dir=out, target_shard_rows=4))
-    writer.write(_rows(6))
+    writer.write(deidentified_rows(6))
     shards = writer.close()
     assert staging.carry_over([], rewritten=["manifest.json"]) == ["notes.parquet"]
     write_manifest(staging.path, {"shards": [s.to_dict() for s in shards], "rows": 6})

@@ -36,7 +36,6 @@ from hypothesis import strategies as st
 from deid.anonymize import KEEP, Deidentifier, DeidResult
 from deid.config import DetectionConfig
 from deid.detect import Detector
-from deid.entities import ENTITY_NAMES
 from deid.keys import SecretKey
 from deid.spans import Span
 from pipelines.config import QUARANTINE_SUFFIX, PipelineConfig
@@ -44,6 +43,7 @@ from pipelines.run import run_pipeline
 from pipelines.transform import pseudonym
 from tests.conftest import TEST_KEY
 from tests.reliability import hostile
+from tests.span_checks import check_spans
 
 BASE_CPU_S = 0.5
 PER_KB_CPU_S = 0.05
@@ -135,15 +135,6 @@ def timed(fn: Callable[[], object]) -> tuple[object, float]:
         return out, time.thread_time() - start
     finally:
         gc.enable()
-
-
-def check_spans(text: str, spans: list[Span]) -> None:
-    end = 0
-    for span in spans:
-        assert 0 <= span.start < span.end <= len(text)
-        assert span.start >= end, "overlapping or unsorted spans"
-        assert span.entity_type in ENTITY_NAMES
-        end = span.end
 
 
 def check_result(text: str, result: DeidResult) -> None:
