@@ -17,10 +17,15 @@ failure reads "residual_ssn" rather than an expectation type shared by four chec
 
 from __future__ import annotations
 
-import great_expectations as gx
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 
+from expectations.residual_patterns import RESIDUAL_PATTERNS, residual_check_name
 from schemas.deidentified import DEIDENTIFIED_SCHEMA, SPLITS
+
+if TYPE_CHECKING:  # GX loads in seconds: imported where a suite is built, not here
+    import great_expectations as gx
 
 DEIDENTIFIED_SUITE_NAME = "deidentified_notes"
 BATCH_COUNTS_SUITE_NAME = "deidentified_batch_counts"
@@ -41,27 +46,6 @@ corrupted output, or replacement offsets that are wrong (which would also mispla
 residual-identifier mask), so the default allows no deviation at all.  A note with no
 kept original text gets no ratio (not checked) when its output has none either, and an
 infinite one (fails) when it does."""
-
-# Residual structured identifiers: any hit in text *outside* the replaced spans is a
-# leak.  The row-level screen (``pipelines.validation.residual_hits``) runs these same
-# patterns before the gate and quarantines the rows they match; the gate then checks
-# what is left.  Written without look-arounds so that they run in linear time both in
-# Python's ``re`` (every quantifier is bounded or followed by a disjoint class) and in
-# RE2, which pandas uses for Arrow-backed strings.  They test presence, not extraction:
-# the email pattern needs only one local-part character before the "@" (an unbounded
-# local part would make ``re.search`` quadratic on long runs of word characters).
-RESIDUAL_PATTERNS: dict[str, str] = {
-    "ssn": r"\b\d{3}-\d{2}-\d{4}\b",
-    "email": r"[A-Za-z0-9._%+-]@[A-Za-z0-9-]+\.[A-Za-z]{2,}",
-    "phone": r"(?:^|\D)\(?\d{3}\)?[-. ]\d{3}[-. ]\d{4}(?:\D|$)",
-    "mrn": r"(?i)\b(?:MRN|MR#)[:# ]*\d{5,}",
-}
-
-
-def residual_check_name(name: str) -> str:
-    """The check name of ``RESIDUAL_PATTERNS[name]`` in reports and quarantine records."""
-    return f"residual_{name}"
-
 
 # Arrow type of an output column -> the type names GX accepts for it after
 # ``pyarrow.Table.to_pandas()`` (pandas 3: strings are ``str``, dates are ``datetime.date``).
@@ -111,6 +95,8 @@ def build_deidentified_suite(
 
 
 def _row_expectations(schema: pa.Schema, low: float, high: float) -> list:
+    import great_expectations as gx
+
     ex = gx.expectations
     out: list = [
         ex.ExpectTableColumnsToMatchOrderedList(
@@ -163,6 +149,8 @@ def build_batch_counts_suite() -> gx.ExpectationSuite:
     count the caller reports equals the rows actually validated, and no count is negative
     (a negative count could make a wrong sum add up).
     """
+    import great_expectations as gx
+
     ex = gx.expectations
     expectations: list = [
         ex.ExpectColumnPairValuesToBeEqual(
@@ -188,6 +176,8 @@ def _suite(name: str, expectations: list) -> gx.ExpectationSuite:
     constructor does not, but it logs and *drops* an invalid expectation, so the count is
     checked: a suite that silently lost a check would fail open.
     """
+    import great_expectations as gx
+
     suite = gx.ExpectationSuite(name=name, expectations=expectations)
     if len(suite.expectations) != len(expectations):
         raise ValueError(

@@ -249,7 +249,7 @@ def task_runner_for(runtime: RuntimeConfig, address: str | None = None) -> Any:
 
 def _warm_worker(config: PipelineConfig) -> None:
     """On a Dask worker: build the de-identifier its batches will use (kept per process)."""
-    from pipelines.tasks import checked_out_transformer
+    from pipelines.deidentify_task import checked_out_transformer
 
     with checked_out_transformer(config):
         pass

@@ -13,17 +13,13 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from prefect.transactions import Transaction, get_transaction
 
 from deid.errors import phi_safe_errors
@@ -31,6 +27,12 @@ from deid.keys import load_key
 from deid.safe_logging import SafeText
 from pipelines.audit import RunSummary, write_summary
 from pipelines.config import PipelineConfig
+from pipelines.deidentify_task import (  # noqa: F401 - the flow's tasks, in one place
+    NO_PHI_STORAGE,
+    checked_out_transformer,
+    deidentify_batch,
+    screen_residuals,
+)
 from pipelines.manifest import MANIFEST_NAME, MANIFEST_VERSION, read_manifest, write_manifest
 from pipelines.quarantine import QuarantineItem, QuarantineWriter, jsonable
 from pipelines.records import Reason
@@ -46,13 +48,10 @@ from pipelines.shards import (
 )
 from pipelines.sources import RecordSource, open_source
 from pipelines.stream import RunCounts, Window
-from pipelines.transform import BatchOutput, NoteBatch, NoteTransformer, pipeline_version
-from pipelines.validation import ValidationFailed, residual_hits, validate_batch
+from pipelines.transform import BatchOutput, pipeline_version
+from pipelines.validation import ValidationFailed, validate_batch
 from schemas.deidentified import SCHEMA_VERSION
 from schemas.notes import NoteRecord
-
-# Every task handling notes: no result persistence, no cache keys over inputs.
-NO_PHI_STORAGE: dict[str, Any] = {"persist_result": False, "cache_policy": NO_CACHE}
 
 LOCK_NAME = ".deidflow.lock"
 
@@ -200,66 +199,6 @@ def prepare_run(config: PipelineConfig) -> RunContext:
 def open_staging(run: RunContext) -> RunState:
     """Staging dir, shard writer, quarantine writer and the source reader for this run."""
     return RunState(run)
-
-
-# --- detect + anonymize ---------------------------------------------------------------
-
-_idle_transformers: dict[tuple[str, str], list[NoteTransformer]] = {}
-_idle_lock = threading.Lock()
-
-
-@contextmanager
-def checked_out_transformer(config: PipelineConfig) -> Iterator[NoteTransformer]:
-    """A transformer for this config and key, used by one task at a time.
-
-    Building one loads spaCy and the recognizers (seconds), so idle ones are kept for
-    the next batch and the next run in this process; a deidentifier is not thread-safe,
-    so each is lent to one task at a time.
-    """
-    secret = load_key(config.deid)
-    pool_key = (config.config_hash(), secret.fingerprint())  # not locations: reused across runs
-    with _idle_lock:
-        idle = _idle_transformers.setdefault(pool_key, [])
-        transformer = idle.pop() if idle else None
-    if transformer is None:
-        from deid.anonymize import Deidentifier
-
-        deidentifier = Deidentifier(config.deid, key=secret)
-        _ = deidentifier.detector  # build now: a broken setup must fail the run, not each note
-        transformer = NoteTransformer(config, secret, deidentifier)
-    try:
-        yield transformer
-    finally:
-        with _idle_lock:
-            _idle_transformers[pool_key].append(transformer)
-
-
-@task(name="deidentify-batch", task_run_name="deidentify-batch-{batch.index}", **NO_PHI_STORAGE)
-@phi_safe_errors  # these handle note text: their errors reach Prefect by type only
-def deidentify_batch(batch: NoteBatch, config: PipelineConfig) -> BatchOutput:
-    """Detect and replace PHI in one batch (runs mapped, several at once), then screen it."""
-    with checked_out_transformer(config) as transformer:
-        out = transformer.transform(batch)
-    screen_residuals(out, len(batch))
-    return out
-
-
-def screen_residuals(out: BatchOutput, batch_len: int) -> int:
-    """Withhold the rows whose text still holds a residual identifier; returns how many.
-
-    The row-level screen in front of the gate (``validation.residual_hits``: the gate's
-    own patterns on the text outside replaced spans).  Withheld notes are listed in
-    ``out.residual`` with their check names and match counts; ``stage_window``
-    quarantines them as ``RESIDUAL_IDENTIFIER``.
-    """
-    texts = out.table.column("text").to_pylist()
-    hits = {}
-    for row, (text, spans) in enumerate(zip(texts, out.replaced_spans, strict=True)):
-        found = residual_hits(text, spans)
-        if found:
-            hits[row] = found
-    out.withhold(hits, batch_len)
-    return len(hits)
 
 
 # --- validate and stage ---------------------------------------------------------------

@@ -47,12 +47,10 @@ import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from great_expectations import get_context
-from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from expectations.deidentified_notes import (
     ACCOUNTED,
@@ -60,7 +58,6 @@ from expectations.deidentified_notes import (
     DERIVED_COLUMNS,
     DUPLICATES_REMOVED,
     QUARANTINED,
-    RESIDUAL_PATTERNS,
     ROWS_IN,
     ROWS_OUT,
     ROWS_OUT_REPORTED,
@@ -68,15 +65,18 @@ from expectations.deidentified_notes import (
     TEXT_OUTSIDE_REPLACED,
     build_batch_counts_suite,
     build_deidentified_suite,
-    residual_check_name,
+)
+from pipelines.residual import (  # noqa: F401 - re-exported: the gate's helpers
+    MASK_CHAR,
+    SpanLike,
+    chars_outside,
+    mask_replaced,
+    residual_hits,
 )
 from schemas.deidentified import COLUMN_NAMES
 
 RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 """Counts only.  GX's default formats copy failing values (real PHI) into results."""
-
-MASK_CHAR = "\u2588"
-"""Replaces each character of a replaced span before residual-identifier checks."""
 
 COUNT_KEYS_REQUIRED: tuple[str, ...] = (ROWS_IN, QUARANTINED, DUPLICATES_REMOVED)
 COUNT_KEYS_OPTIONAL: tuple[str, ...] = (ROWS_OUT,)
@@ -87,15 +87,6 @@ _VALUE_KEYS = frozenset(
 )
 _VALUE_KEY_PREFIXES = ("partial_unexpected", "unexpected_index")
 _EXCEPTION_TYPE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)(?::|$)")
-
-
-class _HasBounds(Protocol):
-    start: int
-    end: int
-
-
-SpanLike = tuple[int, int] | _HasBounds
-"""A replaced span in output-text offsets: ``(start, end)`` or any object with both."""
 
 
 @dataclass(frozen=True)
@@ -134,84 +125,6 @@ def require_valid(outcome: ValidationOutcome) -> None:
     """Raise ``ValidationFailed`` unless the batch passed."""
     if not outcome.success:
         raise ValidationFailed(outcome.failures)
-
-
-def mask_replaced(text: str, applied_spans: Iterable[SpanLike]) -> str:
-    """``text`` with every character inside ``applied_spans`` replaced by ``MASK_CHAR``.
-
-    Offsets are into ``text`` (the *output*), end exclusive; spans may overlap and come in
-    any order.  The length is kept so offsets stay comparable.  Raises ``ValueError``
-    (offsets and length only) if a span falls outside the text: wrong offsets could hide
-    a leak, so they are an error, not something to clip.
-    """
-    bounds = sorted(_bounds(span) for span in applied_spans)
-    parts: list[str] = []
-    pos = 0
-    for start, end in bounds:
-        if not 0 <= start <= end <= len(text):
-            raise ValueError(f"replaced span [{start}, {end}) outside text of length {len(text)}")
-        start = max(start, pos)
-        if end <= start:
-            continue
-        parts += [text[pos:start], MASK_CHAR * (end - start)]
-        pos = end
-    parts.append(text[pos:])
-    return "".join(parts)
-
-
-def residual_hits(text: str, replaced_spans: Iterable[SpanLike]) -> dict[str, int]:
-    """Residual-identifier matches per check name in ``text`` outside ``replaced_spans``.
-
-    The row-level screen in front of the gate: the gate's own ``RESIDUAL_PATTERNS`` on the
-    same masked text (``mask_replaced``).  A row with any hit is withheld and quarantined
-    instead of failing the whole run; the gate then checks the rows that are left.  Each
-    pattern runs with both Unicode and ASCII semantics (``\\b``, ``\\d``), so the screen
-    flags at least what the gate's pandas engine (Python ``re``, or RE2 for Arrow strings)
-    would: a row it lets through cannot fail the gate's residual checks.  Values are counts
-    of non-overlapping matches (``{"residual_ssn": 1}``); ``{}`` means clean.  Raises
-    ``ValueError`` (offsets only) for a span outside the text, like ``mask_replaced``.
-    """
-    masked = mask_replaced(text, replaced_spans)
-    hits: dict[str, int] = {}
-    for check, patterns in _residual_regexes():
-        found = max(sum(1 for _ in pattern.finditer(masked)) for pattern in patterns)
-        if found:
-            hits[check] = found
-    return hits
-
-
-@functools.cache
-def _residual_regexes() -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
-    return tuple(
-        (residual_check_name(name), (re.compile(pattern), re.compile(pattern, re.ASCII)))
-        for name, pattern in RESIDUAL_PATTERNS.items()
-    )
-
-
-def chars_outside(length: int, spans: Iterable[SpanLike]) -> int:
-    """Characters of a text of ``length`` outside every one of ``spans``.
-
-    Spans are ``(start, end)`` or objects with both, end exclusive, in any order; overlaps
-    count once.  The numerator of the kept-text ratio is this for the output text and
-    its replaced spans.  Raises ``ValueError`` (offsets and length only) for a span
-    outside the text.
-    """
-    covered = pos = 0
-    for start, end in sorted(_bounds(span) for span in spans):
-        if not 0 <= start <= end <= length:
-            raise ValueError(f"replaced span [{start}, {end}) outside text of length {length}")
-        start = max(start, pos)
-        if end > start:
-            covered += end - start
-            pos = end
-    return length - covered
-
-
-def _bounds(span: SpanLike) -> tuple[int, int]:
-    if isinstance(span, tuple):
-        start, end = span
-        return int(start), int(end)
-    return int(span.start), int(span.end)
 
 
 def as_pandas(frame: pd.DataFrame | pa.Table | Any) -> pd.DataFrame:
@@ -495,6 +408,10 @@ def new_batch_definition() -> Any:
     analytics client (``GX_ANALYTICS_ENABLED`` is only mentioned in a docstring); the
     config flag is switched off anyway in case a later version reads it.
     """
+    # Imported here: only the flow process validates, and GX takes seconds to load.
+    from great_expectations import get_context
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     # GX logs raw exception messages ("Caught exception ... while trying to resolve"),
     # which can quote data values; errors reach us through scrubbed results instead.
     logging.getLogger("great_expectations").setLevel(logging.CRITICAL)

@@ -189,6 +189,7 @@ def test_local_cluster_workers_share_the_flow_api_and_reuse_one_deidentifier(
         assert fact["has_key"]  # inherited from this process's environment ...
         assert fact["offline"] == {"DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1"}
         assert fact["transformers"] == 1  # warm-up's, reused by every batch
+        assert not fact["loaded_gx"], " ".join(fact["pipelines_modules"])
     assert len(nanny_env) == WORKERS
     for env in nanny_env:  # ... and never copied into Dask's own worker settings
         assert "DEIDFLOW_KEY" not in env and TEST_KEY not in env.values()
@@ -227,10 +228,10 @@ def test_deidflow_run_on_local_cluster_starts_one_prefect_server(
 
 
 def _transformers_built() -> int:
-    """On a worker: de-identifiers this process holds for reuse (``pipelines.tasks``)."""
-    from pipelines import tasks
+    """On a worker: de-identifiers this process holds for reuse (``pipelines.deidentify_task``)."""
+    from pipelines import deidentify_task
 
-    return sum(len(pool) for pool in tasks._idle_transformers.values())
+    return sum(len(pool) for pool in deidentify_task._idle_transformers.values())
 
 
 def _worker_facts() -> dict[str, Any]:
@@ -240,6 +241,9 @@ def _worker_facts() -> dict[str, Any]:
         "has_key": bool(os.environ.get("DEIDFLOW_KEY")),
         "offline": {k: os.environ.get(k) for k in ("DO_NOT_TRACK", "HF_HUB_OFFLINE")},
         "transformers": _transformers_built(),
+        # Only the flow process validates: a worker that loaded GX paid seconds and ~100 MB.
+        "loaded_gx": "great_expectations" in sys.modules,
+        "pipelines_modules": sorted(m for m in sys.modules if m.startswith("pipelines")),
     }
 
 
