@@ -59,9 +59,18 @@ def scheduled_deidentify(
         mode=mode,
         gold_sample=gold_sample,
     )
-    # Run the pipeline's body in this flow run, so its tasks and artifacts show on the page
-    # of the run the steward triggered (a subflow would put them one click away).
-    return deidentify_notes.fn(config)
+    if config.runtime.task_runner == "thread":
+        # Run the pipeline's body in this flow run, so its tasks and artifacts show on the
+        # page of the run the steward triggered (a subflow would put them one click away).
+        return deidentify_notes.fn(config)
+    # A served run's task runner is the flow decorator's (Prefect's runner loads the flow
+    # from its entrypoint, without ``with_options``), and a flow run cannot change it, so
+    # Dask runs are a subflow with the configured runner (for ``dask``: a local cluster
+    # whose workers report to the same API).
+    from pipelines.run import task_runner_for_run
+
+    with task_runner_for_run(config) as runner:
+        return deidentify_notes.with_options(task_runner=runner)(config)
 
 
 def apply_overrides(
@@ -107,7 +116,6 @@ def build_deployment(
     deployment that runs only when triggered.
     """
     from prefect.schedules import Cron
-    from prefect.task_runners import ThreadPoolTaskRunner
 
     config_path = config_path.resolve()
     config = PipelineConfig.from_file(config_path)  # fail now, not at 2 a.m.
@@ -121,8 +129,7 @@ def build_deployment(
         parameters["source"] = str(config.source.path)
     if config.report.gold_sample is not None:
         parameters["gold_sample"] = str(config.report.gold_sample)
-    runner = ThreadPoolTaskRunner(max_workers=config.runtime.workers)
-    return scheduled_deidentify.with_options(task_runner=runner).to_deployment(
+    return scheduled_deidentify.to_deployment(  # the runner: ``config.runtime``, per run
         name=name or config_path.stem,
         schedules=[Cron(cron, timezone=timezone)] if cron else None,
         paused=paused,

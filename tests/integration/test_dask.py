@@ -153,6 +153,31 @@ def test_dask_cluster_output_is_byte_identical(
     assert len(built) == WORKERS and max(built.values()) == 1
 
 
+def test_served_flow_uses_the_configured_dask_runner(
+    dask_address: str, thread_output: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``deidflow serve``'s flow honours ``runtime.task_runner`` (its batches run on Dask)."""
+    from distributed import Client
+
+    from pipelines.serve import scheduled_deidentify
+
+    monkeypatch.setenv("DEIDFLOW_KEY", TEST_KEY)
+    with Client(dask_address, timeout=30) as client:
+        before = sum(client.run(_tasks_run).values())
+    out = tmp_path / "served" / "out"
+    config_file = tmp_path / "served.yaml"
+    mapping = _mapping(out, {"task_runner": "dask_address", "dask_address": dask_address})
+    config_file.write_text(json.dumps(mapping, default=str))  # JSON is YAML
+
+    summary = scheduled_deidentify(config_file=str(config_file))
+
+    assert summary.rows_out == sum(1 for _ in SAMPLE.open())
+    _assert_same_output(thread_output, out)
+    with Client(dask_address, timeout=30) as client:
+        after = sum(client.run(_tasks_run).values())
+    assert after - before == -(-summary.rows_in // 8)  # every batch of 8 ran on the cluster
+
+
 def test_local_cluster_output_is_byte_identical(
     prefect_harness: Path, thread_output: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,6 +250,11 @@ def test_deidflow_run_on_local_cluster_starts_one_prefect_server(
     assert done.stderr.count("Starting temporary server") == 1
     assert TEST_KEY not in done.stdout + done.stderr
     _assert_same_output(thread_output, out)
+
+
+def _tasks_run(dask_worker: Any) -> int:
+    """On a worker: Dask tasks it has executed (``client.run`` calls are not tasks)."""
+    return int(dask_worker.state.executed_count)
 
 
 def _transformers_built() -> int:
