@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -121,11 +122,28 @@ def anonymize_stage(input_path: Path, corpus: Path | None) -> dict[str, Any]:
     return out
 
 
-def run_anonymize(input_path: Path, corpus: Path | None, env: dict[str, str]) -> dict[str, Any]:
+def pinned_to(cpu: int | None) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that pins a child (and what it starts) to ``cpu``; ``None``: unpinned."""
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def run_anonymize(
+    input_path: Path, corpus: Path | None, env: dict[str, str], cpu: int | None = None
+) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--stage-anonymize", str(input_path)]
     if corpus is not None:
         cmd += ["--recall-corpus", str(corpus)]
-    done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        cmd,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=pinned_to(cpu),
+    )
     if done.returncode != 0:
         raise SystemExit(f"anonymize stage failed (exit {done.returncode})")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -280,7 +298,12 @@ def phases(stderr: str) -> dict[str, Any] | None:
 
 
 def run_pipeline(
-    input_path: Path, runner: str, workers: int, work: Path, env: dict[str, str]
+    input_path: Path,
+    runner: str,
+    workers: int,
+    work: Path,
+    env: dict[str, str],
+    cpu: int | None = None,
 ) -> dict[str, Any]:
     """``deidflow run`` with ``runner`` as a subprocess: wall time, rate, peak RSS."""
     out_dir = work / f"out-{input_path.stem}-{runner}"
@@ -299,7 +322,13 @@ def run_pipeline(
     cmd = [str(deidflow), "run", str(config)]
     started = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        cmd,
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=pinned_to(cpu),  # the Prefect server it starts inherits the pinning
     )
     try:
         sampler: TreeSampler | None = TreeSampler(proc.pid)
@@ -316,6 +345,7 @@ def run_pipeline(
     result: dict[str, Any] = {
         "runner": runner,
         "workers": workers,
+        "pinned_cpu": cpu,
         "process_wall_s": round(wall, 2),
         "flow_wall_s": summary["wall_seconds"],
         "rows_out": summary["rows_out"],
@@ -352,7 +382,7 @@ def measure(
     notes, text_bytes = input_size(path)
     entry: dict[str, Any] = {"notes": notes, "text_mb": round(text_bytes / 1e6, 2)}
     if not args.no_anonymize:
-        anon = run_anonymize(path, corpus, env)
+        anon = run_anonymize(path, corpus, env, args.one_core)
         anon.update(rates(notes, text_bytes, anon["seconds"]))
         entry["detect_anonymize"] = anon
         _print(name, "detect+anonymize", anon)
@@ -360,7 +390,8 @@ def measure(
     for _ in range(args.repeat):  # alternate runners: a burst of load hits both alike
         for runner in args.runners.split(","):
             workers = 1 if runner == "thread" else args.workers
-            result = run_pipeline(path, runner, workers, work, env)
+            cpu = args.one_core if runner == "thread" else None
+            result = run_pipeline(path, runner, workers, work, env, cpu)
             result.update(rates(notes, text_bytes, result["flow_wall_s"]))
             result["process_notes_per_s"] = round(notes / result["process_wall_s"], 1)
             entry["pipeline"].append(result)
@@ -398,6 +429,16 @@ def _print(name: str, stage: str, figures: dict[str, Any]) -> None:
     print(f"{name:>10} {stage:<22} {shown}", flush=True)
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
 def environment() -> dict[str, Any]:
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
@@ -407,6 +448,8 @@ def environment() -> dict[str, Any]:
         "git_commit": commit or None,
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "load_average": os.getloadavg(),
     }
 
@@ -421,6 +464,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="pipeline runs per runner")
     parser.add_argument(
         "--no-anonymize", action="store_true", help="skip the detect + anonymize stage"
+    )
+    parser.add_argument(
+        "--one-core",
+        type=int,
+        metavar="CPU",
+        help="pin detect + anonymize and the thread runner's whole run (flow process and "
+        "Prefect server) to this CPU: the one-core figures; Dask runs stay unpinned",
     )
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--stage-anonymize", type=Path, help=argparse.SUPPRESS)
