@@ -88,9 +88,12 @@ class FeatureExtractor:
             return keep, np.zeros((0, N_TEMPLATES), dtype=np.int64)
         a = attrs[keep].astype(np.uint64)
         lower, shape, suffix = a[:, 0], a[:, 1], a[:, 2]
-        lex = np.fromiter(
-            (self.lex_class(doc, int(h)) for h in lower), dtype=np.uint64, count=len(lower)
+        # Classes per distinct word (a note repeats many), then spread to the tokens.
+        words, position = np.unique(lower, return_inverse=True)
+        classes = np.fromiter(
+            (self.lex_class(doc, int(h)) for h in words), dtype=np.uint64, count=len(words)
         )
+        lex = classes[position]
         line_start, line_end = _line_flags(doc, keep)
         rules = self._rule_flags(doc, keep)
         n_alpha = max(1, int(a[:, 4].sum()))
