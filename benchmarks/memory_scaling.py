@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -44,6 +45,20 @@ def rss_mb() -> float:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cache_sizes(deid: Any) -> dict[str, int]:
+    """Sizes of the state that outlives a memory zone (counts only): the tokenizer's learned
+    chunks (capped), the vocabulary's permanent strings and lexemes, and the tagger's
+    word-class cache (capped)."""
+    detector = deid.detector
+    sizes = dict(detector.nlp.tokenizer.sizes())
+    for _name, pipe in detector.nlp.pipeline:
+        model = getattr(pipe, "model", None)
+        features = getattr(model, "features", None)
+        if features is not None:
+            sizes["tagger_word_classes"] = len(features._lex_cache)
+    return sizes
 
 
 def records(n: int, seed: int) -> Iterator[tuple[str, str]]:
@@ -100,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 "wall_s": round(time.perf_counter() - t0, 1),
                 "cpu_s": round(time.process_time() - c0, 1),
                 "megabytes_out": round(chars / 1e6, 1),
+                **cache_sizes(deid),
             }
             samples.append(sample)
             print(

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from presidio_analyzer import RecognizerResult
 
@@ -14,6 +14,9 @@ from deid.config import DetectionConfig
 from deid.consistency import propagate, propagate_in_text, seed_words
 from deid.registry import build_analyzer
 from deid.spans import Span, merge_overlapping
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 SEGMENT_CHARS = 100_000
 """Longer texts are detected in segments of at most this many characters.
@@ -60,6 +63,11 @@ class Detector:
     def detect(self, text: str) -> list[Span]:
         """Spans of PHI in ``text``, non-overlapping, sorted by offset."""
         return next(self.detect_batch([text]))
+
+    @property
+    def nlp(self) -> Language:
+        """The spaCy pipeline detection runs (for inspection; do not add components)."""
+        return self._nlp
 
     def detect_batch(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[list[Span]]:
         """Spans for each text, in input order; streams (holds one batch at a time)."""

@@ -115,6 +115,15 @@ class CachingTokenizer:
         self._learned.update(new)
         return len(new)
 
+    def sizes(self) -> dict[str, int]:
+        """What this process keeps between zones: learned chunks, permanent strings and lexemes."""
+        vocab = self._inner.vocab
+        return {
+            "learned_chunks": len(self._learned),
+            "vocab_strings": len(vocab.strings),
+            "lexemes": len(vocab),
+        }
+
     def __getattr__(self, name: str) -> Any:  # prefix_search, vocab, rules, ...
         return getattr(self._inner, name)
 
