@@ -12,7 +12,7 @@ from presidio_analyzer import RecognizerResult
 
 from deid.config import DetectionConfig
 from deid.consistency import propagate, propagate_in_text, seed_words
-from deid.registry import PreloadedSpacyNlpEngine, build_analyzer, build_pipeline
+from deid.registry import build_analyzer
 from deid.spans import Span, merge_overlapping
 
 if TYPE_CHECKING:
@@ -37,12 +37,6 @@ _MEMORY_ZONE_CHARS = 4_000_000
 _LAST_SPACE = re.compile(r"\s")
 
 
-RENEW_AFTER_LEXEMES = 1_000_000
-"""Lexemes made (mostly transient) after which the detector loads a fresh spaCy pipeline:
-bounds the growth of spaCy's hash tables to ~40 MB (see ``Detector._renew_pipeline_if_grown``);
-about every 140k notes of generated text, ~2.5 s each."""
-
-
 class Detector:
     """Finds PHI in clinical notes with Presidio and deidflow's recognizers.
 
@@ -62,7 +56,6 @@ class Detector:
         self.config = config or DetectionConfig()
         self.analyzer = build_analyzer(self.config)
         self._nlp = self.analyzer.nlp_engine.get_nlp("en")
-        self._lexemes_at_build = len(self._nlp.vocab)
         self._allow = {w.lower() for w in self.config.allow_list}
         self.segment_chars = SEGMENT_CHARS
         self.segment_overlap = SEGMENT_OVERLAP
@@ -93,28 +86,6 @@ class Detector:
             learn = getattr(self._nlp.tokenizer, "learn", None)
             if learn is not None:
                 learn()  # cache the zone's frequent chunks (deid.nlp.CachingTokenizer)
-            self._renew_pipeline_if_grown()
-
-    def _renew_pipeline_if_grown(self) -> None:
-        """A fresh spaCy pipeline once ``RENEW_AFTER_LEXEMES`` lexemes have been made.
-
-        A memory zone frees its lexemes but not their slots in spaCy's hash tables:
-        preshed marks them deleted and, when live + deleted slots fill the table, doubles
-        it.  So the tables grow with every distinct token ever seen (~300 bytes per note
-        of generated text, measured).  ``len(vocab)`` counts every lexeme ever made, so
-        it tells when to start over.  Results do not change: tokenization, rules and
-        tagger are deterministic; only caches (learned chunks, word classes) restart.
-        """
-        vocab = self._nlp.vocab
-        if len(vocab) - self._lexemes_at_build < RENEW_AFTER_LEXEMES:
-            return
-        engine = self.analyzer.nlp_engine
-        if not isinstance(engine, PreloadedSpacyNlpEngine):
-            return  # not our pipeline to replace
-        nlp = build_pipeline(self.config)
-        engine.nlp["en"] = nlp
-        self._nlp = nlp
-        self._lexemes_at_build = len(nlp.vocab)
 
     # -- segments ----------------------------------------------------------------------
     def _segments(self, texts: Iterable[str]) -> Iterator[_Segment]:

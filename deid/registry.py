@@ -154,21 +154,17 @@ def _site_list_recognizers(config: DetectionConfig) -> list[EntityRecognizer]:
     return out
 
 
-def build_pipeline(config: DetectionConfig) -> Language:
-    """The configured spaCy pipeline: tokenizer (``load_base_pipeline``) plus the PHI tagger."""
-    nlp = load_base_pipeline()
-    if config.use_tagger:
-        import deid.tagger.component  # noqa: F401  (registers the "phi_tagger" factory)
-
-        model = str(config.tagger_model) if config.tagger_model else ""
-        nlp.add_pipe("phi_tagger", config={"threshold": config.tagger_threshold, "model": model})
-    return nlp
-
-
 def build_analyzer(config: DetectionConfig, nlp: Language | None = None) -> AnalyzerEngine:
     """The configured analyzer: our spaCy pipeline plus all deidflow recognizers."""
     if nlp is None:
-        nlp = build_pipeline(config)
+        nlp = load_base_pipeline()
+        if config.use_tagger:
+            import deid.tagger.component  # noqa: F401  (registers the "phi_tagger" factory)
+
+            model = str(config.tagger_model) if config.tagger_model else ""
+            nlp.add_pipe(
+                "phi_tagger", config={"threshold": config.tagger_threshold, "model": model}
+            )
     registry = RecognizerRegistry(supported_languages=["en"])
     for rec in build_recognizers(config):
         registry.add_recognizer(rec)

@@ -59,30 +59,3 @@ def test_learning_stops_at_the_cap() -> None:
     with nlp.memory_zone():
         _tokens(nlp, NOTES)
     assert tokenizer.learn() == 0 and len(tokenizer._learned) == 3
-
-
-def test_detector_renews_its_pipeline_and_finds_the_same_spans(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """spaCy's tables keep a slot per lexeme ever made: the detector starts over, same spans."""
-    import json
-
-    import deid.detect
-    from deid.detect import Detector
-    from tests.paths import REPO
-
-    sample = (REPO / "sample_data" / "notes.jsonl").read_text().splitlines()
-    texts = [json.loads(line)["text"] for line in sample[:45]]
-    baseline = list(Detector().detect_batch(texts))
-
-    monkeypatch.setattr(deid.detect, "_MEMORY_ZONE_NOTES", 15)  # three zones
-    monkeypatch.setattr(deid.detect, "RENEW_AFTER_LEXEMES", 1_500)  # about once per zone
-    detector = Detector()
-    pipelines = set()
-    renewed = []
-    for spans in detector.detect_batch(texts):
-        pipelines.add(id(detector.nlp))
-        renewed.append(spans)
-
-    assert renewed == baseline
-    assert len(pipelines) >= 2  # it did start over, mid-stream
