@@ -12,6 +12,7 @@ from presidio_analyzer import RecognizerResult
 
 from deid.config import DetectionConfig
 from deid.consistency import propagate, propagate_in_text, seed_words
+from deid.heap import release_free_heap
 from deid.registry import build_analyzer
 from deid.spans import Span, merge_overlapping
 
@@ -86,6 +87,7 @@ class Detector:
             learn = getattr(self._nlp.tokenizer, "learn", None)
             if learn is not None:
                 learn()  # cache the zone's frequent chunks (deid.nlp.CachingTokenizer)
+            release_free_heap()  # RSS stays flat over millions of notes (deid.heap)
 
     # -- segments ----------------------------------------------------------------------
     def _segments(self, texts: Iterable[str]) -> Iterator[_Segment]:
