@@ -44,7 +44,12 @@ class FilesSource(_Strict):
     format: FileFormat | None = Field(
         None, description="Inferred from the suffix (a directory means txt) when omitted."
     )
-    batch_size: int = Field(256, ge=1, description="Notes per processing batch.")
+    batch_size: int = Field(
+        1024,
+        ge=1,
+        description="Notes per processing batch (one task each; per-task overhead is why "
+        "it is not smaller: measured 361 notes/s with 256 vs 407 with 1024 on 2 Dask workers).",
+    )
 
     def resolved_format(self) -> FileFormat:
         """The declared format, else the one implied by the path."""
@@ -72,7 +77,7 @@ class PostgresSource(_Strict):
         None, description="Monotonic column (timestamp or serial) for incremental runs."
     )
     incremental: bool = Field(False, description="Only pull rows newer than the last watermark.")
-    batch_size: int = Field(500, ge=1, description="Rows per fetch and per processing batch.")
+    batch_size: int = Field(1024, ge=1, description="Rows per fetch and per processing batch.")
 
     @model_validator(mode="after")
     def _one_relation(self) -> PostgresSource:
