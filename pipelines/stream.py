@@ -93,6 +93,20 @@ def record_fingerprint(raw: RawRecord) -> bytes:
     return json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
 
+RAMP_BATCHES = 3
+"""The first batches of a run are 1/8, 1/4 and 1/2 of ``batch_size``."""
+
+
+def ramped_batch_size(batch_size: int, index: int) -> int:
+    """Notes in batch ``index``: small first batches, then ``batch_size``.
+
+    Large batches keep the per-task overhead low on long runs; small first ones let a
+    short run (a few thousand notes) still spread over every worker, and get the first
+    results out sooner.
+    """
+    return max(1, batch_size >> max(0, RAMP_BATCHES - index))
+
+
 def extract_windows(
     records: Iterable[RawRecord],
     *,
@@ -136,7 +150,7 @@ def extract_windows(
             quarantine.add(checked)
             counts.quarantined[checked.reason.value] += 1
             window.quarantined += 1
-        if len(batch) == batch_size:
+        if len(batch) == ramped_batch_size(batch_size, next_index):
             window.batches.append(NoteBatch(next_index, tuple(batch)))
             next_index += 1
             batch = []
