@@ -20,6 +20,8 @@ Needs DEIDFLOW_KEY (any value: surrogates are keyed).
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import json
 import os
 import platform
@@ -47,12 +49,43 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd",
+            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def heap_mb() -> dict[str, float]:
+    """Where the memory is: glibc heap in use / free-but-kept, and Python's object blocks.
+
+    Tells a leak (in-use or block count grows) from fragmentation (free grows).  Empty
+    without glibc.
+    """
+    out: dict[str, float] = {"python_blocks": sys.getallocatedblocks()}
+    try:
+        mallinfo2 = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return out
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    out["malloc_in_use_mb"] = round((info.uordblks + info.hblkhd) / 2**20, 1)
+    out["malloc_free_kept_mb"] = round(info.fordblks / 2**20, 1)
+    return out
+
+
 def cache_sizes(deid: Any) -> dict[str, int]:
     """Sizes of the state that outlives a memory zone (counts only): the tokenizer's learned
     chunks (capped), the vocabulary's permanent strings and lexemes, and the tagger's
     word-class cache (capped)."""
+    from deid import wordclass
+
     detector = deid.detector
     sizes = dict(detector.nlp.tokenizer.sizes())
+    sizes["name_likeness_words"] = wordclass.lexical_name_likeness.cache_info().currsize
     for _name, pipe in detector.nlp.pipeline:
         model = getattr(pipe, "model", None)
         features = getattr(model, "features", None)
@@ -116,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cpu_s": round(time.process_time() - c0, 1),
                 "megabytes_out": round(chars / 1e6, 1),
                 **cache_sizes(deid),
+                **heap_mb(),
             }
             samples.append(sample)
             print(
