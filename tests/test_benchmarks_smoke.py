@@ -38,7 +38,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_every_engine_is_timed_on_the_requested_notes(result: dict) -> None:
-    for name in ("ours", "ours_deidentify", "presidio"):
+    for name in ("ours", "ours_deidentify", "presidio", "presidio_per_note"):
         engine = result["engines"][name]
         assert engine["notes"] == 5
         assert len(engine["reps"]) == 1
@@ -47,6 +47,7 @@ def test_every_engine_is_timed_on_the_requested_notes(result: dict) -> None:
         assert engine["peak_rss_mb"] >= engine["peak_rss_mb_after_load"] > 0
     assert result["ratio_ours_over_presidio"]["notes_per_s"] > 0
     assert result["ratio_deidentify_over_presidio"]["notes_per_s"] > 0
+    assert result["ratio_deidentify_over_presidio_per_note"]["notes_per_s"] > 0
 
 
 def test_presidio_runs_its_own_default_recognizers(result: dict) -> None:
@@ -61,6 +62,9 @@ def test_recall_is_reported_beside_speed(result: dict) -> None:
     assert recall["notes"] == 5 and recall["gold_spans"] > 0
     assert 0.0 <= recall["full_cover_recall"] <= 1.0
     assert result["engines"]["presidio"]["recall"]["gold_spans"] == recall["gold_spans"]
+    # both baselines are one engine, called two ways: the same findings
+    per_note = result["engines"]["presidio_per_note"]["recall"]
+    assert per_note["full_cover"] == result["engines"]["presidio"]["recall"]["full_cover"]
     # anonymizing replaces what detection found: the same spans, so the same recall
     assert result["engines"]["ours_deidentify"]["recall"]["full_cover"] >= recall["full_cover"]
 
