@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines.audit import RunSummary
 from pipelines.config import FilesSource, PipelineConfig
@@ -30,7 +31,14 @@ Policy = Literal["safe_harbor", "strict"]
 Mode = Literal["surrogate", "tag", "mask"]
 
 
-@flow(name="deidflow", persist_result=False, log_prints=False)
+# One thread: the default ``runtime.workers``.  Prefect's default pool is unbounded, so
+# every batch in flight ran at once (8 on a test run), each building its own de-identifier.
+@flow(
+    name="deidflow",
+    persist_result=False,
+    log_prints=False,
+    task_runner=ThreadPoolTaskRunner(max_workers=1),
+)
 def scheduled_deidentify(
     config_file: str,
     source: str | None = None,
@@ -59,13 +67,13 @@ def scheduled_deidentify(
         mode=mode,
         gold_sample=gold_sample,
     )
-    if config.runtime.task_runner == "thread":
+    if config.runtime.task_runner == "thread" and config.runtime.workers == 1:
         # Run the pipeline's body in this flow run, so its tasks and artifacts show on the
         # page of the run the steward triggered (a subflow would put them one click away).
         return deidentify_notes.fn(config)
     # A served run's task runner is the flow decorator's (Prefect's runner loads the flow
     # from its entrypoint, without ``with_options``), and a flow run cannot change it, so
-    # Dask runs are a subflow with the configured runner (for ``dask``: a local cluster
+    # other runners are a subflow with the configured one (for ``dask``: a local cluster
     # whose workers report to the same API).
     from pipelines.run import task_runner_for_run
 

@@ -305,3 +305,35 @@ def test_cli_exit_codes_and_messages(
     assert run_from_cli(None, src, tmp_path / "out", progress=False) == 2
     assert "DEIDFLOW_KEY" in capsys.readouterr().err
     assert not list((tmp_path / "out").glob("*.parquet"))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_served_thread_run_uses_the_configured_threads(
+    prefect_harness: Path,
+    mixed_input: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: int,
+) -> None:
+    """``deidflow serve`` runs as many batches at once as ``runtime.workers`` says.
+
+    Each concurrent batch checks out a de-identifier of its own (kept for reuse), so the
+    pool's size after the run is the peak concurrency.  Prefect's default thread pool is
+    unbounded: with two windows of 4 batches in flight, 8 were built.
+    """
+    from pipelines import deidentify_task
+    from pipelines.serve import scheduled_deidentify
+
+    monkeypatch.setenv("DEIDFLOW_KEY", TEST_KEY)
+    monkeypatch.setattr(deidentify_task, "_idle_transformers", {})
+    mapping = _config(mixed_input, tmp_path / "out").model_dump(mode="json")
+    mapping["source"]["batch_size"] = 4  # batches of 1, 1, 2, 4, 4, ...: 4 per window
+    mapping["runtime"] = {"workers": workers, "window_batches": 4}
+    config_file = tmp_path / "served.json"
+    config_file.write_text(json.dumps(mapping))  # JSON is YAML
+
+    summary = scheduled_deidentify(config_file=str(config_file))
+
+    assert summary.rows_out == N_SAMPLE + 1
+    built = [len(pool) for pool in deidentify_task._idle_transformers.values()]
+    assert len(built) == 1 and 1 <= built[0] <= workers
