@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from functools import cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
 from deid.tagger.model import TaggedSpan, TaggerModel
 
@@ -33,6 +35,15 @@ class PhiTagger:
         spans: tuple[TaggedSpan, ...] = tuple(self.model.predict_spans(doc, self.threshold))
         doc._.set(SPANS_KEY, spans)
         return doc
+
+    def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        """Tag docs a batch at once (``nlp.pipe`` calls this): the same spans as one by one."""
+        for docs in minibatch(stream, size=batch_size):
+            for doc, spans in zip(
+                docs, self.model.predict_spans_batch(docs, self.threshold), strict=True
+            ):
+                doc._.set(SPANS_KEY, tuple(spans))
+                yield doc
 
 
 @Language.factory("phi_tagger", default_config={"threshold": DEFAULT_THRESHOLD, "model": ""})

@@ -8,9 +8,12 @@ lexicon classes need Python, and they are cached per vocabulary entry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from spacy.attrs import IDX, IS_ALPHA, IS_SPACE, IS_TITLE, IS_UPPER, LENGTH, LOWER, SHAPE, SUFFIX
 from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from deid import lexicon
 
@@ -22,6 +25,8 @@ _PAD_AFTER = np.uint64(0x85EBCA6B)
 
 # Lexicon flag bits.
 FIRST_NAME, LAST_NAME, PLACE, MEDICAL, STOP = 1, 2, 4, 8, 16
+
+_ATTRS = [LOWER, SHAPE, SUFFIX, IS_SPACE, IS_ALPHA, IS_TITLE, IS_UPPER]
 
 N_TEMPLATES = 29
 _TEMPLATE_SALT = [
@@ -56,11 +61,11 @@ class FeatureExtractor:
         self._places = lexicon.place_names()
         self._medical = lexicon.medical_terms()
 
-    def lex_class(self, doc: Doc, lower_hash: int) -> int:
+    def lex_class(self, vocab: Vocab, lower_hash: int) -> int:
         """Frequency bucket and dictionary flags of a word, packed in one int."""
         code = self._lex_cache.get(lower_hash)
         if code is None:
-            word = doc.vocab.strings[lower_hash]
+            word = vocab.strings[lower_hash]
             flags = 0
             if word in self._first:
                 flags |= FIRST_NAME
@@ -70,7 +75,7 @@ class FeatureExtractor:
                 flags |= PLACE
             if word in self._medical:
                 flags |= MEDICAL
-            if doc.vocab[word].is_stop:
+            if vocab[word].is_stop:
                 flags |= STOP
             code = int(lexicon.zipf(word) * 2) * 32 + flags
             if len(self._lex_cache) >= LEX_CACHE_MAX:
@@ -82,29 +87,66 @@ class FeatureExtractor:
 
     def extract(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
         """Return (token indices in ``doc`` of non-space tokens, feature bucket matrix)."""
-        attrs = doc.to_array([LOWER, SHAPE, SUFFIX, IS_SPACE, IS_ALPHA, IS_TITLE, IS_UPPER])
-        keep = np.flatnonzero(attrs[:, 3] == 0)
-        if keep.size == 0:
-            return keep, np.zeros((0, N_TEMPLATES), dtype=np.int64)
-        a = attrs[keep].astype(np.uint64)
+        keeps, feats = self.extract_batch([doc])
+        return keeps[0], feats
+
+    def extract_batch(self, docs: Sequence[Doc]) -> tuple[list[np.ndarray], np.ndarray]:
+        """Per doc, the indices of its non-space tokens; and one feature matrix for all of
+        those tokens, doc after doc (the same rows ``extract`` gives each doc).
+
+        Only what needs a doc's tokens runs per doc (attributes, line breaks, context
+        rules); the ~300 small numpy operations of hashing run once per batch: per doc
+        they cost more than the arithmetic.
+        """
+        keeps: list[np.ndarray] = []
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
+        for doc in docs:
+            attrs = doc.to_array(_ATTRS)
+            keep = np.flatnonzero(attrs[:, 3] == 0)
+            keeps.append(keep)
+            if keep.size == 0:
+                continue
+            a = attrs[keep].astype(np.uint64)
+            line_start, line_end = _line_flags(doc, keep)
+            n_alpha = max(1, int(a[:, 4].sum()))
+            upper_share = float(a[:, 6].sum()) / n_alpha
+            title_share = float(a[:, 5].sum()) / n_alpha
+            case_mode = 0 if upper_share > 0.5 else (1 if title_share > 0.12 else 2)
+            parts.append((a, line_start, line_end, self._rule_flags(doc, keep), case_mode))
+        if not parts:
+            return keeps, np.zeros((0, N_TEMPLATES), dtype=np.int64)
+        lengths = np.array([len(part[0]) for part in parts])
+        a = np.concatenate([part[0] for part in parts])
+        line_start = np.concatenate([part[1] for part in parts])
+        line_end = np.concatenate([part[2] for part in parts])
+        rules = np.concatenate([part[3] for part in parts])
+        case_mode = np.repeat(np.array([part[4] for part in parts], dtype=np.uint64), lengths)
+        # Position of each token in its doc, and tokens left from it to the doc's end:
+        # neighbours never reach across docs.
+        pos = np.arange(len(a)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        left = np.repeat(lengths, lengths) - pos
+
+        def shift(values: np.ndarray, by: int) -> np.ndarray:
+            out = _shift(values, by)
+            if by > 0:
+                out[pos < by] = _PAD_BEFORE
+            else:
+                out[left <= -by] = _PAD_AFTER
+            return out
+
         lower, shape, suffix = a[:, 0], a[:, 1], a[:, 2]
-        # Classes per distinct word (a note repeats many), then spread to the tokens.
+        # Classes per distinct word (a batch repeats many), then spread to the tokens.
         words, position = np.unique(lower, return_inverse=True)
+        vocab = docs[0].vocab
         classes = np.fromiter(
-            (self.lex_class(doc, int(h)) for h in words), dtype=np.uint64, count=len(words)
+            (self.lex_class(vocab, int(h)) for h in words), dtype=np.uint64, count=len(words)
         )
         lex = classes[position]
-        line_start, line_end = _line_flags(doc, keep)
-        rules = self._rule_flags(doc, keep)
-        n_alpha = max(1, int(a[:, 4].sum()))
-        upper_share = float(a[:, 6].sum()) / n_alpha
-        title_share = float(a[:, 5].sum()) / n_alpha
-        case_mode = np.uint64(0 if upper_share > 0.5 else (1 if title_share > 0.12 else 2))
 
-        prev1, prev2 = _shift(lower, 1), _shift(lower, 2)
-        next1, next2 = _shift(lower, -1), _shift(lower, -2)
-        sprev, snext = _shift(shape, 1), _shift(shape, -1)
-        lprev, lnext = _shift(lex, 1), _shift(lex, -1)
+        prev1, prev2 = shift(lower, 1), shift(lower, 2)
+        next1, next2 = shift(lower, -1), shift(lower, -2)
+        sprev, snext = shift(shape, 1), shift(shape, -1)
+        lprev, lnext = shift(lex, 1), shift(lex, -1)
         values = [
             np.zeros_like(lower),
             lower,
@@ -133,14 +175,14 @@ class FeatureExtractor:
             rules,
             _combine(rules, lex),
             _combine(rules, shape),
-            _combine(_shift(rules, 1), _shift(rules, -1)),
+            _combine(shift(rules, 1), shift(rules, -1)),
             _combine(rules, case_mode),
         ]
         feats = np.empty((len(lower), N_TEMPLATES), dtype=np.int64)
         for t, v in enumerate(values):
             h = (v * _MUL) ^ _TEMPLATE_SALT[t]
             feats[:, t] = ((h >> np.uint64(20)) % np.uint64(N_BUCKETS)).astype(np.int64)
-        return keep, feats
+        return keeps, feats
 
     def _rule_flags(self, doc: Doc, keep: np.ndarray) -> np.ndarray:
         """Per kept token: which context rules cover it (bit per rule; +16 if any is confident)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -61,9 +62,13 @@ class TaggerModel:
     # -- prediction --------------------------------------------------------------
     def token_probabilities(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
         """(indices of non-space tokens, class probabilities per such token)."""
-        keep, feats = self.features.extract(doc)
-        if keep.size == 0:
-            return keep, np.zeros((0, len(LABELS)), dtype=np.float32)
+        return self.token_probabilities_batch([doc])[0]
+
+    def token_probabilities_batch(self, docs: Sequence[Doc]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``token_probabilities`` of each doc, computed for the whole batch at once."""
+        if not docs:
+            return []
+        keeps, feats = self.features.extract_batch(docs)
         # One gather per template, accumulated in place: ~3x faster than
         # ``weights[feats].sum(axis=1)``, which builds an (n, templates, labels) array
         # and reduces its middle axis.
@@ -71,14 +76,27 @@ class TaggerModel:
         for t in range(1, feats.shape[1]):
             scores += self.weights[feats[:, t]]
         scores += self.bias
-        scores -= scores.max(axis=1, keepdims=True)
+        scores -= scores.max(axis=1, keepdims=True, initial=-np.inf)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=1, keepdims=True)
-        return keep, scores
+        ends = np.cumsum([len(keep) for keep in keeps])
+        return list(zip(keeps, np.split(scores, ends[:-1]), strict=True))
 
     def predict_spans(self, doc: Doc, threshold: float) -> list[TaggedSpan]:
         """Character spans whose tokens have P(PHI) >= threshold, merged across runs."""
-        keep, probs = self.token_probabilities(doc)
+        return self.predict_spans_batch([doc], threshold)[0]
+
+    def predict_spans_batch(self, docs: Sequence[Doc], threshold: float) -> list[list[TaggedSpan]]:
+        """``predict_spans`` of each doc, with one ``token_probabilities_batch`` for all."""
+        batch = self.token_probabilities_batch(docs)
+        return [
+            self._spans(doc, keep, probs, threshold)
+            for doc, (keep, probs) in zip(docs, batch, strict=True)
+        ]
+
+    def _spans(
+        self, doc: Doc, keep: np.ndarray, probs: np.ndarray, threshold: float
+    ) -> list[TaggedSpan]:
         spans: list[TaggedSpan] = []
         run: list[int] = []  # positions in `keep` of the current run
         phi = 1.0 - probs[:, 0] if len(keep) else probs[:, 0]

@@ -51,6 +51,29 @@ def test_empty_and_whitespace_docs(model: TaggerModel, nlp) -> None:  # type: ig
     assert model.predict_spans(nlp(" \n\n  "), 0.3) == []
 
 
+def test_a_batch_tags_each_doc_as_alone(model: TaggerModel, nlp) -> None:  # type: ignore[no-untyped-def]
+    """Batched features never look across docs: neighbours stop at each doc's edge."""
+    texts = [
+        "Daughter Priyanka at bedside.",
+        "",
+        "Okonkwo",  # one token: both neighbours are padding
+        " \n ",
+        "Seen by dr healey. Son Bill called from Towson.",
+        "BP 120/80. Pt to CALVERT HOSPITAL with wife Mary Smith",
+    ]
+    docs = [nlp(t) for t in texts]
+    alone = [model.features.extract(doc) for doc in docs]
+    keeps, feats = model.features.extract_batch(docs)
+    for (keep, own), batch_keep in zip(alone, keeps, strict=True):
+        np.testing.assert_array_equal(keep, batch_keep)
+    np.testing.assert_array_equal(np.concatenate([own for _, own in alone]), feats)
+    # Reversed order changes every doc's neighbours in the batch, not its spans.
+    one_by_one = [model.predict_spans(doc, 0.3) for doc in docs]
+    assert model.predict_spans_batch(docs, 0.3) == one_by_one
+    assert model.predict_spans_batch(docs[::-1], 0.3) == one_by_one[::-1]
+    assert any(one_by_one)
+
+
 def test_physionet_location_relabelling() -> None:
     text = "to CALVERT HOSPITAL; lives in Towson"
     note = Note("1", "1", text)
