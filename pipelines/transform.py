@@ -97,7 +97,9 @@ class BatchOutput:
         positions = self.row_positions(batch_len)
         keep = [i for i in range(self.table.num_rows) if i not in hits]
         self.residual = sorted([*self.residual, *((positions[i], hits[i]) for i in hits)])
-        self.table = self.table.take(keep)
+        # Typed indices: an empty Python list becomes a null-typed array take() rejects
+        # (a batch whose every row was withheld).
+        self.table = self.table.take(pa.array(keep, type=pa.int64()))
         self.replaced_spans = [self.replaced_spans[i] for i in keep]
         self.orig_kept_chars = [self.orig_kept_chars[i] for i in keep]
         self.orig_tokens = [self.orig_tokens[i] for i in keep]

@@ -156,3 +156,24 @@ def test_the_residual_cap_is_a_share_of_the_screened_notes(tmp_path: Path) -> No
     for cap, withheld, published in [(0.001, 2, 998), (0.0, 1, 10_000), (0.5, 2, 1)]:
         with pytest.raises(ValidationFailed, match="residual_identifier_fraction"):
             gate(cap, withheld, published)
+
+
+def test_a_batch_whose_every_row_is_withheld_stages_nothing_and_counts_all(
+    state: RunState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first batch of a run is small (one note for small batch sizes): all withheld."""
+    logger = logging.getLogger("test.deidflow.tasks")  # stands in for Prefect's run logger
+    monkeypatch.setattr("pipelines.tasks.get_run_logger", lambda: logger)
+    from pipelines.tasks import screen_residuals
+    from pipelines.transform import NoteTransformer
+    from tests.pipelines.test_transform import KEY, FakeDeidentifier
+
+    batch = NoteBatch(0, (NoteRecord("n1", "p1", f"SECRET gave SSN {SSN}."),))
+    out = NoteTransformer(state.run.config, KEY, FakeDeidentifier()).transform(batch)
+    assert screen_residuals(out, len(batch)) == 1
+    assert out.table.num_rows == 0 and out.table.schema == DEIDENTIFIED_SCHEMA
+    window = Window([batch], rows_in=1)
+    assert validate_window.fn(state, window, [out]) is True
+    stage_window.fn(state, window, [out])
+    assert state.counts.rows_out == 0
+    assert state.counts.quarantined == {"RESIDUAL_IDENTIFIER": 1}
