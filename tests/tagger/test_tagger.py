@@ -64,7 +64,7 @@ def test_a_batch_tags_each_doc_as_alone(model: TaggerModel, nlp) -> None:  # typ
     docs = [nlp(t) for t in texts]
     alone = [model.features.extract(doc) for doc in docs]
     keeps, feats = model.features.extract_batch(docs)
-    for (keep, own), batch_keep in zip(alone, keeps, strict=True):
+    for (keep, _), batch_keep in zip(alone, keeps, strict=True):
         np.testing.assert_array_equal(keep, batch_keep)
     np.testing.assert_array_equal(np.concatenate([own for _, own in alone]), feats)
     # Reversed order changes every doc's neighbours in the batch, not its spans.
