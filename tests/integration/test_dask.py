@@ -214,6 +214,7 @@ def test_local_cluster_workers_share_the_flow_api_and_reuse_one_deidentifier(
         assert fact["has_key"]  # inherited from this process's environment ...
         assert fact["offline"] == {"DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1"}
         assert fact["transformers"] == 1  # warm-up's, reused by every batch
+        assert fact["dask_profiler"] is False  # its stack sampling cost ~4 % of the CPU
         assert not fact["loaded_gx"], " ".join(fact["pipelines_modules"])
     assert len(nanny_env) == WORKERS
     for env in nanny_env:  # ... and never copied into Dask's own worker settings
@@ -285,7 +286,14 @@ def _worker_facts() -> dict[str, Any]:
         # Only the flow process validates: a worker that loaded GX paid seconds and ~100 MB.
         "loaded_gx": "great_expectations" in sys.modules,
         "pipelines_modules": sorted(m for m in sys.modules if m.startswith("pipelines")),
+        "dask_profiler": _dask_setting("distributed.worker.profile.enabled"),
     }
+
+
+def _dask_setting(key: str) -> Any:
+    import dask
+
+    return dask.config.get(key)
 
 
 def test_dask_address_required_exactly_for_remote_runner() -> None:
