@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "logical_cpus": os.cpu_count(),
         },
+        "git_commit": _git_commit(),
         "settings": {"notes": args.notes, "every": args.every, "seed": args.seed},
         "rss_mb_before_load": round(rss_start, 1),
         "rss_mb_after_load": round(rss_loaded, 1),
@@ -162,6 +164,17 @@ def main(argv: list[str] | None = None) -> int:
                 args.json.parent.mkdir(parents=True, exist_ok=True)
                 args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
+
+
+def _git_commit() -> str | None:
+    done = subprocess.run(
+        ["git", "rev-parse", "HEAD"],
+        cwd=Path(__file__).resolve().parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or None
 
 
 def _summarise(result: dict[str, object], samples: list[dict[str, float]]) -> None:
