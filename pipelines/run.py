@@ -192,7 +192,7 @@ def task_runner_for_run(config: PipelineConfig) -> Iterator[Any]:
         server_start = _Background(lambda: server.start(timeout=timeout))
     with (
         # Dask samples each worker's stack every 10 ms for its dashboard profiler: ~4 % of a
-        # worker's CPU (measured: 20k notes, 2 workers, 418-424 -> 434-439 notes/s).  The
+        # worker's CPU (measured: 20k notes, 2 workers, 418-424 -> 426-446 notes/s).  The
         # nannies hand this config to the worker processes.
         dask.config.set({"distributed.worker.profile.enabled": False}),
         LocalCluster(

@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from pipelines.quarantine import QuarantineWriter
 from pipelines.records import RawRecord
 from pipelines.stream import RunCounts, extract_windows, ramped_batch_size
-from schemas.notes import ColumnMapping
+from pipelines.transform import NoteBatch
+from schemas.notes import ColumnMapping, NoteRecord
 
 
 def _records(n: int) -> list[RawRecord]:
@@ -44,3 +47,13 @@ def test_windows_hold_ramped_batches_and_every_note(tmp_path: Path) -> None:
     notes = [note.note_id for w in windows for b in w.batches for note in b.notes]
     assert notes == [f"n{i}" for i in range(100)]
     assert counts.rows_in == sum(w.rows_in for w in windows) == 100
+
+
+def test_dask_names_a_batch_without_hashing_its_notes() -> None:
+    """Dask's default token hashed every note of a batch, per task, in the flow process."""
+    dask_tokenize = pytest.importorskip("dask.tokenize")
+    secret = NoteRecord("n1", "p1", "Mr. Canary seen today.")
+    batch = NoteBatch(0, (secret,))
+    assert "Canary" not in repr(dask_tokenize.normalize_token(batch))
+    assert dask_tokenize.tokenize(batch) == dask_tokenize.tokenize(batch)
+    assert dask_tokenize.tokenize(batch) != dask_tokenize.tokenize(NoteBatch(0, (secret,)))
