@@ -31,13 +31,17 @@ Policy = Literal["safe_harbor", "strict"]
 Mode = Literal["surrogate", "tag", "mask"]
 
 
-# One thread: the default ``runtime.workers``.  Prefect's default pool is unbounded, so
-# every batch in flight ran at once (8 on a test run), each building its own de-identifier.
+SERVED_THREADS = 1
+"""Threads of the served flow's own task runner: the default ``runtime.workers``.  Prefect's
+default pool is unbounded, so every batch in flight ran at once (8 on a test run), each
+building its own de-identifier.  Other ``runtime`` settings run as a subflow."""
+
+
 @flow(
     name="deidflow",
     persist_result=False,
     log_prints=False,
-    task_runner=ThreadPoolTaskRunner(max_workers=1),
+    task_runner=ThreadPoolTaskRunner(max_workers=SERVED_THREADS),
 )
 def scheduled_deidentify(
     config_file: str,
@@ -67,7 +71,7 @@ def scheduled_deidentify(
         mode=mode,
         gold_sample=gold_sample,
     )
-    if config.runtime.task_runner == "thread" and config.runtime.workers == 1:
+    if config.runtime.task_runner == "thread" and config.runtime.workers == SERVED_THREADS:
         # Run the pipeline's body in this flow run, so its tasks and artifacts show on the
         # page of the run the steward triggered (a subflow would put them one click away).
         return deidentify_notes.fn(config)
