@@ -8,6 +8,8 @@ only the matched text.  Structured identifiers need more:
 * speed: a pattern that starts at a rare character ("@", ":", ".com") and matches what
   comes before it in a lookbehind is many times faster than one that tries every
   position; its reported span starts at group ``lead`` (captured in the lookbehind);
+* speed on notes without the label: a pattern that starts with label words is skipped
+  on notes that lack them (``_word_filter``, derived from the regex itself);
 * checks that look around the value (the state before a ZIP code, a "Dr." that is a
   title), so every candidate goes through :meth:`StructuredRecognizer.refine` with the
   whole text and match.
@@ -35,6 +37,8 @@ from presidio_analyzer import (
     RecognizerResult,
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from deid.recognizers._word_filter import WordFilter, doc_letter_runs
 
 PHI_GROUP = "phi"
 LEAD_GROUP = "lead"
@@ -113,7 +117,11 @@ class StructuredRecognizer(PatternRecognizer):
             context=[],  # no Presidio context enhancement: labels live in the patterns
             global_regex_flags=self.FLAGS,
         )
-        self._compiled = [(p, regex.compile(p.regex, self.FLAGS)) for p in patterns]
+        # Each pattern with the words its matches hold (None: run it on every note).
+        self._compiled = [
+            (p, regex.compile(p.regex, self.FLAGS), WordFilter.for_pattern(p.regex, self.FLAGS))
+            for p in patterns
+        ]
 
     def refine(
         self, text: str, match: regex.Match[str], start: int, end: int, score: float
@@ -138,7 +146,10 @@ class StructuredRecognizer(PatternRecognizer):
     ) -> list[RecognizerResult]:
         """Run every pattern over ``text`` and return the refined candidates."""
         results: list[RecognizerResult] = []
-        for pattern, compiled in self._compiled:
+        runs = doc_letter_runs(text, nlp_artifacts)
+        for pattern, compiled, word_filter in self._compiled:
+            if word_filter is not None and not word_filter.may_match(runs):
+                continue  # the words every match holds are not in the note
             grouped = PHI_GROUP in compiled.groupindex
             led = LEAD_GROUP in compiled.groupindex
             for match in compiled.finditer(text):
