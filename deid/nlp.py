@@ -139,23 +139,24 @@ def _split_glued_words(nlp: Language) -> None:
 
     Names hide inside such tokens; splitting them lets every detector see the name.
     """
+    tokenizer: Tokenizer = nlp.tokenizer  # type: ignore[assignment]  # a plain Tokenizer here
     infixes = [
-        *nlp.Defaults.infixes,
+        *(nlp.Defaults.infixes or ()),
         r"(?<=[A-Za-z])\.(?=[A-Za-z])",
         r"(?<=[A-Za-z0-9])[/&+:;()](?=[A-Za-z])",
         r"-{2,}",  # "KRISSY---301 944-5032": a name glued to a phone number
         r"(?<=[A-Za-z])-(?=[0-9])",
     ]
-    prefixes = [*nlp.Defaults.prefixes, r"[-~^>]"]
-    nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
-    nlp.tokenizer.prefix_search = spacy.util.compile_prefix_regex(prefixes).search
+    prefixes = [*(nlp.Defaults.prefixes or ()), r"[-~^>]"]
+    tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
+    tokenizer.prefix_search = spacy.util.compile_prefix_regex(prefixes).search
     # URL detection is the regex recognizers' job; as a token rule it keeps "dr.reid" whole.
-    nlp.tokenizer.url_match = None
+    tokenizer.url_match = None
     # spaCy strips affixes from a chunk one character at a time, re-slicing it each time:
     # quadratic on long runs ("::::" x 5,000).  Keep such chunks whole; the regex
     # recognizers still scan the raw text inside them.
-    nlp.tokenizer.token_match = _LONG_CHUNK.match
-    nlp.tokenizer.suffix_search = GatedSuffixSearch(nlp.tokenizer.suffix_search.__self__).search
+    tokenizer.token_match = _LONG_CHUNK.match
+    tokenizer.suffix_search = GatedSuffixSearch(tokenizer.suffix_search.__self__).search
 
 
 class GatedSuffixSearch:
