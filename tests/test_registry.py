@@ -5,7 +5,12 @@ from __future__ import annotations
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerRegistry, RecognizerResult
 
 from deid.nlp import load_base_pipeline
-from deid.registry import DeidAnalyzerEngine, LazyNlpArtifacts, PreloadedSpacyNlpEngine
+from deid.registry import (
+    CachingRecognizerRegistry,
+    DeidAnalyzerEngine,
+    LazyNlpArtifacts,
+    PreloadedSpacyNlpEngine,
+)
 
 TEXT = "Badge KX-4411 issued."
 
@@ -52,3 +57,22 @@ def test_nlp_artifacts_build_lemmas_and_offsets_on_demand() -> None:
     assert artifacts.tokens_indices == [t.idx for t in artifacts.tokens] == [0, 6, 8, 9, 14, 20]
     assert len(artifacts.lemmas) == len(artifacts.tokens)
     assert isinstance(artifacts.keywords, list)
+
+
+def test_registry_cache_answers_like_presidio_and_follows_changes() -> None:
+    cached = CachingRecognizerRegistry(supported_languages=["en"])
+    plain = RecognizerRegistry(supported_languages=["en"])
+    for registry in (cached, plain):
+        registry.add_recognizer(_BadgeRecognizer())
+    assert [type(r) for r in cached.get_recognizers("en", ["BADGE"])] == [
+        type(r) for r in plain.get_recognizers("en", ["BADGE"])
+    ]
+
+    answer = cached.get_recognizers("en", ["BADGE"])
+    answer.clear()  # a caller changing its list does not change the next answer
+    assert len(cached.get_recognizers("en", ["BADGE"])) == 1
+
+    cached.add_recognizer(_BoostingBadgeRecognizer())  # clears the cache
+    assert len(cached.get_recognizers("en", ["BADGE"])) == 2
+    cached.remove_recognizer(cached.recognizers[0].name)
+    assert len(cached.get_recognizers("en", ["BADGE"])) == len(cached.recognizers)

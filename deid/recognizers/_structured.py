@@ -165,6 +165,8 @@ class StructuredRecognizer(PatternRecognizer):
                 if r_end <= r_start or r_score <= 0:
                     continue
                 results.append(self._result(pattern, r_start, r_end, r_score))
+        if len(results) < 2:  # nothing to de-duplicate (scores are > 0 already)
+            return results
         return EntityRecognizer.remove_duplicates(results)
 
     def _result(self, pattern: Pattern, start: int, end: int, score: float) -> RecognizerResult:
