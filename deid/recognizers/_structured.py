@@ -37,8 +37,9 @@ from presidio_analyzer import (
     RecognizerResult,
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.tokens import Doc
 
-from deid.recognizers._word_filter import WordFilter, doc_letter_runs
+from deid.recognizers._word_filter import WordFilter, doc_letter_runs, letter_runs
 
 PHI_GROUP = "phi"
 LEAD_GROUP = "lead"
@@ -146,7 +147,8 @@ class StructuredRecognizer(PatternRecognizer):
     ) -> list[RecognizerResult]:
         """Run every pattern over ``text`` and return the refined candidates."""
         results: list[RecognizerResult] = []
-        runs = doc_letter_runs(text, nlp_artifacts)
+        doc = nlp_artifacts.tokens if nlp_artifacts is not None else None
+        runs = doc_letter_runs(doc) if isinstance(doc, Doc) else letter_runs(text)
         for pattern, compiled, word_filter in self._compiled:
             if word_filter is not None and not word_filter.may_match(runs):
                 continue  # the words every match holds are not in the note

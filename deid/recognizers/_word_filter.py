@@ -26,8 +26,9 @@ from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.tokens import Doc
+
+from deid.nlp import doc_text
 
 MAX_WORDS = 3  # words required per path: enough to tell "pump serial" from "pump"
 _MAX_PATHS = 5_000  # beyond this the analysis gives up (the pattern always runs)
@@ -44,13 +45,10 @@ def letter_runs(text: str) -> frozenset[str] | None:
     return frozenset(_LETTER_RUN.findall(text.lower()))
 
 
-def doc_letter_runs(text: str, nlp_artifacts: NlpArtifacts | None) -> frozenset[str] | None:
-    """:func:`letter_runs` of ``text``, built once per note and kept on its spaCy doc."""
-    doc = nlp_artifacts.tokens if nlp_artifacts is not None else None
-    if not isinstance(doc, Doc):
-        return letter_runs(text)
+def doc_letter_runs(doc: Doc) -> frozenset[str] | None:
+    """:func:`letter_runs` of the doc's text, built once per doc (rules share them)."""
     if _DOC_KEY not in doc.user_data:
-        doc.user_data[_DOC_KEY] = letter_runs(text)
+        doc.user_data[_DOC_KEY] = letter_runs(doc_text(doc))
     runs: frozenset[str] | None = doc.user_data[_DOC_KEY]
     return runs
 
@@ -158,10 +156,14 @@ class _Walk:
             return out
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
             return self.repeat(av, states)
-        if op is sre.AT and av is sre.AT_BOUNDARY:
-            return self.boundary(states)
+        if op is sre.AT and av in (sre.AT_BOUNDARY, sre.AT_BEGINNING, sre.AT_BEGINNING_STRING):
+            return self.boundary(states)  # no letter on one side: a run starts or ends
+        if op is sre.ASSERT and av[0] == -1 and _is_one_non_letter(list(av[1])):
+            return self.boundary(states)  # (?<=[\s,(]): a non-letter before
         if op is sre.ASSERT_NOT and av[0] == 1 and _is_any_letter(list(av[1])):
             return self.boundary(states)  # (?![A-Za-z]): no letter follows
+        if op is sre.ASSERT and av[0] == 1 and _non_letter_or_end(list(av[1])):
+            return self.boundary(states)  # (?=[\s,;)]|$): no letter follows
         if op in (sre.ASSERT, sre.ASSERT_NOT):
             return states  # zero-width: it only removes matches
         return self.end(states)
@@ -231,6 +233,22 @@ def _char_kind(op: Any, av: Any) -> set[str] | None:
 def _is_one_non_letter(sub: list[Any]) -> bool:
     """Whether ``sub`` is one character that can never be a letter (``\\s``, ``[:.#]``)."""
     return len(sub) == 1 and sub[0][0] in (sre.LITERAL, sre.IN) and _char_kind(*sub[0]) == set()
+
+
+def _non_letter_or_end(items: list[Any]) -> bool:
+    """Whether every way through ``items`` starts with a non-letter or the end of text."""
+    if not items:
+        return False
+    op, av = items[0]
+    if op in (sre.LITERAL, sre.IN):
+        return _char_kind(op, av) == set()
+    if op is sre.AT:
+        return av in (sre.AT_END, sre.AT_END_STRING)
+    if op is sre.SUBPATTERN:
+        return _non_letter_or_end(list(av[-1]))
+    if op is sre.BRANCH:
+        return all(_non_letter_or_end(list(alt)) for alt in av[1])
+    return False
 
 
 def _is_any_letter(sub: list[Any]) -> bool:

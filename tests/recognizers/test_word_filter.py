@@ -10,6 +10,7 @@ the same spans with and without filters.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import regex
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from deid.recognizers import _word_filter, recognizer_classes
 from deid.recognizers._structured import StructuredRecognizer
 from deid.recognizers._word_filter import WordFilter, letter_runs
+from deid.recognizers.titled_names import _CREDENTIAL_RE, _CREDENTIAL_WORDS
 from tests.paths import REPO
 
 
@@ -27,11 +29,13 @@ def _structured() -> list[StructuredRecognizer]:
 
 
 RECOGNIZERS = _structured()
-PATTERNS = [
+PATTERNS: list[tuple[regex.Pattern[str] | re.Pattern[str], WordFilter | None]] = [
     (regex.compile(p.regex, r.FLAGS), WordFilter.for_pattern(p.regex, r.FLAGS))
     for r in RECOGNIZERS
     for p in r.patterns
 ]
+# Context rules gate their own slow scans the same way.
+PATTERNS.append((_CREDENTIAL_RE, _CREDENTIAL_WORDS))
 FILTERED = [(compiled, f) for compiled, f in PATTERNS if f is not None]
 
 
@@ -61,6 +65,15 @@ def test_only_a_letter_lookahead_ends_a_word() -> None:
     f = WordFilter.for_pattern(r"\b(?i:lic)(?!\s)(?i:ense)(?![A-Za-z]) [0-9]+")
     assert f is not None
     assert f.requirements == {("license",)}
+
+
+def test_start_and_end_of_text_and_non_letter_lookarounds_bound_words() -> None:
+    """The shape of the credential scan: (?<=[\\s,(]) or ^ before, (?=[\\s,;)]|$) after."""
+    f = WordFilter.for_pattern(r"(?:(?<=[\s,(])|^)(?:r\.?n|md)\.?(?=[\s,;)]|$)", re.IGNORECASE)
+    assert f is not None
+    assert f.requirements == {("rn",), ("r", "n"), ("md",)}
+    assert f.may_match(letter_runs("seen by J. Smith, R.N."))
+    assert not f.may_match(letter_runs("rns and mds"))
 
 
 @pytest.mark.parametrize(
@@ -117,9 +130,8 @@ def test_no_match_in_glued_label_words_is_filtered_out(text: str) -> None:
 def test_no_string_the_pattern_matches_is_filtered_out(index: int) -> None:
     """Strings drawn from each pattern's own language (hypothesis ``from_regex``)."""
     compiled, word_filter = FILTERED[index]
-    ascii_text = st.from_regex(
-        compiled.pattern, fullmatch=True, alphabet=st.characters(max_codepoint=127)
-    )
+    source = compiled if isinstance(compiled, re.Pattern) else compiled.pattern
+    ascii_text = st.from_regex(source, fullmatch=True, alphabet=st.characters(max_codepoint=127))
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
     @given(ascii_text)
