@@ -6,10 +6,12 @@ import json
 import re
 
 import pytest
+import spacy
 from spacy.language import Language
 
 from deid.nlp import (
     DOC_TEXT_KEY,
+    SPACY_MODEL,
     CachingTokenizer,
     GatedSuffixSearch,
     doc_text,
@@ -120,3 +122,36 @@ def test_the_tokenizer_still_serialises(nlp: Language) -> None:
     """spaCy writes the suffix rule by its regex pattern, which the gate keeps."""
     restored = load_base_pipeline().tokenizer.from_bytes(nlp.tokenizer.to_bytes())
     assert [t.text for t in restored(NOTES[3])] == [t.text for t in nlp(NOTES[3])]
+
+
+_READ = ("lower_", "shape_", "suffix_", "is_alpha", "is_digit", "is_punct", "is_space")
+_READ += ("is_stop", "is_title", "is_upper")
+
+
+def test_the_word_attributes_deidflow_reads_are_spacys() -> None:
+    """Only unread lexeme attributes are skipped: the read ones match stock spaCy's."""
+    ours = load_base_pipeline()
+    stock = spacy.load(SPACY_MODEL, exclude=["tok2vec", "tagger", "parser", "lemmatizer", "ner"])
+    sample = REPO / "sample_data" / "notes.jsonl"
+    texts = [json.loads(line)["text"] for line in sample.read_text().splitlines()[:20]]
+    with ours.memory_zone():  # new words get their lexemes here, as in a run
+        tokens = [tok for text in texts for tok in ours(text)]
+        assert len(tokens) > 2000
+        for tok in tokens:
+            lexeme = stock.vocab[tok.text]
+            assert [getattr(tok, a) for a in _READ] == [getattr(lexeme, a) for a in _READ]
+
+
+def test_no_code_reads_a_skipped_word_attribute() -> None:
+    """Skipped attributes read as False; code reading one must add it to LEXEME_ATTRIBUTES."""
+    skipped = re.compile(
+        r"\.(?:norm|prefix|like_url|like_email|like_num|is_lower|is_ascii|is_bracket"
+        r"|is_quote|is_left_punct|is_right_punct|is_currency|lang)_?\b(?!\.)"  # not spacy.lang.en
+    )
+    readers = [
+        str(path.relative_to(REPO))
+        for folder in ("deid", "pipelines")
+        for path in (REPO / folder).rglob("*.py")
+        if skipped.search(path.read_text())
+    ]
+    assert readers == []
