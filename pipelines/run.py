@@ -9,6 +9,7 @@ builds the config for the shortcut ``deidflow run --input notes.jsonl --output D
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import threading
@@ -194,7 +195,15 @@ def task_runner_for_run(config: PipelineConfig) -> Iterator[Any]:
         # Dask samples each worker's stack every 10 ms for its dashboard profiler: ~4 % of a
         # worker's CPU (measured: 20k notes, 2 workers, 418-424 -> 426-446 notes/s).  The
         # nannies hand this config to the worker processes.
-        dask.config.set({"distributed.worker.profile.enabled": False}),
+        dask.config.set(
+            {
+                "distributed.worker.profile.enabled": False,
+                # Dask makes glibc hand back freed heap above 64 KiB at once, so memory a
+                # batch frees is faulted in again by the next: a few % of worker CPU.  The
+                # detector returns free heap to the OS itself after each memory zone.
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+            }
+        ),
         LocalCluster(
             n_workers=runtime.workers,
             threads_per_worker=1,  # one deidentifier per process: CPU-bound Python
@@ -258,6 +267,9 @@ def _warm_worker(config: PipelineConfig) -> None:
 
     with checked_out_transformer(config):
         pass
+    # What is loaded now (libraries, models, lexicons) lives as long as the worker: keep
+    # it out of the garbage collector's full passes, which otherwise walk it again and again.
+    gc.freeze()
 
 
 def _set_environ(values: dict[str, str]) -> None:

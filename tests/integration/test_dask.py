@@ -10,6 +10,7 @@ with the thread runner's.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -215,6 +216,8 @@ def test_local_cluster_workers_share_the_flow_api_and_reuse_one_deidentifier(
         assert fact["offline"] == {"DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1"}
         assert fact["transformers"] == 1  # warm-up's, reused by every batch
         assert fact["dask_profiler"] is False  # its stack sampling cost ~4 % of the CPU
+        assert fact["malloc_trim_threshold"] is None  # Dask's 64 KiB: memory faulted in again
+        assert fact["gc_frozen"] > 10_000  # the warm-up's long-lived objects
         assert not fact["loaded_gx"], " ".join(fact["pipelines_modules"])
     assert len(nanny_env) == WORKERS
     for env in nanny_env:  # ... and never copied into Dask's own worker settings
@@ -287,6 +290,8 @@ def _worker_facts() -> dict[str, Any]:
         "loaded_gx": "great_expectations" in sys.modules,
         "pipelines_modules": sorted(m for m in sys.modules if m.startswith("pipelines")),
         "dask_profiler": _dask_setting("distributed.worker.profile.enabled"),
+        "malloc_trim_threshold": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+        "gc_frozen": gc.get_freeze_count(),
     }
 
 
