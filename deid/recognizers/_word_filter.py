@@ -29,6 +29,7 @@ from typing import Any
 from spacy.tokens import Doc
 
 from deid.nlp import doc_text
+from deid.regex_chars import UnknownClass, ascii_chars
 
 MAX_WORDS = 3  # words required per path: enough to tell "pump serial" from "pump"
 _MAX_PATHS = 5_000  # beyond this the analysis gives up (the pattern always runs)
@@ -203,31 +204,14 @@ class _Walk:
 def _char_kind(op: Any, av: Any) -> set[str] | None:
     """What one character item matches: its lower-cased letters, an empty set for
     non-letters only, or ``None`` when it may match both (or the analysis cannot tell)."""
-    members = [(op, av)] if op is sre.LITERAL else list(av)
-    letters: set[str] = set()
-    others = False
-    for kind, value in members:
-        if kind is sre.LITERAL:
-            ch = chr(value)
-            if ch in _LETTERS:
-                letters.add(ch.lower())
-            else:
-                others = True
-        elif kind is sre.RANGE:
-            chars = {chr(c) for c in range(value[0], value[1] + 1)}
-            if chars <= _LETTERS:
-                letters |= {ch.lower() for ch in chars}
-            elif chars & _LETTERS:
-                return None
-            else:
-                others = True
-        elif kind is sre.CATEGORY and value in (sre.CATEGORY_SPACE, sre.CATEGORY_DIGIT):
-            others = True
-        else:  # NEGATE, \w, ...: may or may not be a letter
-            return None
-    if letters and others:
+    try:
+        chars = ascii_chars(op, av)
+    except UnknownClass:
         return None
-    return letters
+    letters = chars & _LETTERS
+    if letters and chars - _LETTERS:
+        return None
+    return {ch.lower() for ch in letters}
 
 
 def _is_one_non_letter(sub: list[Any]) -> bool:
@@ -252,15 +236,10 @@ def _non_letter_or_end(items: list[Any]) -> bool:
 
 
 def _is_any_letter(sub: list[Any]) -> bool:
-    """Whether ``sub`` is one character class matching exactly the 52 ASCII letters."""
+    """Whether ``sub`` is one character class matching every ASCII letter (``[A-Za-z]``)."""
     if len(sub) != 1 or sub[0][0] is not sre.IN:
         return False
-    chars: set[str] = set()
-    for kind, value in sub[0][1]:
-        if kind is sre.LITERAL:
-            chars.add(chr(value))
-        elif kind is sre.RANGE:
-            chars |= {chr(c) for c in range(value[0], value[1] + 1)}
-        else:
-            return False
-    return chars == _LETTERS
+    try:
+        return ascii_chars(*sub[0]) >= _LETTERS
+    except UnknownClass:
+        return False
