@@ -80,12 +80,16 @@ def heap_mb() -> dict[str, float]:
 
 def cache_sizes(deid: Any) -> dict[str, int]:
     """Sizes of the state that outlives a memory zone (counts only): the tokenizer's learned
-    chunks (capped), the vocabulary's permanent strings and lexemes, and the tagger's
-    word-class cache (capped)."""
+    chunks (capped), the vocabulary's permanent strings, the cells of spaCy's string and
+    lexeme tables (``deid.vocab_index``), and the tagger's word-class cache (capped)."""
     from deid import wordclass
+    from deid.vocab_index import vocab_indexes
 
     detector = deid.detector
     sizes = dict(detector.nlp.tokenizer.sizes())
+    strings_table, lexeme_table = vocab_indexes(detector.nlp.vocab)
+    sizes["string_table_cells"] = strings_table.capacity
+    sizes["lexeme_table_cells"] = lexeme_table.capacity
     sizes["name_likeness_words"] = wordclass.lexical_name_likeness.cache_info().currsize
     for _name, pipe in detector.nlp.pipeline:
         model = getattr(pipe, "model", None)

@@ -15,6 +15,7 @@ from deid.consistency import propagate, propagate_in_text, seed_words
 from deid.heap import release_free_heap
 from deid.registry import build_analyzer
 from deid.spans import Span, merge_overlapping
+from deid.vocab_index import compact_vocab_indexes
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -87,6 +88,8 @@ class Detector:
             learn = getattr(self._nlp.tokenizer, "learn", None)
             if learn is not None:
                 learn()  # cache the zone's frequent chunks (deid.nlp.CachingTokenizer)
+            # spaCy's string and lexeme tables would grow with every word (deid.vocab_index)
+            compact_vocab_indexes(self._nlp.vocab)
             release_free_heap()  # RSS stays flat over millions of notes (deid.heap)
 
     # -- segments ----------------------------------------------------------------------

@@ -152,12 +152,10 @@ class CachingTokenizer:
         return len(new)
 
     def sizes(self) -> dict[str, int]:
-        """What this process keeps between zones: learned chunks, permanent strings and lexemes."""
-        vocab = self._inner.vocab
+        """What this process keeps between zones: learned chunks and permanent strings."""
         return {
             "learned_chunks": len(self._learned),
-            "vocab_strings": len(vocab.strings),
-            "lexemes": len(vocab),
+            "vocab_strings": len(self._inner.vocab.strings),
         }
 
     def __getattr__(self, name: str) -> Any:  # prefix_search, vocab, rules, ...
