@@ -7,13 +7,17 @@ names, geonames places) and English frequency (wordfreq) into a few cached answe
 from __future__ import annotations
 
 from enum import IntEnum
-from functools import cache
+from functools import lru_cache
 
 from spacy.attrs import IS_ALPHA, IS_TITLE, IS_UPPER
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Token
 
 from deid import lexicon
+
+# Words whose answers are remembered: common words stay, while the stream of new names
+# and numbers cycles through (an unbounded cache grew with every word a worker saw).
+WORD_CACHE_SIZE = 65_536
 
 
 class NameLikeness(IntEnum):
@@ -49,13 +53,13 @@ def case_mode(doc: Doc) -> CaseMode:
     return mode
 
 
-@cache
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def _is_word_token(text: str) -> bool:
     core = text.replace("'", "").replace("-", "")
     return len(core) >= 2 and core.isalpha() and core.isascii()
 
 
-@cache
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def lexical_name_likeness(word: str) -> NameLikeness:
     """Name-likeness of a lower-cased word, ignoring its case in the text."""
     if not _is_word_token(word) or word in STOP_WORDS or word in lexicon.medical_terms():

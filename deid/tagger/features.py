@@ -34,7 +34,7 @@ _TEMPLATE_SALT = [
 ]
 
 
-LEX_CACHE_MAX = 200_000  # words whose lexical class is remembered (bounded memory)
+LEX_CACHE_MAX = 65_536  # words whose lexical class is remembered (bounded memory)
 
 
 class FeatureExtractor:
