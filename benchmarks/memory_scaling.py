@@ -1,18 +1,17 @@
 """Is a worker's memory flat as the input grows?  Stream N notes, sample RSS as it goes.
 
-One worker's job, the part whose state could grow with the input: detect + anonymize
-(``deid.anonymize.Deidentifier.deidentify_batch``, the same call the pipeline's mapped
-tasks make) over synthetic notes generated on the fly (``sample_data``: every note
-new, with new names, numbers and dates, so spaCy's vocabulary, the tokenizer cache and
-the surrogate caches see what a real stream would).  Nothing is kept: the outputs are
-counted and dropped.  RSS is read from /proc every ``--every`` notes; the JSON is
-rewritten at each checkpoint, so a long run that is stopped still leaves its curve.
+The parts of a run whose state could grow with the input, in one process as in the
+``thread`` runner: the flow's duplicate check (``pipelines.dedup.Deduplicator``) and a
+worker's detect + anonymize (``deid.anonymize.Deidentifier.deidentify_batch``, the same
+call the pipeline's mapped tasks make), over synthetic notes generated on the fly
+(``sample_data``: every note new, with new names, numbers and dates, so spaCy's
+vocabulary, the tokenizer cache and the surrogate caches see what a real stream would).
+Nothing is kept: the outputs are counted and dropped.  RSS is read from /proc every
+``--every`` notes; the JSON is rewritten at each checkpoint, so a long run that is
+stopped still leaves its curve.
 
     python benchmarks/memory_scaling.py --notes 1000000 \
         --json benchmarks/results/memory_scaling.json
-
-The pipeline's flow process holds one more thing that grows: the de-duplication
-digests (``pipelines/dedup.py``, ~150 bytes per note), reported here as arithmetic.
 
 Needs DEIDFLOW_KEY (any value: surrogates are keyed).
 """
@@ -32,11 +31,12 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DEDUP_BYTES_PER_NOTE = 150  # measured in pipelines/dedup.py's docstring
+if TYPE_CHECKING:
+    from pipelines.dedup import Deduplicator
 
 
 def rss_mb() -> float:
@@ -99,11 +99,16 @@ def cache_sizes(deid: Any) -> dict[str, int]:
     return sizes
 
 
-def records(n: int, seed: int) -> Iterator[tuple[str, str]]:
+def records(n: int, seed: int, dedup: Deduplicator) -> Iterator[tuple[str, str]]:
+    """Generated notes, through the flow's duplicate check (all are new)."""
+    from pipelines.dedup import Verdict
     from sample_data.generate import iter_notes
+    from schemas.notes import NoteRecord
 
     for note in iter_notes(n, seed=seed):
-        yield note["text"], note["patient_id"]
+        record = NoteRecord(note["note_id"], note["patient_id"], note["text"])
+        if dedup.check(record) is Verdict.NEW:
+            yield record.text, record.patient_id
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("set DEIDFLOW_KEY (any value) to run the anonymizer")
 
     from deid.anonymize import Deidentifier
+    from pipelines.dedup import Deduplicator
 
     rss_start = rss_mb()
     t0 = time.perf_counter()
@@ -143,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     chars = 0
     t0 = time.perf_counter()
     c0 = time.process_time()
-    outputs = deid.deidentify_batch(records(args.notes, args.seed), batch_size=256)
+    dedup = Deduplicator()
+    outputs = deid.deidentify_batch(records(args.notes, args.seed, dedup), batch_size=256)
     for done, out in enumerate(outputs, start=1):
         chars += len(out.text)
         if done % args.every == 0 or done == args.notes:
@@ -155,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cpu_s": round(time.process_time() - c0, 1),
                 "megabytes_out": round(chars / 1e6, 1),
                 **cache_sizes(deid),
+                "dedup_file_mb": round(dedup.file_bytes() / 2**20, 1),
                 **heap_mb(),
             }
             samples.append(sample)
@@ -192,9 +200,7 @@ def _summarise(result: dict[str, object], samples: list[dict[str, float]]) -> No
         "peak_rss_mb": last["peak_rss_mb"],
         "growth_mb_per_100k_notes": round(per_100k, 2),
         "notes_per_s_cpu": round(last["notes"] / max(last["cpu_s"], 1e-9), 1),
-        "flow_process_dedup_mb_at_this_many_notes": round(
-            last["notes"] * DEDUP_BYTES_PER_NOTE / 2**20, 1
-        ),
+        "dedup_file_mb": last["dedup_file_mb"],
     }
 
 

@@ -123,41 +123,41 @@ def extract_windows(
     Quarantined records go to ``quarantine`` as they are met; ``counts`` and
     ``input_digest`` are updated for every record read.
     """
-    dedup = Deduplicator()
-    window = Window()
-    batch: list[NoteRecord] = []
-    next_index = 0
-    for raw in records:
-        counts.rows_in += 1
-        window.rows_in += 1
-        input_digest.update(record_fingerprint(raw))
-        checked = check_record(raw, columns, max_note_chars)
-        if isinstance(checked, NoteRecord):
-            verdict = dedup.check(checked)
-            if verdict is Verdict.NEW:
-                batch.append(checked)
-            elif verdict is Verdict.DUPLICATE:
-                counts.duplicates_removed += 1
-                window.duplicates_removed += 1
-            else:
-                checked = QuarantineItem(
-                    Reason.DUPLICATE_ID,
-                    raw.source_ref,
-                    checked.note_id,
-                    payload=jsonable(raw.fields),
-                )
-        if isinstance(checked, QuarantineItem):
-            quarantine.add(checked)
-            counts.quarantined[checked.reason.value] += 1
-            window.quarantined += 1
-        if len(batch) == ramped_batch_size(batch_size, next_index):
+    with Deduplicator() as dedup:  # a scratch file, removed when the stream ends
+        window = Window()
+        batch: list[NoteRecord] = []
+        next_index = 0
+        for raw in records:
+            counts.rows_in += 1
+            window.rows_in += 1
+            input_digest.update(record_fingerprint(raw))
+            checked = check_record(raw, columns, max_note_chars)
+            if isinstance(checked, NoteRecord):
+                verdict = dedup.check(checked)
+                if verdict is Verdict.NEW:
+                    batch.append(checked)
+                elif verdict is Verdict.DUPLICATE:
+                    counts.duplicates_removed += 1
+                    window.duplicates_removed += 1
+                else:
+                    checked = QuarantineItem(
+                        Reason.DUPLICATE_ID,
+                        raw.source_ref,
+                        checked.note_id,
+                        payload=jsonable(raw.fields),
+                    )
+            if isinstance(checked, QuarantineItem):
+                quarantine.add(checked)
+                counts.quarantined[checked.reason.value] += 1
+                window.quarantined += 1
+            if len(batch) == ramped_batch_size(batch_size, next_index):
+                window.batches.append(NoteBatch(next_index, tuple(batch)))
+                next_index += 1
+                batch = []
+                if len(window.batches) == window_batches:
+                    yield window
+                    window = Window()
+        if batch:
             window.batches.append(NoteBatch(next_index, tuple(batch)))
-            next_index += 1
-            batch = []
-            if len(window.batches) == window_batches:
-                yield window
-                window = Window()
-    if batch:
-        window.batches.append(NoteBatch(next_index, tuple(batch)))
-    if window.rows_in:
-        yield window
+        if window.rows_in:
+            yield window

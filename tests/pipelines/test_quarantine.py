@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.dedup import Deduplicator, Verdict
 from pipelines.quarantine import (
     README_NAME,
     QuarantineItem,
@@ -118,13 +117,3 @@ def test_writer_abort_and_stale_cleanup(tmp_path: Path) -> None:
     QuarantineWriter(tmp_path / "q").clear_stale()
     assert not list((tmp_path / "q").glob(".in-progress-*"))
     assert QuarantineWriter(tmp_path / "empty").commit("r") is None
-
-
-def test_dedup_keeps_first_copy_and_flags_conflicting_ids() -> None:
-    dedup = Deduplicator()
-    a = NoteRecord("n1", "p1", "text A")
-    assert dedup.check(a) is Verdict.NEW
-    assert dedup.check(a) is Verdict.DUPLICATE
-    assert dedup.check(NoteRecord("n2", "p2", "text A")) is Verdict.DUPLICATE
-    assert dedup.check(NoteRecord("n1", "p1", "text B")) is Verdict.CONFLICTING_ID
-    assert dedup.check(NoteRecord("n3", "p1", "text B")) is Verdict.NEW
