@@ -6,8 +6,10 @@ preshed removes a key by leaving a tombstone in its cell; tombstones count towar
 table's fill, and when the fill reaches 60 % the table doubles (preshed 3.0.x,
 ``_resize``), although most of its cells hold tombstones.  So both tables grew with
 every distinct word the process had ever tokenized: 16 bytes a cell, doubling at 0.5,
-1, 2, 4 million words, never shrinking.  On generated notes that was most of a
-worker's RSS creep (about 10 MB per 100k notes, in steps).
+1, 2, 4 million words, never shrinking.  On generated notes a worker's heap in use grew
+from 106 MB at 20k notes to 173 MB at 680k; with this purge (and the tokenizer and
+tagger caches capped lower) it stays at 105-109 MB from 30k notes on
+(``benchmarks/memory_scaling.py``).
 
 :func:`purge_tombstones` rebuilds a table in place, without the tombstones, so its fill
 drops back to its live entries and it stops doubling.  It writes to preshed's C struct
