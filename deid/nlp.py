@@ -129,7 +129,7 @@ class CachingTokenizer:
             and len(text) <= _COUNTED_CHARS
             and len(self._learned) < self._max_learned
         ):
-            self._seen.update(set(text.split()))
+            self._seen.update(set(text.split()).difference(self._learned))
         return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
@@ -145,9 +145,12 @@ class CachingTokenizer:
         if self._inner.vocab.in_memory_zone:
             return 0
         room = self._max_learned - len(self._learned)
-        frequent = [c for c, n in self._seen.most_common() if n >= self._min_notes]
+        # Most frequent first, ties in order of appearance (as ``most_common``), but only
+        # the frequent few are sorted.  Learned chunks are not counted (``__call__``).
+        frequent = [c for c, n in self._seen.items() if n >= self._min_notes]
+        frequent.sort(key=self._seen.__getitem__, reverse=True)
         self._seen.clear()
-        new = [c for c in frequent if c not in self._learned][: max(0, room)]
+        new = frequent[: max(0, room)]
         for chunk in new:
             self._inner(chunk)
         self._learned.update(new)

@@ -96,7 +96,7 @@ class WordFilter:
             return True
         for first in self.first_words.intersection(runs):
             for more in self._rest[first]:
-                if all(w in runs for w in more):
+                if runs.issuperset(more):
                     return True
         return False
 
