@@ -29,7 +29,7 @@ from types import TracebackType
 
 from schemas.notes import NoteRecord
 
-_COMMIT_EVERY = 10_000  # checks per transaction: one transaction per check is ~10x slower
+_COMMIT_EVERY = 10_000  # checks per transaction (a commit per check would write each page)
 
 
 class Verdict(Enum):
