@@ -13,6 +13,8 @@ private temporary directory removed when the run ends, with a page cache of
 ``cache_mib``: the flow process stays the same size however long the run.  The digests
 are keyed with a random per-run key, so the file says nothing about any note.  (The keys
 are random, so lookups hit random pages: a bigger cache gained nothing over 1M notes.)
+The directory is made in the system temp dir (``TMPDIR``); where that is a tmpfs, the
+file (~66 bytes per note) is held in RAM, so point ``TMPDIR`` at a disk for long runs.
 """
 
 from __future__ import annotations
