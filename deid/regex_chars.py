@@ -1,7 +1,7 @@
 """Which ASCII characters one item of a parsed regex matches (``re._parser`` trees).
 
 Two speed-ups read spaCy's and deidflow's own regexes instead of trusting hand-kept
-lists: the tokenizer's suffix gate (``deid.nlp.GatedSuffixSearch``) and the labelled
+lists: the tokenizer's affix gates (``deid.affix_gates``) and the labelled
 patterns' word filter (``deid.recognizers._word_filter``).  Both need the characters a
 literal or a character class can match; this is that one reading.  Only ASCII is
 modelled: both use it only to decide about ASCII text.

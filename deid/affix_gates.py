@@ -1,0 +1,165 @@
+r"""spaCy's affix regexes, not run on chunks they cannot match: same tokens, less time.
+
+spaCy splits every chunk it has not cached (numbers, names: most of the chunks the
+detector's memory zones keep it from caching) by calling three Python regexes over it,
+again after each piece it strips.  Each is an alternation of ~40-80 pieces, several
+opening with a lookbehind, so ``re`` tries every piece at every position of the chunk:
+~1-2 us a call, over a third of tokenizing.
+
+Yet most chunks hold nothing any piece could match.  A suffix match ends the chunk, a
+prefix match starts it, and an infix match starts at one of a few punctuation
+characters.  Each gate reads, from the parsed regex itself, the ASCII characters a match
+may end (or start) with, and answers "no match" without searching when the chunk rules
+them out.  The reading is a superset (a piece it does not model counts as "may be any
+character", a pattern not anchored where the gate assumes turns the gate off), so every
+answer is the regex's own.  Only ASCII is modelled: a chunk's non-ASCII character is
+always searched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
+
+from deid.regex_chars import ASCII, UnknownClass, ascii_chars
+
+_NO_CHARS: frozenset[str] = frozenset()
+_START_ANCHORS = (sre.AT_BEGINNING, sre.AT_BEGINNING_STRING)
+_END_ANCHORS = (sre.AT_END, sre.AT_END_STRING)
+_LINE_ANCHORS = (sre.AT_BEGINNING, sre.AT_END)  # of lines, in multi-line mode
+
+
+class GatedPrefixSearch:
+    """``prefix_search`` that skips chunks whose first character no prefix starts with."""
+
+    def __init__(self, compiled: re.Pattern[str]) -> None:
+        self.pattern = compiled.pattern  # spaCy serialises the tokenizer by this
+        self._search = compiled.search
+        self._never_first = _never_at_anchored_edge(compiled, first=True)
+
+    def search(self, chunk: str) -> re.Match[str] | None:
+        if chunk[:1] in self._never_first:
+            return None
+        return self._search(chunk)
+
+
+class GatedSuffixSearch:
+    """``suffix_search`` that skips chunks whose last character no suffix ends with.
+
+    About half of the chunks spaCy has not cached end in a digit, a newline or a letter
+    no suffix ends with ("e", "y", "l", ...).
+    """
+
+    def __init__(self, compiled: re.Pattern[str]) -> None:
+        self.pattern = compiled.pattern
+        self._search = compiled.search
+        self._never_last = _never_at_anchored_edge(compiled, first=False)
+
+    def search(self, chunk: str) -> re.Match[str] | None:
+        # ``$`` also matches before a final newline, so a match may end one earlier.
+        end = chunk[-2:-1] if chunk.endswith("\n") else chunk[-1:]
+        if end in self._never_last:
+            return None
+        return self._search(chunk)
+
+
+class GatedInfixFinditer:
+    """``infix_finditer`` that skips chunks holding no character an infix starts with.
+
+    Infixes start at punctuation ("-", "/", ".", ...): chunks of letters and digits,
+    most of those spaCy splits, hold none.
+    """
+
+    def __init__(self, compiled: re.Pattern[str]) -> None:
+        self.pattern = compiled.pattern
+        self._finditer = compiled.finditer
+        starts = _possible_chars(_parse(compiled), first=True, flags=compiled.flags)
+        # Any character that may start a match, or any non-ASCII one (not modelled).  No
+        # gate when any may: the pattern may then also match the empty string.
+        self._may_start = (
+            None
+            if starts == ASCII
+            else re.compile(f"[{re.escape(''.join(sorted(starts)))}]|[^\\x00-\\x7f]").search
+        )
+
+    def finditer(self, chunk: str) -> Iterator[re.Match[str]]:
+        if self._may_start is not None and self._may_start(chunk) is None:
+            return iter(())
+        return self._finditer(chunk)
+
+
+def _never_at_anchored_edge(compiled: re.Pattern[str], *, first: bool) -> frozenset[str]:
+    """ASCII characters no match starts (``first``) or ends with, if every match is
+    anchored at that edge of the chunk; otherwise none (the gate is off)."""
+    items = _parse(compiled)
+    anchors = _START_ANCHORS if first else _END_ANCHORS
+    lines = bool(compiled.flags & re.MULTILINE)
+    if items is None or not _anchored(items, anchors, first=first, lines=lines):
+        return _NO_CHARS
+    return ASCII - _possible_chars(items, first=first, flags=compiled.flags)
+
+
+def _parse(compiled: re.Pattern[str]) -> list[Any] | None:
+    try:
+        return list(sre_parse.parse(compiled.pattern, compiled.flags))
+    except re.error:  # pragma: no cover - a compiled pattern parses
+        return None
+
+
+def _possible_chars(items: list[Any] | None, *, first: bool, flags: int = 0) -> frozenset[str]:
+    """ASCII characters a match may start (``first``) or end with: a superset."""
+    if items is None:
+        return ASCII
+    try:
+        return frozenset(_edge_chars(items, first, bool(flags & re.IGNORECASE))) & ASCII
+    except UnknownClass:
+        return ASCII
+
+
+def _edge_chars(items: list[Any], first: bool, fold: bool) -> set[str]:
+    """ASCII characters the sequence ``items`` may start or end with (both cases if
+    ``fold``).
+
+    Raises ``UnknownClass`` when it cannot tell (a class it does not read, an optional
+    edge, an empty match).
+    """
+    for op, av in items if first else reversed(items):
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue  # zero-width
+        if op in (sre.LITERAL, sre.IN):
+            chars = set(ascii_chars(op, av))
+            return chars | {c.swapcase() for c in chars} if fold else chars
+        if op is sre.SUBPATTERN:  # (group, add_flags, del_flags, items): (?i:...) folds
+            fold = (fold or bool(av[1] & re.IGNORECASE)) and not av[2] & re.IGNORECASE
+            return _edge_chars(list(av[-1]), first, fold)
+        if op is sre.BRANCH:
+            return set().union(*(_edge_chars(list(alt), first, fold) for alt in av[1]))
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            return _edge_chars(list(av[2]), first, fold)
+        raise UnknownClass  # optional edges, backreferences, ...
+    raise UnknownClass  # an empty match
+
+
+def _anchored(items: list[Any], anchors: tuple[Any, ...], *, first: bool, lines: bool) -> bool:
+    r"""Whether every match is anchored at the start (``^``) or end (``$``) of the chunk.
+
+    With ``lines`` (multi-line mode) ``^`` and ``$`` mark lines, and only ``\A`` and
+    ``\Z`` anchor.
+    """
+    for op, av in items if first else reversed(items):
+        if op is sre.AT:
+            if av in anchors and not (lines and av in _LINE_ANCHORS):
+                return True
+            continue
+        if op in (sre.ASSERT, sre.ASSERT_NOT):
+            continue  # zero-width, and no anchor on its own
+        if op is sre.SUBPATTERN:  # (?m:...) turns multi-line mode on
+            lines = (lines or bool(av[1] & re.MULTILINE)) and not av[2] & re.MULTILINE
+            return _anchored(list(av[-1]), anchors, first=first, lines=lines)
+        if op is sre.BRANCH:
+            return all(_anchored(list(a), anchors, first=first, lines=lines) for a in av[1])
+        return False
+    return False
