@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deid.config import DetectionConfig
 from deid.detect import Detector
+from deid.recognizers import phones
 from deid.recognizers.phones import FAX, PHONE, PHONE_KIND_KEY, ClinicalPhoneRecognizer
 
 
@@ -133,3 +137,20 @@ def test_pgr_abbreviation_is_a_pager_word(detector) -> None:  # type: ignore[no-
         if s.entity_type == "PHONE_NUMBER"
     ]
     assert spans == [("01736", "PHONE_NUMBER"), ("0509", "PHONE_NUMBER")]
+
+
+# The scans as first written; the module's are rewritten to open with one digit class.
+_READABLE_SCANS = {
+    "_SHORT": r"(?:\d-)?\d{4,5}(?![\w\-/%]|[.,:]\d)|\d{7}(?:\d{3})?(?![\w\-/%]|[.,:]\d)",
+    "_EXCHANGE_LINE": r"\d{3}[ \t.\-]\d{4,5}(?![\w\-]|[./]\d)",
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789-/.,:% \tax", max_size=40))
+def test_the_fast_scans_match_as_their_readable_forms(text: str) -> None:
+    for name, readable in _READABLE_SCANS.items():
+        fast = getattr(phones, name)
+        assert [m.span() for m in fast.finditer(text)] == [
+            m.span() for m in re.finditer(readable, text)
+        ], name
