@@ -7,8 +7,7 @@ The facility word itself is kept: it is not identifying and keeps the note reada
 
 from __future__ import annotations
 
-import re
-
+import regex
 from spacy.tokens import Doc
 
 from deid import lexicon
@@ -177,7 +176,10 @@ _MOVES = frozenset(
 _TRIGGERS = frozenset(
     _FACILITY_WORDS | {first for first, _ in _TWO_WORD_FACILITIES} | _SAINTS | _UNIVERSITY
 )
-_WARD_RE = re.compile(r"\b[A-Za-z]{4,} ?[1-9][0-9]{0,2}\b")
+# A word of 4+ letters and a floor number: "Quartermain 2", "quartermain2".  Scanned from
+# the number, with the word in a lookbehind: ``\b[A-Za-z]{4,} ?[1-9][0-9]{0,2}\b`` (the
+# same matches) was tried at every word of the note, 4x slower.
+_WARD_RE = regex.compile(r"(?<=\b(?P<word>[A-Za-z]{4,}) ?)[1-9][0-9]{0,2}\b")
 
 
 class FacilityRecognizer(TokenRuleRecognizer):
@@ -227,7 +229,9 @@ class FacilityRecognizer(TokenRuleRecognizer):
             if j is not None and j - i <= 2:
                 moved_to.add(j)
         out = []
-        for k in tokens_starting_at(doc, (m.start() for m in _WARD_RE.finditer(doc_text(doc)))):
+        for k in tokens_starting_at(
+            doc, (m.start("word") for m in _WARD_RE.finditer(doc_text(doc)))
+        ):
             tok = doc[k]
             word = tok.text.rstrip("0123456789")
             if len(word) < 4 or not word.isalpha():

@@ -3,12 +3,16 @@ with the tagger off (so each rule is tested on its own merit)."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deid.config import DetectionConfig
 from deid.detect import Detector
+from deid.recognizers import facilities
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +139,13 @@ def test_rules_are_linear_on_adversarial_input(detector: Detector) -> None:
         t0 = time.process_time()
         detector.detect(text)
         assert time.process_time() - t0 < 20, "rule took too long on adversarial input"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="abcdeQ_é19 0\n-", max_size=30))
+def test_the_ward_scan_finds_what_its_readable_form_finds(text: str) -> None:
+    """The ward scan starts at the floor number; its words are those of the plain form."""
+    readable = re.compile(r"\b[A-Za-z]{4,} ?[1-9][0-9]{0,2}\b")
+    assert [m.start("word") for m in facilities._WARD_RE.finditer(text)] == [
+        m.start() for m in readable.finditer(text)
+    ]
