@@ -19,6 +19,7 @@ always searched.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -27,6 +28,7 @@ from typing import Any
 from deid.regex_chars import ASCII, UnknownClass, ascii_chars
 
 _NO_CHARS: frozenset[str] = frozenset()
+_LETTERS = frozenset(string.ascii_letters)
 _START_ANCHORS = (sre.AT_BEGINNING, sre.AT_BEGINNING_STRING)
 _END_ANCHORS = (sre.AT_END, sre.AT_END_STRING)
 _LINE_ANCHORS = (sre.AT_BEGINNING, sre.AT_END)  # of lines, in multi-line mode
@@ -47,21 +49,29 @@ class GatedPrefixSearch:
 
 
 class GatedSuffixSearch:
-    """``suffix_search`` that skips chunks whose last character no suffix ends with.
+    """``suffix_search`` that skips chunks whose last character no suffix ends with, and
+    chunks of ASCII letters only if no suffix match is made of letters only.
 
-    About half of the chunks spaCy has not cached end in a digit, a newline or a letter
-    no suffix ends with ("e", "y", "l", ...).
+    Of the chunks spaCy has not cached, about half end in a digit, a newline or a letter
+    no suffix ends with ("e", "y", "l", ...); of the rest, a third are plain words (names)
+    ending in a letter that only some suffixes end with ("'s", "5km").
     """
 
     def __init__(self, compiled: re.Pattern[str]) -> None:
         self.pattern = compiled.pattern
         self._search = compiled.search
         self._never_last = _never_at_anchored_edge(compiled, first=False)
+        items = _parse(compiled)
+        self._letters_may_match = items is None or _may_match_within(
+            items, _LETTERS, bool(compiled.flags & re.IGNORECASE)
+        )
 
     def search(self, chunk: str) -> re.Match[str] | None:
         # ``$`` also matches before a final newline, so a match may end one earlier.
         end = chunk[-2:-1] if chunk.endswith("\n") else chunk[-1:]
         if end in self._never_last:
+            return None
+        if not self._letters_may_match and chunk.isascii() and chunk.isalpha():
             return None
         return self._search(chunk)
 
@@ -163,3 +173,31 @@ def _anchored(items: list[Any], anchors: tuple[Any, ...], *, first: bool, lines:
             return all(_anchored(list(a), anchors, first=first, lines=lines) for a in av[1])
         return False
     return False
+
+
+def _may_match_within(items: list[Any], alphabet: frozenset[str], fold: bool) -> bool:
+    """Whether ``items`` may match inside a string made only of ``alphabet`` characters.
+
+    A superset: each item is judged on its own, and anything not modelled may match.
+    A positive lookaround must itself be satisfiable there (it reads the same string).
+    """
+    return all(_item_may_match_within(op, av, alphabet, fold) for op, av in items)
+
+
+def _item_may_match_within(op: Any, av: Any, alphabet: frozenset[str], fold: bool) -> bool:
+    if op in (sre.LITERAL, sre.IN):
+        try:
+            chars = set(ascii_chars(op, av))
+        except UnknownClass:
+            return True
+        return bool((chars | {c.swapcase() for c in chars} if fold else chars) & alphabet)
+    if op is sre.SUBPATTERN:
+        fold = (fold or bool(av[1] & re.IGNORECASE)) and not av[2] & re.IGNORECASE
+        return _may_match_within(list(av[-1]), alphabet, fold)
+    if op is sre.BRANCH:
+        return any(_may_match_within(list(alt), alphabet, fold) for alt in av[1])
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        return av[0] == 0 or _may_match_within(list(av[2]), alphabet, fold)
+    if op is sre.ASSERT:  # (direction, content): lookahead or lookbehind
+        return _may_match_within(list(av[1]), alphabet, fold)
+    return True  # AT, ASSERT_NOT, NOT_LITERAL, ANY, GROUPREF, ...

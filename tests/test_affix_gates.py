@@ -71,6 +71,7 @@ def test_suffix_gate_answers_as_spacys_regex(nlp: Language, chunks: list[str]) -
     assert skipped > len(chunks) / 4  # digits, newlines, most letters
     assert {"7", "\n", "e", "E"} <= gate._never_last
     assert {".", ",", ")", "s", "%"}.isdisjoint(gate._never_last)
+    assert not gate._letters_may_match  # "'s", "5km": no suffix is letters only
 
 
 def test_infix_gate_answers_as_spacys_regex(nlp: Language, chunks: list[str]) -> None:
@@ -105,3 +106,26 @@ def test_the_infix_gate_models_what_it_reads_and_no_more(pattern: str) -> None:
     finditer = GatedInfixFinditer(re.compile(pattern)).finditer
     for chunk in ("", "a", "b", "K", "k", "xyz", "12", "é", "ab-c"):
         assert _spans(finditer(chunk)) == _spans(re.finditer(pattern, chunk))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "letters_may_match"),
+    [
+        (r"(?<=[0-9])(?:km|mg)$|'s$|\.$", False),
+        (r"(?<=[0-9])s$", False),
+        (r"(?i:K)$|(?<=x)x?$", True),  # folds case; an optional tail is empty
+        (r"\w+$", True),
+        (r"[^0-9]$", True),
+        (r"(?<!x)s$", True),  # a negative lookaround cannot rule a match out
+        (r"(?<=[a-z])\d?$", True),
+        (r"(?=[0-9])$", False),
+        (r"é$", False),  # non-ASCII chunks are always searched
+    ],
+)
+def test_the_suffix_gate_skips_letters_only_when_no_match_is_letters(
+    pattern: str, letters_may_match: bool
+) -> None:
+    gate = GatedSuffixSearch(re.compile(pattern))
+    assert gate._letters_may_match is letters_may_match
+    for chunk in ("k", "K", "xx", "abs", "ab5km", "é", "aé", "5s", "x's", "s", "ab."):
+        assert _spans(gate.search(chunk)) == _spans(re.search(pattern, chunk)), chunk
