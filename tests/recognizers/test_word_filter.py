@@ -20,7 +20,11 @@ from hypothesis import strategies as st
 from deid.recognizers import _word_filter, recognizer_classes
 from deid.recognizers._structured import StructuredRecognizer
 from deid.recognizers._word_filter import WordFilter, letter_runs
-from deid.recognizers.titled_names import _CREDENTIAL_RE, _CREDENTIAL_WORDS
+from deid.recognizers.titled_names import (
+    _CREDENTIAL_OPENING,
+    _CREDENTIAL_RE,
+    _CREDENTIAL_WORDS,
+)
 from tests.paths import REPO
 
 
@@ -34,8 +38,10 @@ PATTERNS: list[tuple[regex.Pattern[str] | re.Pattern[str], WordFilter | None]] =
     for r in RECOGNIZERS
     for p in r.patterns
 ]
-# Context rules gate their own slow scans the same way.
+# Context rules gate their own slow scans the same way; the credential filter also
+# gates the check for a credential opening the text.
 PATTERNS.append((_CREDENTIAL_RE, _CREDENTIAL_WORDS))
+PATTERNS.append((re.compile(r"\A" + _CREDENTIAL_OPENING.pattern, re.I), _CREDENTIAL_WORDS))
 FILTERED = [(compiled, f) for compiled, f in PATTERNS if f is not None]
 
 
@@ -159,3 +165,10 @@ def test_recognizers_find_the_same_spans_without_filters(
     monkeypatch.setattr(_word_filter.WordFilter, "for_pattern", classmethod(lambda *a: None))
     assert spans(_structured()) == with_filters
     assert len(with_filters) > 50  # the sample notes are full of labelled identifiers
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_letter_runs_are_the_lower_cased_runs_of_ascii_letters(text: str) -> None:
+    assert letter_runs(text) == frozenset(re.findall(r"[a-z]+", text.lower()))
+    assert letter_runs(text + "é") is None  # not ASCII: no skipping
