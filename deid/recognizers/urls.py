@@ -42,7 +42,7 @@ BARE_GENERIC_URL = (
 )
 LABELLED_URL = (
     r"\b(?i:url|web\s?site|web\s?page|home\s?page|portal|link|online\s+at|visit|go\s+to)"
-    r"[ \t]{0,3}[:=-]?[ \t]{0,3}"
+    r"(?![A-Za-z])[ \t]{0,3}[:=-]?[ \t]{0,3}"
     rf"(?P<{PHI_GROUP}>{_LABELS}(?P<tld>[A-Za-z]{{2,24}}){_END}{_PORT}{_PATH})"
 )
 

@@ -38,10 +38,14 @@ def detector():
         ("website: nhs.uk", "nhs.uk"),
         ("portal example.co.uk.", "example.co.uk"),
         ("URL:http://10.1.2.3:8080/x", "http://10.1.2.3:8080/x"),
+        # A label glued into a longer word is no label: the whole domain is the URL.
+        ("profile linkedin.com/in/jdoe", "linkedin.com/in/jdoe"),
+        ("see visitmychart.co.uk", None),
     ],
 )
 def test_finds_url_with_exact_offsets(detector, text, value):
-    assert detect(detector, text) == [expected_span(text, value, ENTITY)]
+    expected = [] if value is None else [expected_span(text, value, ENTITY)]
+    assert detect(detector, text) == expected
 
 
 @pytest.mark.parametrize(
