@@ -13,8 +13,9 @@ private temporary directory removed when the run ends, with a page cache of
 ``cache_mib``: the flow process stays the same size however long the run.  The digests
 are keyed with a random per-run key, so the file says nothing about any note.  (The keys
 are random, so lookups hit random pages: a bigger cache gained nothing over 1M notes.)
-The directory is made in the system temp dir (``TMPDIR``); where that is a tmpfs, the
-file (~66 bytes per note) is held in RAM, so point ``TMPDIR`` at a disk for long runs.
+A run makes the directory beside its output dir (``shards.scratch_location``), on a disk
+meant to hold the data: the system temp dir is often a tmpfs, where the file (~66 bytes
+per note) would be held in RAM.
 """
 
 from __future__ import annotations
@@ -46,9 +47,17 @@ class Deduplicator:
     Use as a context manager, or call :meth:`close`: either removes the file.
     """
 
-    def __init__(self, directory: str | Path | None = None, *, cache_mib: int = 2) -> None:
+    def __init__(
+        self,
+        directory: str | Path | None = None,
+        *,
+        prefix: str = "deidflow-dedup-",
+        cache_mib: int = 2,
+    ) -> None:
+        """Scratch dir ``<directory>/<prefix><random>`` (``directory``: the system temp dir
+        if ``None``)."""
         self._key = os.urandom(16)
-        self._dir = tempfile.mkdtemp(prefix="deidflow-dedup-", dir=directory)  # mode 0700
+        self._dir = tempfile.mkdtemp(prefix=prefix, dir=directory)  # mode 0700
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
         # Used by one thread at a time, but the flow may resume its generator elsewhere.
         self._path = Path(self._dir) / "digests.sqlite"

@@ -45,7 +45,7 @@ from deid import safe_logging
 from deid.errors import phi_safe_iter, register_safe_exception
 from pipelines.audit import RunSummary
 from pipelines.config import PipelineConfig
-from pipelines.shards import ShardCorrupted, UnswappableOutput
+from pipelines.shards import ShardCorrupted, UnswappableOutput, scratch_location
 from pipelines.stream import CountMismatch, RunCounts, Window, extract_windows
 from pipelines.tasks import (
     IncompatibleOutput,
@@ -162,5 +162,6 @@ def windows(state: RunState) -> Iterator[Window]:
             quarantine=state.quarantine,
             counts=state.counts,
             input_digest=state.input_digest,
+            scratch=scratch_location(state.run.output_dir),
         )
     )

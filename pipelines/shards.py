@@ -15,8 +15,8 @@ deleted.  Where the exchange is not available (not Linux, a file system without 
 renames do the swap; a crash between them leaves no output directory and the previous
 version at ``<parent>/.<name>.deidflow-old-<token>/``, which the next run puts back
 (``find_interrupted_swap``) before anything else.  Leftovers of interrupted runs (a
-half-built next version, an old version not yet deleted) are hidden siblings, removed
-by ``clear_stale_staging`` under the run's lock.
+half-built next version, an old version not yet deleted, a scratch dir) are hidden
+siblings, removed by ``clear_stale_staging`` under the run's lock.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ STAGING_PREFIX = ".staging-"
 """Staging dirs *inside* the output dir, as older versions made them (still cleared)."""
 NEXT_INFIX = "deidflow-next-"
 OLD_INFIX = "deidflow-old-"
+SCRATCH_INFIX = "deidflow-scratch-"
 _MAX_TAG_CHARS = 100  # keeps sibling names well under NAME_MAX (255 bytes)
 # Low-cardinality columns: dictionary-encode them; free text and pseudonyms: don't.
 _DICTIONARY_COLUMNS = ["note_type", "split", "pipeline_version", "policy_version"]
@@ -191,6 +192,17 @@ def version_prefix(output_dir: Path) -> str:
     if len(os.fsencode(name)) > _MAX_TAG_CHARS:
         name = hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
     return f".{name}."
+
+
+def scratch_location(output_dir: Path) -> tuple[Path, str]:
+    """Directory and name prefix for a run's scratch dirs: hidden siblings of the output
+    dir, ``<parent>/.<name>.deidflow-scratch-<random>/``.
+
+    On the output's disk rather than in the system temp dir, which is often a tmpfs (RAM).
+    Their owner removes them; after a crash, ``clear_stale_staging`` does.
+    """
+    target = output_dir.resolve()
+    return target.parent, f"{version_prefix(target)}{SCRATCH_INFIX}"
 
 
 class UnswappableOutput(RuntimeError):
@@ -359,8 +371,8 @@ def find_interrupted_swap(output_dir: Path) -> Path | None:
 def clear_stale_staging(output_dir: Path) -> int:
     """Remove what interrupted runs left; returns how many directories.
 
-    Next versions never swapped in and old versions not yet deleted (hidden siblings of
-    the output dir), and staging dirs inside it from older deidflow versions.  Call it
+    Next versions never swapped in, old versions not yet deleted and scratch dirs (hidden
+    siblings of the output dir), and staging dirs inside it from older deidflow versions.  Call it
     holding the output dir's lock, after ``find_interrupted_swap`` was dealt with.
     """
     removed = 0
@@ -373,7 +385,8 @@ def clear_stale_staging(output_dir: Path) -> int:
     if target.parent.is_dir():
         prefix = version_prefix(target)
         for entry in target.parent.iterdir():
-            if entry.name.startswith((prefix + NEXT_INFIX, prefix + OLD_INFIX)) and entry.is_dir():
+            infixes = (NEXT_INFIX, OLD_INFIX, SCRATCH_INFIX)
+            if entry.name.startswith(tuple(prefix + i for i in infixes)) and entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
     return removed

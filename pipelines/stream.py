@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pipelines.dedup import Deduplicator, Verdict
 from pipelines.quarantine import QuarantineItem, QuarantineWriter, check_record, jsonable
@@ -117,13 +118,17 @@ def extract_windows(
     quarantine: QuarantineWriter,
     counts: RunCounts,
     input_digest: hashlib._Hash,
+    scratch: tuple[Path, str] | None = None,
 ) -> Iterator[Window]:
     """Group checked, de-duplicated notes into windows of up to ``window_batches`` batches.
 
     Quarantined records go to ``quarantine`` as they are met; ``counts`` and
-    ``input_digest`` are updated for every record read.
+    ``input_digest`` are updated for every record read.  The duplicate check keeps a
+    scratch file in a dir made at ``scratch`` (directory, name prefix; default: the
+    system temp dir), removed when the stream ends.
     """
-    with Deduplicator() as dedup:  # a scratch file, removed when the stream ends
+    directory, prefix = scratch if scratch is not None else (None, "deidflow-dedup-")
+    with Deduplicator(directory, prefix=prefix) as dedup:
         window = Window()
         batch: list[NoteRecord] = []
         next_index = 0

@@ -14,11 +14,13 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from deid.keys import SecretKey
+from pipelines import stream
 from pipelines.audit import SUMMARY_NAME, RunSummary
 from pipelines.config import PipelineConfig
 from pipelines.manifest import MANIFEST_NAME, read_manifest, verify_output
@@ -207,19 +209,44 @@ def test_rerun_is_byte_identical(baseline, tmp_path: Path, deid_key: str) -> Non
     assert _files(tmp_path) == _files(config.output.dir)
 
 
+def test_duplicate_digests_go_beside_the_output(
+    baseline, tmp_path: Path, deid_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the output's disk, not in the system temp dir (often a tmpfs: RAM); removed."""
+    made: list[Path] = []
+
+    class Recorded(stream.Deduplicator):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(Path(self._dir))
+
+    monkeypatch.setattr(stream, "Deduplicator", Recorded)
+    config, _ = baseline
+    run_pipeline(
+        config.model_copy(
+            update={"output": config.output.model_copy(update={"dir": tmp_path / "out"})}
+        )
+    )
+    (scratch,) = made
+    assert scratch.parent == tmp_path and scratch.name.startswith(".out.deidflow-scratch-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
 def test_interrupted_run_then_rerun_leaves_clean_output(
     baseline, tmp_path: Path, deid_key: str
 ) -> None:
     config, summary = baseline
     out = tmp_path / "out"
     shutil.copytree(config.output.dir, out)
-    # What a crash can leave: a half-built next version and an old version not yet
-    # deleted beside the output, a staging dir of older deidflow versions inside it, a
+    # What a crash can leave: a half-built next version, an old version not yet
+    # deleted and a scratch dir beside the output, a staging dir of older deidflow versions inside it, a
     # shard renamed into place (older versions) before its manifest, a stale extra
     # shard, a temp manifest, and a quarantine temp file.
     (tmp_path / ".out.deidflow-next-0123abcd").mkdir()
     (tmp_path / ".out.deidflow-next-0123abcd" / "part-00000.parquet.tmp").write_bytes(b"PAR1")
     shutil.copytree(out, tmp_path / ".out.deidflow-old-4567")
+    (tmp_path / ".out.deidflow-scratch-89ab").mkdir()  # a dead run's duplicate digests
+    (tmp_path / ".out.deidflow-scratch-89ab" / "digests.sqlite").write_bytes(b"SQLite")
     (out / ".staging-0123abcd").mkdir()
     (out / ".staging-0123abcd" / "part-00000.parquet.tmp").write_bytes(b"PAR1 half")
     shutil.copy(out / "part-00002.parquet", out / "part-00001.parquet")

@@ -12,7 +12,13 @@ import pytest
 
 from pipelines.config import OutputConfig
 from pipelines.manifest import verify_output, write_manifest
-from pipelines.shards import SHARD_PATTERN, ShardWriter, StagingArea, clear_stale_staging
+from pipelines.shards import (
+    SHARD_PATTERN,
+    ShardWriter,
+    StagingArea,
+    clear_stale_staging,
+    scratch_location,
+)
 from schemas.deidentified import DEIDENTIFIED_SCHEMA
 from tests.pipelines.tables import deidentified_rows
 
@@ -91,9 +97,11 @@ def test_stale_staging_dirs_are_cleared(tmp_path: Path) -> None:
     StagingArea(out)
     (tmp_path / ".out.deidflow-old-0123" / "sub").mkdir(parents=True)  # an old version
     (out / ".staging-x" / "sub").mkdir(parents=True)  # older deidflow: inside the output
+    directory, prefix = scratch_location(out)
+    (directory / f"{prefix}abcd").mkdir()  # a crashed run's duplicate digests
     (tmp_path / ".other.deidflow-next-0123").mkdir()  # another output's: not ours
     (tmp_path / "out-notes").mkdir()
-    assert clear_stale_staging(out) == 4
+    assert clear_stale_staging(out) == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         ".other.deidflow-next-0123",
         "out",
