@@ -15,7 +15,11 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-from expectations.residual_patterns import RESIDUAL_PATTERNS, residual_check_name
+from expectations.residual_patterns import (
+    RESIDUAL_PATTERNS,
+    RESIDUAL_PREFILTERS,
+    residual_check_name,
+)
 
 MASK_CHAR = "\u2588"
 """Replaces each character of a replaced span before residual-identifier checks."""
@@ -66,18 +70,27 @@ def residual_hits(text: str, replaced_spans: Iterable[SpanLike]) -> dict[str, in
     ``ValueError`` (offsets only) for a span outside the text, like ``mask_replaced``.
     """
     masked = mask_replaced(text, replaced_spans)
+    # In ASCII text (the mask aside) both semantics agree: the ASCII scan alone will do.
+    semantics = slice(1, None) if text.isascii() else slice(None)
     hits: dict[str, int] = {}
-    for check, patterns in _residual_regexes():
-        found = max(sum(1 for _ in pattern.finditer(masked)) for pattern in patterns)
+    for check, prefilter, patterns in _residual_regexes():
+        if prefilter.search(masked) is None:
+            continue  # every match holds a prefilter match
+        found = max(sum(1 for _ in pattern.finditer(masked)) for pattern in patterns[semantics])
         if found:
             hits[check] = found
     return hits
 
 
 @functools.cache
-def _residual_regexes() -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+def _residual_regexes() -> tuple[tuple[str, re.Pattern[str], tuple[re.Pattern[str], ...]], ...]:
+    """Per check: its prefilter, and its pattern with Unicode then ASCII semantics."""
     return tuple(
-        (residual_check_name(name), (re.compile(pattern), re.compile(pattern, re.ASCII)))
+        (
+            residual_check_name(name),
+            re.compile(RESIDUAL_PREFILTERS[name]),
+            (re.compile(pattern), re.compile(pattern, re.ASCII)),
+        )
         for name, pattern in RESIDUAL_PATTERNS.items()
     )
 

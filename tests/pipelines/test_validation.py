@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deid.spans import Span
 from expectations.deidentified_notes import (
@@ -24,6 +26,7 @@ from expectations.deidentified_notes import (
     gx_type_for,
     residual_check_name,
 )
+from expectations.residual_patterns import RESIDUAL_PREFILTERS
 from pipelines import validation
 from pipelines.validation import (
     MASK_CHAR,
@@ -613,3 +616,29 @@ def test_residual_screen_runs_in_linear_time_on_adversarial_input() -> None:
         residual_hits(text, [])
         residual_hits(text, [(0, len(text) // 2)])
     assert time.perf_counter() - start < 5.0
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_every_residual_match_holds_its_prefilter(data: st.DataObject) -> None:
+    """The screen skips a pattern on text without its prefilter: never on a match."""
+    for name, pattern in RESIDUAL_PATTERNS.items():
+        for flags in (0, re.ASCII):
+            text = data.draw(st.from_regex(re.compile(pattern, flags)), label=name)
+            assert re.search(RESIDUAL_PREFILTERS[name], text), name
+
+
+def _screen_reference(text: str) -> dict[str, int]:
+    """``residual_hits(text, [])`` as first written: every pattern, both semantics."""
+    hits = {}
+    for name, pattern in RESIDUAL_PATTERNS.items():
+        found = max(len(re.findall(pattern, text, flags)) for flags in (0, re.ASCII))
+        if found:
+            hits[residual_check_name(name)] = found
+    return hits
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=f"0123456789-. ()@a.orgMRmr#:\n\u0663é{MASK_CHAR}", max_size=40))
+def test_the_fast_screen_counts_as_every_pattern_in_both_semantics(text: str) -> None:
+    assert residual_hits(text, []) == _screen_reference(text)
