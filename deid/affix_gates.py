@@ -40,7 +40,7 @@ class GatedPrefixSearch:
     def __init__(self, compiled: re.Pattern[str]) -> None:
         self.pattern = compiled.pattern  # spaCy serialises the tokenizer by this
         self._search = compiled.search
-        self._never_first = _never_at_anchored_edge(compiled, first=True)
+        self._never_first = _never_at_anchored_edge(_parse(compiled), compiled.flags, first=True)
 
     def search(self, chunk: str) -> re.Match[str] | None:
         if chunk[:1] in self._never_first:
@@ -60,8 +60,8 @@ class GatedSuffixSearch:
     def __init__(self, compiled: re.Pattern[str]) -> None:
         self.pattern = compiled.pattern
         self._search = compiled.search
-        self._never_last = _never_at_anchored_edge(compiled, first=False)
         items = _parse(compiled)
+        self._never_last = _never_at_anchored_edge(items, compiled.flags, first=False)
         self._letters_may_match = items is None or _may_match_within(
             items, _LETTERS, bool(compiled.flags & re.IGNORECASE)
         )
@@ -101,15 +101,14 @@ class GatedInfixFinditer:
         return self._finditer(chunk)
 
 
-def _never_at_anchored_edge(compiled: re.Pattern[str], *, first: bool) -> frozenset[str]:
+def _never_at_anchored_edge(items: list[Any] | None, flags: int, *, first: bool) -> frozenset[str]:
     """ASCII characters no match starts (``first``) or ends with, if every match is
     anchored at that edge of the chunk; otherwise none (the gate is off)."""
-    items = _parse(compiled)
     anchors = _START_ANCHORS if first else _END_ANCHORS
-    lines = bool(compiled.flags & re.MULTILINE)
+    lines = bool(flags & re.MULTILINE)
     if items is None or not _anchored(items, anchors, first=first, lines=lines):
         return _NO_CHARS
-    return ASCII - _possible_chars(items, first=first, flags=compiled.flags)
+    return ASCII - _possible_chars(items, first=first, flags=flags)
 
 
 def _parse(compiled: re.Pattern[str]) -> list[Any] | None:
@@ -140,11 +139,9 @@ def _edge_chars(items: list[Any], first: bool, fold: bool) -> set[str]:
         if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
             continue  # zero-width
         if op in (sre.LITERAL, sre.IN):
-            chars = set(ascii_chars(op, av))
-            return chars | {c.swapcase() for c in chars} if fold else chars
-        if op is sre.SUBPATTERN:  # (group, add_flags, del_flags, items): (?i:...) folds
-            fold = (fold or bool(av[1] & re.IGNORECASE)) and not av[2] & re.IGNORECASE
-            return _edge_chars(list(av[-1]), first, fold)
+            return _folded(ascii_chars(op, av), fold)
+        if op is sre.SUBPATTERN:
+            return _edge_chars(list(av[-1]), first, _in_group(fold, av, re.IGNORECASE))
         if op is sre.BRANCH:
             return set().union(*(_edge_chars(list(alt), first, fold) for alt in av[1]))
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
@@ -166,8 +163,8 @@ def _anchored(items: list[Any], anchors: tuple[Any, ...], *, first: bool, lines:
             continue
         if op in (sre.ASSERT, sre.ASSERT_NOT):
             continue  # zero-width, and no anchor on its own
-        if op is sre.SUBPATTERN:  # (?m:...) turns multi-line mode on
-            lines = (lines or bool(av[1] & re.MULTILINE)) and not av[2] & re.MULTILINE
+        if op is sre.SUBPATTERN:
+            lines = _in_group(lines, av, re.MULTILINE)
             return _anchored(list(av[-1]), anchors, first=first, lines=lines)
         if op is sre.BRANCH:
             return all(_anchored(list(a), anchors, first=first, lines=lines) for a in av[1])
@@ -187,13 +184,11 @@ def _may_match_within(items: list[Any], alphabet: frozenset[str], fold: bool) ->
 def _item_may_match_within(op: Any, av: Any, alphabet: frozenset[str], fold: bool) -> bool:
     if op in (sre.LITERAL, sre.IN):
         try:
-            chars = set(ascii_chars(op, av))
+            return bool(_folded(ascii_chars(op, av), fold) & alphabet)
         except UnknownClass:
             return True
-        return bool((chars | {c.swapcase() for c in chars} if fold else chars) & alphabet)
     if op is sre.SUBPATTERN:
-        fold = (fold or bool(av[1] & re.IGNORECASE)) and not av[2] & re.IGNORECASE
-        return _may_match_within(list(av[-1]), alphabet, fold)
+        return _may_match_within(list(av[-1]), alphabet, _in_group(fold, av, re.IGNORECASE))
     if op is sre.BRANCH:
         return any(_may_match_within(list(alt), alphabet, fold) for alt in av[1])
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
@@ -201,3 +196,14 @@ def _item_may_match_within(op: Any, av: Any, alphabet: frozenset[str], fold: boo
     if op is sre.ASSERT:  # (direction, content): lookahead or lookbehind
         return _may_match_within(list(av[1]), alphabet, fold)
     return True  # AT, ASSERT_NOT, NOT_LITERAL, ANY, GROUPREF, ...
+
+
+def _folded(chars: frozenset[str], fold: bool) -> set[str]:
+    """``chars``, and their other case if case-insensitive (``fold``)."""
+    return set(chars) | {c.swapcase() for c in chars} if fold else set(chars)
+
+
+def _in_group(on: bool, group: Any, flag: int) -> bool:
+    """Whether ``flag`` (``re.I``, ``re.M``) holds inside a group: ``(?i:...)`` turns it
+    on, ``(?-i:...)`` off.  ``group`` is a ``SUBPATTERN``'s (id, add, del, items)."""
+    return (on or bool(group[1] & flag)) and not group[2] & flag
