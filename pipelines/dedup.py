@@ -50,8 +50,8 @@ class Deduplicator:
     def __init__(
         self,
         directory: str | Path | None = None,
-        *,
         prefix: str = "deidflow-dedup-",
+        *,
         cache_mib: int = 2,
     ) -> None:
         """Scratch dir ``<directory>/<prefix><random>`` (``directory``: the system temp dir

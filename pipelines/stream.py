@@ -127,8 +127,7 @@ def extract_windows(
     scratch file in a dir made at ``scratch`` (directory, name prefix; default: the
     system temp dir), removed when the stream ends.
     """
-    directory, prefix = scratch if scratch is not None else (None, "deidflow-dedup-")
-    with Deduplicator(directory, prefix=prefix) as dedup:
+    with Deduplicator(*scratch) if scratch is not None else Deduplicator() as dedup:
         window = Window()
         batch: list[NoteRecord] = []
         next_index = 0
