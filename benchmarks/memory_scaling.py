@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     c0 = time.process_time()
 
-    def checkpoint(done: int) -> None:
+    def checkpoint(done: int, dedup: Deduplicator) -> None:
         sample = {
             "notes": done,
             "duplicates_removed": dropped["duplicate"],
@@ -181,15 +181,15 @@ def main(argv: list[str] | None = None) -> int:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(result, indent=2) + "\n")
 
-    dedup = Deduplicator()
-    outputs = deid.deidentify_batch(records(args.notes, args.seed, dedup, dropped), batch_size=256)
-    done = 0
-    for done, out in enumerate(outputs, start=1):
-        chars += len(out.text)
-        if done % args.every == 0:
-            checkpoint(done)
-    if not samples or samples[-1]["notes"] != done:
-        checkpoint(done)  # the end (the generator makes a few duplicates: fewer than --notes)
+    with Deduplicator() as dedup:  # its scratch file is removed at the end
+        notes = records(args.notes, args.seed, dedup, dropped)
+        done = 0
+        for done, out in enumerate(deid.deidentify_batch(notes, batch_size=256), start=1):
+            chars += len(out.text)
+            if done % args.every == 0:
+                checkpoint(done, dedup)
+        if not samples or samples[-1]["notes"] != done:
+            checkpoint(done, dedup)  # the end (a few generated notes are duplicates)
     return 0
 
 
