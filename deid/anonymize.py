@@ -22,11 +22,12 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
 from deid.config import AnonymizationConfig, DeidConfig
+from deid.errors import InputFormatError
 from deid.keys import SecretKey, load_key
 from deid.operators import build_engine
 from deid.policy import is_identifier, operator_name_for
@@ -307,39 +308,54 @@ def deidentify_jsonl(
     deid = Deidentifier(config, key=key)
     src, dst = Path(input_path), Path(output_path)
     tmp = dst.with_name(dst.name + ".tmp")
-    count = 0
     try:
         with src.open(encoding="utf-8") as fin, tmp.open("w", encoding="utf-8") as fout:
-            notes = _read_notes(fin)
-            first, second = itertools.tee(notes)
-            records = ((text, patient_id) for _, patient_id, text in first)
-            for (note_id, _, _), result in zip(
-                second, deid.deidentify_batch(records, batch_size=batch_size), strict=True
-            ):
-                fout.write(
-                    json.dumps({"note_id": note_id, "text": result.text}, ensure_ascii=False)
-                )
-                fout.write("\n")
-                count += 1
+            count = deidentify_lines(fin, fout, deid, name=str(src), batch_size=batch_size)
         os.replace(tmp, dst)
     finally:
         tmp.unlink(missing_ok=True)
     return count
 
 
-def _read_notes(lines: Iterable[str]) -> Iterator[tuple[Any, str, str]]:
+def deidentify_lines(
+    lines: Iterable[str],
+    out: TextIO,
+    deidentifier: Deidentifier,
+    *,
+    name: str = "<stdin>",
+    batch_size: int = 64,
+) -> int:
+    """``deidentify_jsonl`` over open streams (e.g. stdin and stdout); returns notes written.
+
+    Malformed lines raise ``InputFormatError`` naming ``name`` and the line number.
+    """
+    notes = _read_notes(lines, name)
+    first, second = itertools.tee(notes)
+    records = ((text, patient_id) for _, patient_id, text in first)
+    count = 0
+    for (note_id, _, _), result in zip(
+        second, deidentifier.deidentify_batch(records, batch_size=batch_size), strict=True
+    ):
+        out.write(json.dumps({"note_id": note_id, "text": result.text}, ensure_ascii=False))
+        out.write("\n")
+        count += 1
+    return count
+
+
+def _read_notes(lines: Iterable[str], name: str) -> Iterator[tuple[Any, str, str]]:
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        where = f"{name}:{lineno}"
         try:
             obj = json.loads(line)
         except json.JSONDecodeError:
-            raise ValueError(f"line {lineno}: not valid JSON") from None
+            raise InputFormatError(f"{where}: not valid JSON") from None
         if not isinstance(obj, dict):
-            raise ValueError(f"line {lineno}: expected a JSON object")
+            raise InputFormatError(f"{where}: expected a JSON object")
         for field in ("note_id", "patient_id", "text"):
             if field not in obj:
-                raise ValueError(f"line {lineno}: missing field {field!r}")
+                raise InputFormatError(f"{where}: missing field {field!r}")
         if not isinstance(obj["text"], str):
-            raise ValueError(f"line {lineno}: field 'text' must be a string")
+            raise InputFormatError(f"{where}: field 'text' must be a string")
         yield obj["note_id"], str(obj["patient_id"]), obj["text"]

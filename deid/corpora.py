@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from deid.errors import InputFormatError
 from deid.spans import Span
 
 GOLD_RECOGNIZER = "gold"
@@ -52,7 +53,7 @@ def read_corpus(path: str | Path) -> Iterator[Note]:
         return read_physionet(p)
     if p.suffix in (".jsonl", ".json"):
         return read_jsonl(p)
-    raise ValueError(
+    raise InputFormatError(
         f"{p}: unrecognised corpus format (expected a directory, .text, .jsonl or .json)"
     )
 
@@ -67,7 +68,7 @@ def read_physionet(path: str | Path) -> Iterator[Note]:
     are read from ``<stem>-phi.phrase`` next to it (``id-phi.phrase``) if it exists.
     Note text starts right after the newline ending the ``START_OF_RECORD=p||||n||||``
     header and stops right before ``||||END_OF_RECORD``; ``patient_id`` is ``p`` and
-    ``note_id`` is ``n``.  Raises ``ValueError`` naming file and line on malformed input.
+    ``note_id`` is ``n``.  Raises ``InputFormatError`` (a ``ValueError``) naming file and line on malformed input.
     """
     text_path = Path(path)
     if text_path.is_dir():
@@ -84,12 +85,14 @@ def _read_physionet(text_path: Path, phrase_path: Path | None) -> Iterator[Note]
     for patient_id, note_id, text in _physionet_records(text_path):
         key = (patient_id, note_id)
         if key in seen:
-            raise ValueError(f"{text_path}: duplicate record patient={patient_id} note={note_id}")
+            raise InputFormatError(
+                f"{text_path}: duplicate record patient={patient_id} note={note_id}"
+            )
         seen.add(key)
         spans = []
         for lineno, start, end, category in gold.pop(key, ()):
             if end > len(text):
-                raise ValueError(
+                raise InputFormatError(
                     f"{phrase_path}:{lineno}: gold span {start}-{end} lies beyond the end of "
                     f"note patient={patient_id} note={note_id} (length {len(text)})"
                 )
@@ -97,52 +100,66 @@ def _read_physionet(text_path: Path, phrase_path: Path | None) -> Iterator[Note]
         yield Note(note_id, patient_id, text, tuple(sorted(spans)))
     if gold:
         lineno = min(entry[0] for entries in gold.values() for entry in entries)
-        raise ValueError(
+        raise InputFormatError(
             f"{phrase_path}:{lineno}: gold span refers to a note absent from {text_path}"
         )
+
+
+def read_physionet_lines(lines: Iterable[str], name: str = "<stdin>") -> Iterator[Note]:
+    """Notes of PhysioNet ``id.text`` content read from ``lines`` (e.g. stdin), no gold.
+
+    Keep line endings in ``lines`` as stored (``newline=""``): offsets count them.
+    """
+    for patient_id, note_id, text in _physionet_lines(lines, name):
+        yield Note(note_id, patient_id, text)
 
 
 def _physionet_records(text_path: Path) -> Iterator[tuple[str, str, str]]:
     """(patient, note, text) per record, reading the file line by line."""
     # newline="" keeps line endings as stored, so offsets count every character.
     with text_path.open(encoding="utf-8", newline="") as fh:
-        header: tuple[str, str] | None = None
-        header_line = 0
-        lines: list[str] = []
-        lineno = 0
-        try:
-            for lineno, line in enumerate(fh, start=1):
-                if header is None:
-                    if line.startswith(_RECORD_START):
-                        header = _parse_header(line, text_path, lineno)
-                        header_line = lineno
-                        lines = []
-                    elif line.strip():
-                        raise ValueError(
-                            f"{text_path}:{lineno}: text outside a record "
-                            f"(expected {_RECORD_START}<patient>||||<note>||||)"
-                        )
-                    continue
-                cut = line.find(_RECORD_END)
-                if cut < 0:
-                    lines.append(line)
-                    continue
-                lines.append(line[:cut])
-                yield header[0], header[1], "".join(lines)
-                header, lines = None, []
-        except UnicodeDecodeError:
-            raise ValueError(f"{text_path}: not valid UTF-8 after line {lineno}") from None
-        if header is not None:
-            raise ValueError(
-                f"{text_path}:{header_line}: record patient={header[0]} note={header[1]} "
-                f"has no {_RECORD_END}"
-            )
+        yield from _physionet_lines(fh, text_path)
 
 
-def _parse_header(line: str, text_path: Path, lineno: int) -> tuple[str, str]:
+def _physionet_lines(fh: Iterable[str], text_path: str | Path) -> Iterator[tuple[str, str, str]]:
+    """(patient, note, text) per record of ``id.text`` lines; errors name ``text_path``."""
+    header: tuple[str, str] | None = None
+    header_line = 0
+    lines: list[str] = []
+    lineno = 0
+    try:
+        for lineno, line in enumerate(fh, start=1):
+            if header is None:
+                if line.startswith(_RECORD_START):
+                    header = _parse_header(line, text_path, lineno)
+                    header_line = lineno
+                    lines = []
+                elif line.strip():
+                    raise InputFormatError(
+                        f"{text_path}:{lineno}: text outside a record "
+                        f"(expected {_RECORD_START}<patient>||||<note>||||)"
+                    )
+                continue
+            cut = line.find(_RECORD_END)
+            if cut < 0:
+                lines.append(line)
+                continue
+            lines.append(line[:cut])
+            yield header[0], header[1], "".join(lines)
+            header, lines = None, []
+    except UnicodeDecodeError:
+        raise InputFormatError(f"{text_path}: not valid UTF-8 after line {lineno}") from None
+    if header is not None:
+        raise InputFormatError(
+            f"{text_path}:{header_line}: record patient={header[0]} note={header[1]} "
+            f"has no {_RECORD_END}"
+        )
+
+
+def _parse_header(line: str, text_path: str | Path, lineno: int) -> tuple[str, str]:
     fields = line[len(_RECORD_START) :].rstrip("\r\n").split(_FIELD_SEP)
     if len(fields) != 3 or not fields[0] or not fields[1] or fields[2]:
-        raise ValueError(
+        raise InputFormatError(
             f"{text_path}:{lineno}: malformed record header "
             f"(expected {_RECORD_START}<patient>||||<note>||||)"
         )
@@ -156,13 +173,13 @@ def _read_phrase_file(phrase_path: Path) -> dict[tuple[str, str], list[tuple[int
         try:
             lines = list(enumerate(fh, start=1))
         except UnicodeDecodeError:
-            raise ValueError(f"{phrase_path}: not valid UTF-8") from None
+            raise InputFormatError(f"{phrase_path}: not valid UTF-8") from None
         for lineno, line in lines:
             if not line.strip():
                 continue
             fields = line.split(maxsplit=5)
             if len(fields) < 5:
-                raise ValueError(
+                raise InputFormatError(
                     f"{phrase_path}:{lineno}: expected "
                     f"'<patient> <note> <start> <end> <category> <text>', got {len(fields)} fields"
                 )
@@ -170,9 +187,11 @@ def _read_phrase_file(phrase_path: Path) -> dict[tuple[str, str], list[tuple[int
             try:
                 start, end = int(start_s), int(end_s)
             except ValueError:
-                raise ValueError(f"{phrase_path}:{lineno}: start/end are not integers") from None
+                raise InputFormatError(
+                    f"{phrase_path}:{lineno}: start/end are not integers"
+                ) from None
             if not 0 <= start < end:
-                raise ValueError(
+                raise InputFormatError(
                     f"{phrase_path}:{lineno}: invalid gold span offsets start={start} end={end}"
                 )
             gold[(patient_id, note_id)].append((lineno, start, end, category))
@@ -185,7 +204,7 @@ def _read_phrase_file(phrase_path: Path) -> dict[tuple[str, str], list[tuple[int
 def read_jsonl(path: str | Path) -> Iterator[Note]:
     """Notes from JSON Lines: one object per line with ``note_id``, ``patient_id``,
     ``text`` and optional ``spans`` (``[{"start", "end", "label"}]``), ``note_type``,
-    ``note_date``.  Blank lines are skipped.  Raises ``ValueError`` naming file and line.
+    ``note_date``.  Blank lines are skipped.  Raises ``InputFormatError`` (a ``ValueError``) naming file and line.
     """
     p = Path(path)
     if not p.is_file():
@@ -195,31 +214,36 @@ def read_jsonl(path: str | Path) -> Iterator[Note]:
 
 def _read_jsonl(path: Path) -> Iterator[Note]:
     with path.open(encoding="utf-8") as fh:
-        lineno = 0
-        try:
-            for lineno, line in enumerate(fh, start=1):
-                if line.strip():
-                    yield _note_from_json(line, path, lineno)
-        except UnicodeDecodeError:
-            raise ValueError(f"{path}: not valid UTF-8 after line {lineno}") from None
+        yield from read_jsonl_lines(fh, str(path))
 
 
-def _note_from_json(line: str, path: Path, lineno: int) -> Note:
+def read_jsonl_lines(lines: Iterable[str], name: str = "<stdin>") -> Iterator[Note]:
+    """Notes from JSON Lines text (e.g. stdin), as ``read_jsonl``; errors name ``name``."""
+    lineno = 0
+    try:
+        for lineno, line in enumerate(lines, start=1):
+            if line.strip():
+                yield _note_from_json(line, name, lineno)
+    except UnicodeDecodeError:
+        raise InputFormatError(f"{name}: not valid UTF-8 after line {lineno}") from None
+
+
+def _note_from_json(line: str, path: str | Path, lineno: int) -> Note:
     where = f"{path}:{lineno}"
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         # exc.msg describes the syntax error only; str(exc) would be fine too, but the
         # position is all a reader needs.
-        raise ValueError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+        raise InputFormatError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(obj, dict):
         kind = "an array" if isinstance(obj, list) else type(obj).__name__
-        raise ValueError(f"{where}: expected one JSON object per line, got {kind}")
+        raise InputFormatError(f"{where}: expected one JSON object per line, got {kind}")
     note_id = _required_id(obj, "note_id", where)
     patient_id = _required_id(obj, "patient_id", where)
     text = obj.get("text")
     if not isinstance(text, str):
-        raise ValueError(f"{where}: field 'text' is {_missing_or_type(obj, 'text')}")
+        raise InputFormatError(f"{where}: field 'text' is {_missing_or_type(obj, 'text')}")
     spans = _gold_spans(obj.get("spans"), len(text), where)
     return Note(
         note_id,
@@ -235,14 +259,14 @@ def _required_id(obj: dict[str, Any], key: str, where: str) -> str:
     value = obj.get(key)
     # Integers are accepted because exports often store IDs as numbers.
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        raise ValueError(f"{where}: field {key!r} is {_missing_or_type(obj, key)}")
+        raise InputFormatError(f"{where}: field {key!r} is {_missing_or_type(obj, key)}")
     return str(value)
 
 
 def _optional_str(obj: dict[str, Any], key: str, where: str) -> str | None:
     value = obj.get(key)
     if value is not None and not isinstance(value, str):
-        raise ValueError(f"{where}: field {key!r} must be a string or null")
+        raise InputFormatError(f"{where}: field {key!r} must be a string or null")
     return value
 
 
@@ -259,18 +283,18 @@ def _gold_spans(raw: object, text_len: int, where: str) -> tuple[Span, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise ValueError(f"{where}: field 'spans' must be a list")
+        raise InputFormatError(f"{where}: field 'spans' must be a list")
     spans = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
-            raise ValueError(f"{where}: spans[{i}] must be an object")
+            raise InputFormatError(f"{where}: spans[{i}] must be an object")
         start, end, label = item.get("start"), item.get("end"), item.get("label")
         if not (_is_int(start) and _is_int(end)):
-            raise ValueError(f"{where}: spans[{i}] needs integer 'start' and 'end'")
+            raise InputFormatError(f"{where}: spans[{i}] needs integer 'start' and 'end'")
         if not isinstance(label, str) or not label:
-            raise ValueError(f"{where}: spans[{i}] needs a non-empty string 'label'")
+            raise InputFormatError(f"{where}: spans[{i}] needs a non-empty string 'label'")
         if not 0 <= start < end <= text_len:
-            raise ValueError(
+            raise InputFormatError(
                 f"{where}: spans[{i}] offsets {start}-{end} outside the note (length {text_len})"
             )
         spans.append(Span(start, end, label, 1.0, GOLD_RECOGNIZER))

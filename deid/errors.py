@@ -42,6 +42,10 @@ class RecordError(PhiSafeError):
         return (type(self), (self.record_id, self.reason))
 
 
+class InputFormatError(PhiSafeError, ValueError):
+    """An input file is malformed: the message names the file, line and field, never content."""
+
+
 class RedactedError(PhiSafeError):
     """Stands in for an exception whose message might quote data.
 

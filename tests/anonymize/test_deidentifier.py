@@ -277,8 +277,8 @@ def test_deidentify_jsonl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 @pytest.mark.parametrize(
     ("line", "message"),
-    [("not json", "line 1: not valid JSON"), ('["a"]', "line 1: expected a JSON object"),
-     ('{"note_id": "n", "text": "secret text"}', "line 1: missing field 'patient_id'")],
+    [("not json", "bad.jsonl:1: not valid JSON"), ('["a"]', "bad.jsonl:1: expected a JSON object"),
+     ('{"note_id": "n", "text": "secret text"}', "bad.jsonl:1: missing field 'patient_id'")],
 )  # fmt: skip
 def test_deidentify_jsonl_errors_name_lines_not_content(
     tmp_path: Path, line: str, message: str
