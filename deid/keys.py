@@ -101,11 +101,11 @@ def load_key(
             anon.key_env,
         )
     raise MissingKeyError(
-        f"no de-identification key: set the environment variable {anon.key_env} to a secret "
-        f"of at least {MIN_KEY_BYTES} characters "
-        f"(e.g. `export {anon.key_env}=$(openssl rand -hex 32)`)"
-        " or configure anonymization.key_secret_block with a Prefect Secret block name. "
-        "Keep the key: the same key is needed to reproduce the same surrogates."
+        f"no de-identification key: the environment variable {anon.key_env} is not set — "
+        f"set it to a secret of at least {MIN_KEY_BYTES} characters "
+        f"(e.g. `export {anon.key_env}=$(openssl rand -hex 32)`) and keep it (the same key "
+        "reproduces the same surrogates), or name a Prefect Secret block in "
+        "deid.anonymization.key_secret_block"
     )
 
 
@@ -114,7 +114,7 @@ def _checked(value: str, source: str, key_env: str) -> SecretKey:
         return SecretKey.from_text(value)
     except MissingKeyError:
         raise MissingKeyError(
-            f"the key from {source} is shorter than {MIN_KEY_BYTES} bytes; "
+            f"the key from {source} is shorter than {MIN_KEY_BYTES} bytes — "
             f"use a longer secret (e.g. `export {key_env}=$(openssl rand -hex 32)`)"
         ) from None
 

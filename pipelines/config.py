@@ -14,16 +14,23 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from deid.config import DeidConfig, load_yaml, stable_hash
+from deid.config import DeidConfig, config_error, read_yaml_document, stable_hash
 from schemas.notes import ColumnMapping
 
 FileFormat = Literal["txt", "jsonl", "csv", "parquet"]
 TaskRunnerKind = Literal["thread", "dask", "dask_address"]
 QUARANTINE_SUFFIX = ".deidflow-quarantine-RESTRICTED"
 
-_FORMAT_BY_SUFFIX: dict[str, FileFormat] = {
+FORMAT_BY_SUFFIX: dict[str, FileFormat] = {
     ".txt": "txt",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -58,11 +65,11 @@ class FilesSource(_Strict):
         if self.path.is_dir():
             return "txt"
         try:
-            return _FORMAT_BY_SUFFIX[self.path.suffix.lower()]
+            return FORMAT_BY_SUFFIX[self.path.suffix.lower()]
         except KeyError:
             raise ValueError(
                 f"cannot infer the format of {self.path}; set source.format "
-                f"to one of {sorted(set(_FORMAT_BY_SUFFIX.values()))}"
+                f"to one of {sorted(set(FORMAT_BY_SUFFIX.values()))}"
             ) from None
 
 
@@ -125,7 +132,23 @@ class Limits(_Strict):
 
 
 class ValidationConfig(_Strict):
-    """The output gate's run-level limits."""
+    """The output gate's run-level limits: when a run publishes nothing instead."""
+
+    max_quarantine_fraction: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="Publication guard: if more than this share of the records read is "
+        "quarantined (for any reason), the run fails and the previous dataset stays: a wrong "
+        "column mapping or a broken export quarantines most records and must not replace a "
+        "good dataset. 1 turns the guard off.",
+    )
+    allow_empty: bool = Field(
+        False,
+        description="Publish a run that has no rows to publish (an empty source, or every "
+        "record quarantined or a duplicate). Off by default: an empty result is almost "
+        "always a mistake. An incremental run with nothing new never needs it.",
+    )
 
     max_residual_fraction: float = Field(
         0.001,
@@ -219,16 +242,30 @@ class PipelineConfig(_Strict):
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], base_dir: Path | None = None) -> PipelineConfig:
-        """Validate a mapping; relative paths are taken relative to ``base_dir``."""
+        """Validate a mapping; relative paths are taken relative to ``base_dir``.
+
+        Raises ``deid.config.ConfigError`` naming each setting that is wrong.
+        """
         if base_dir is not None:
             data = _resolve_paths(data, base_dir)
-        return cls.model_validate(data)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise config_error(err, cls) from None
 
     @classmethod
     def from_file(cls, path: str | Path) -> PipelineConfig:
-        """Load a YAML config; relative paths in it are relative to the file's directory."""
+        """Load a YAML config; relative paths in it are relative to the file's directory.
+
+        Raises ``deid.config.ConfigError`` whose problems read ``file:line: key.path:
+        message`` (YAML syntax errors included), ``FileNotFoundError`` if it is missing.
+        """
         p = Path(path)
-        return cls.from_mapping(load_yaml(p), base_dir=p.resolve().parent)
+        doc = read_yaml_document(p)
+        try:
+            return cls.model_validate(_resolve_paths(doc.data, p.resolve().parent))
+        except ValidationError as err:
+            raise config_error(err, cls, doc) from None
 
     def quarantine_path(self) -> Path:
         """The quarantine directory (explicit, or beside a file source)."""
