@@ -41,6 +41,8 @@ import pyarrow.parquet as pq
 from pipelines.config import OutputConfig
 from schemas.deidentified import DEIDENTIFIED_SCHEMA
 
+LOCK_NAME = ".deidflow.lock"
+"""The output dir's lock file: one writer at a time (``pipelines.tasks``)."""
 SHARD_PATTERN = re.compile(r"^part-\d{5}\.parquet$")
 STAGING_PREFIX = ".staging-"
 """Staging dirs *inside* the output dir, as older versions made them (still cleared)."""
@@ -213,8 +215,8 @@ def check_swappable(output_dir: Path) -> None:
     """Raise ``UnswappableOutput`` early if publication could not swap ``output_dir``."""
     if os.path.ismount(output_dir.resolve()):
         raise UnswappableOutput(
-            f"{output_dir} is a mount point: deidflow publishes by swapping the output "
-            "directory with a sibling, so use a directory inside it as output.dir"
+            f"output {output_dir} is a mount point, and deidflow publishes by swapping the "
+            "output directory with a sibling — use a directory inside it as the output"
         )
 
 

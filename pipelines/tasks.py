@@ -34,10 +34,12 @@ from pipelines.deidentify_task import (  # noqa: F401 - the flow's tasks, in one
     screen_residuals,
 )
 from pipelines.manifest import MANIFEST_NAME, MANIFEST_VERSION, read_manifest, write_manifest
+from pipelines.quarantine import README_NAME as QUARANTINE_README
 from pipelines.quarantine import QuarantineItem, QuarantineWriter, jsonable
 from pipelines.records import Reason
 from pipelines.report import ReportFiles, RunStats
 from pipelines.shards import (
+    LOCK_NAME,
     ShardInfo,
     ShardWriter,
     StagingArea,
@@ -49,11 +51,9 @@ from pipelines.shards import (
 from pipelines.sources import RecordSource, open_source
 from pipelines.stream import RunCounts, Window
 from pipelines.transform import BatchOutput, pipeline_version
-from pipelines.validation import ValidationFailed, validate_batch
+from pipelines.validation import PublicationRefused, ValidationFailed, validate_batch
 from schemas.deidentified import SCHEMA_VERSION
 from schemas.notes import NoteRecord
-
-LOCK_NAME = ".deidflow.lock"
 
 
 class OutputBusy(RuntimeError):
@@ -77,12 +77,35 @@ class RunContext:
     first_shard_index: int
     previous_watermark: Any
     started: float = field(default_factory=time.perf_counter)
+    created: tuple[tuple[Path, Path, str], ...] = ()
+    """``(topmost dir created, dir, the one file it may hold)`` for the output and the
+    quarantine dirs this run made: a run that fails removes them again."""
     _lock_fd: int | None = field(default=None, repr=False)
 
     def release(self) -> None:
         if self._lock_fd is not None:
             _unlock(self._lock_fd)
             self._lock_fd = None
+
+    def remove_created(self) -> None:
+        """Remove the dirs this run created, if they hold nothing but what it put there."""
+        for top, directory, allowed in self.created:
+            try:
+                if not {p.name for p in directory.iterdir()} <= {allowed}:
+                    continue
+                (directory / allowed).unlink(missing_ok=True)
+                for level in (directory, *directory.parents):
+                    level.rmdir()  # stops at the first that is not empty
+                    if level == top:
+                        break
+            except OSError:
+                pass  # gone already, or holding something else: leave it
+
+
+def _missing_top(directory: Path) -> Path | None:
+    """The topmost of ``directory`` and its parents that does not exist yet."""
+    missing = [p for p in (directory, *directory.parents) if not p.exists()]
+    return missing[-1] if missing else None
 
 
 class RunState:
@@ -157,6 +180,14 @@ def prepare_run(config: PipelineConfig) -> RunContext:
     logger = get_run_logger()
     if restore_interrupted_swap(output_dir):
         logger.warning("restored the previous dataset of a publication that was interrupted")
+    created = [
+        (top, directory, allowed)
+        for directory, allowed in (
+            (output_dir, LOCK_NAME),
+            (config.quarantine_path(), QUARANTINE_README),
+        )
+        if (top := _missing_top(directory)) is not None
+    ]
     output_dir.mkdir(parents=True, exist_ok=True)
     check_swappable(output_dir)
     lock_fd = _lock(output_dir)
@@ -174,8 +205,8 @@ def prepare_run(config: PipelineConfig) -> RunContext:
                 key.fingerprint(),
             ):
                 raise IncompatibleOutput(
-                    f"{output_dir} holds a dataset made with another config or key; "
-                    "use a new output directory or a full (non-incremental) run"
+                    f"{output_dir} holds a dataset made with another config or key — "
+                    "use a new output directory, or a full (non-incremental) run"
                 )
             previous = existing
             first_index = len(existing["shards"])
@@ -191,6 +222,7 @@ def prepare_run(config: PipelineConfig) -> RunContext:
         previous_manifest=previous,
         first_shard_index=first_index,
         previous_watermark=watermark,
+        created=tuple(created),
         _lock_fd=lock_fd,
     )
 
@@ -326,12 +358,15 @@ def _discard_staging(txn: Transaction) -> None:
 
 
 RESIDUAL_CAP_CHECK = "residual_identifier_fraction"
+QUARANTINE_CAP_CHECK = "quarantine_fraction"
+NO_ROWS_CHECK = "rows_to_publish"
 
 
 @task(name="enforce-gate", **NO_PHI_STORAGE)
 def enforce_gate(state: RunState) -> None:
-    """Raise if any window failed validation, any record is unaccounted for, or the
-    residual screen withheld more than ``validation.max_residual_fraction`` of the notes."""
+    """Raise if any window failed validation, any record is unaccounted for, the residual
+    screen withheld more than ``validation.max_residual_fraction`` of the notes, or the
+    publication guard refuses the run (``publication_guard``)."""
     counts = state.counts
     counts.check()
     failures = sorted(state.validation_failures.items())
@@ -345,8 +380,53 @@ def enforce_gate(state: RunState) -> None:
                 withheld,
             )
         )
+    refused = publication_guard(state.run.config, counts)
+    if refused is not None and not failures:
+        raise refused
+    if refused is not None:
+        failures.extend(refused.failures)
     if failures:
         raise ValidationFailed(failures)
+
+
+def publication_guard(config: PipelineConfig, counts: RunCounts) -> PublicationRefused | None:
+    """Why this run must not replace the published dataset, or ``None``.
+
+    A wrong column mapping, an export that lost its text column or an empty extract reads
+    as records that are all quarantined, or as nothing at all; published, it would
+    replace a good dataset with an empty one.  So the run fails when more than
+    ``validation.max_quarantine_fraction`` of the records read were quarantined, or when
+    it has no row to publish (unless ``validation.allow_empty``, or an incremental run
+    found nothing new, which publishes nothing anyway).
+    """
+    limits = config.validation
+    quarantined, rows_in = counts.quarantined_total, counts.rows_in
+    if rows_in and quarantined > limits.max_quarantine_fraction * rows_in:
+        reasons = ", ".join(f"{r} {n}" for r, n in counts.quarantined.most_common(3))
+        return PublicationRefused(
+            [
+                (
+                    f"{quarantined:,} of {rows_in:,} records were quarantined ({reasons}), "
+                    f"more than validation.max_quarantine_fraction "
+                    f"({limits.max_quarantine_fraction:.0%})",
+                    quarantined,
+                )
+            ],
+            advice="any previous dataset is untouched; most records failing the same way "
+            "usually means a wrong `columns:` mapping or a broken export (EMPTY_TEXT, "
+            "MISSING_ID): fix the source or the mapping, or raise "
+            "validation.max_quarantine_fraction (--max-quarantine-fraction) if so many bad "
+            "records are expected",
+        )
+    incremental_no_news = getattr(config.source, "incremental", False) and rows_in == 0
+    if counts.rows_out == 0 and not limits.allow_empty and not incremental_no_news:
+        what = "the source yielded no records" if rows_in == 0 else f"of {rows_in:,} records read"
+        return PublicationRefused(
+            [(f"the run has no rows to publish ({what})", rows_in)],
+            advice="any previous dataset is untouched; check the source, or set "
+            "validation.allow_empty (--allow-empty) to publish an empty dataset",
+        )
+    return None
 
 
 # --- publish --------------------------------------------------------------------------

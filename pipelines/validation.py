@@ -104,15 +104,29 @@ class ValidationOutcome:
 
 
 class ValidationFailed(Exception):
-    """A batch failed the gate.  The message names expectations and counts, nothing else."""
+    """A batch failed the gate.  The message names expectations and counts, nothing else.
 
-    def __init__(self, failures: Sequence[tuple[str, int]]) -> None:
+    ``advice`` says what to do about it, where the gate knows (the publication guard).
+    """
+
+    def __init__(self, failures: Sequence[tuple[str, int]], advice: str = "") -> None:
         self.failures = list(failures)
+        self.advice = advice
         super().__init__(format_failures(self.failures))
 
-    def __reduce__(self) -> tuple[type[ValidationFailed], tuple[list[tuple[str, int]]]]:
+    def __reduce__(self) -> tuple[type[ValidationFailed], tuple[list[tuple[str, int]], str]]:
         # Prefect and Dask pickle task exceptions; the default would pass the message.
-        return (type(self), (self.failures,))
+        return (type(self), (self.failures, self.advice))
+
+
+class PublicationRefused(ValidationFailed):
+    """The publication guard refused the run (too much quarantined, or no rows).
+
+    Its message is the guard's own sentence, not the list of expectations.
+    """
+
+    def __str__(self) -> str:
+        return "; ".join(name for name, _ in self.failures)
 
 
 def format_failures(failures: Sequence[tuple[str, int]]) -> str:

@@ -23,7 +23,12 @@ def state(tmp_path: Path) -> RunState:
     src = tmp_path / "notes.jsonl"
     src.write_text("")
     config = PipelineConfig.model_validate(
-        {"source": {"kind": "files", "path": str(src)}, "output": {"dir": str(tmp_path / "out")}}
+        {
+            "source": {"kind": "files", "path": str(src)},
+            "output": {"dir": str(tmp_path / "out")},
+            # These tests account for a handful of records, most of them failing on purpose.
+            "validation": {"max_quarantine_fraction": 1.0, "allow_empty": True},
+        }
     )
     (tmp_path / "out").mkdir()
     return RunState(RunContext(config, tmp_path / "out", "hash", "fp", None, 0, None))
@@ -140,7 +145,7 @@ def test_the_residual_cap_is_a_share_of_the_screened_notes(tmp_path: Path) -> No
             {
                 "source": {"kind": "files", "path": str(src)},
                 "output": {"dir": str(tmp_path / "out")},
-                "validation": {"max_residual_fraction": cap},
+                "validation": {"max_residual_fraction": cap, "max_quarantine_fraction": 1.0},
             }
         )
         (tmp_path / "out").mkdir(exist_ok=True)
@@ -177,3 +182,62 @@ def test_a_batch_whose_every_row_is_withheld_stages_nothing_and_counts_all(
     stage_window.fn(state, window, [out])
     assert state.counts.rows_out == 0
     assert state.counts.quarantined == {"RESIDUAL_IDENTIFIER": 1}
+
+
+def _guard(tmp_path: Path, counts: dict[str, int], **validation: object) -> str | None:
+    """The publication guard's verdict for these counts (``None``: it lets the run publish)."""
+    from pipelines.stream import RunCounts
+    from pipelines.tasks import publication_guard
+
+    src = tmp_path / "notes.jsonl"
+    src.touch()
+    incremental = bool(validation.pop("incremental", False))
+    source: dict[str, object] = {"kind": "files", "path": str(src)}
+    if incremental:
+        source = {"kind": "postgres", "table": "t", "incremental": True, "watermark_column": "w"}
+    config = PipelineConfig.model_validate(
+        {
+            "source": source,
+            "output": {"dir": str(tmp_path / "out")},
+            "quarantine_dir": str(tmp_path / "q"),
+            "validation": validation,
+        }
+    )
+    run_counts = RunCounts(rows_in=counts["in"], rows_out=counts["out"])
+    run_counts.quarantined.update({"EMPTY_TEXT": counts.get("empty", 0)})
+    run_counts.quarantined.update({"MISSING_ID": counts.get("missing", 0)})
+    refused = publication_guard(config, run_counts)
+    return None if refused is None else str(refused)
+
+
+def test_the_publication_guard_refuses_mostly_quarantined_or_empty_runs(tmp_path: Path) -> None:
+    assert _guard(tmp_path, {"in": 100, "out": 95, "empty": 5}) is None  # 5 %: allowed
+    assert _guard(tmp_path, {"in": 100, "out": 94, "empty": 5, "missing": 1}) == (
+        "6 of 100 records were quarantined (EMPTY_TEXT 5, MISSING_ID 1), more than "
+        "validation.max_quarantine_fraction (5%)"
+    )
+    assert _guard(tmp_path, {"in": 1000, "out": 0, "empty": 1000}).startswith("1,000 of 1,000")
+    assert _guard(tmp_path, {"in": 10, "out": 0, "empty": 10}, max_quarantine_fraction=1.0) == (
+        "the run has no rows to publish (of 10 records read)"
+    )
+    assert _guard(tmp_path, {"in": 0, "out": 0}) == (
+        "the run has no rows to publish (the source yielded no records)"
+    )
+    assert _guard(tmp_path, {"in": 0, "out": 0}, allow_empty=True) is None
+    assert _guard(tmp_path, {"in": 0, "out": 0}, incremental=True) is None  # nothing new
+    assert _guard(tmp_path, {"in": 3, "out": 0, "empty": 3}, incremental=True) is not None
+    assert _guard(tmp_path, {"in": 10, "out": 4, "empty": 6}, max_quarantine_fraction=0.6) is None
+
+
+def test_the_gate_raises_the_guard_with_advice(state: RunState) -> None:
+    from pipelines.validation import PublicationRefused
+
+    strict = state.run.config.model_copy(update={"validation": type(state.run.config.validation)()})
+    state.run.config = strict
+    state.counts.rows_in = 4
+    state.counts.rows_out = 1
+    state.counts.quarantined["EMPTY_TEXT"] = 3
+    with pytest.raises(PublicationRefused) as refused:
+        enforce_gate.fn(state)
+    assert str(refused.value).startswith("3 of 4 records were quarantined (EMPTY_TEXT 3)")
+    assert "--max-quarantine-fraction" in refused.value.advice
