@@ -112,7 +112,10 @@ def diagnose(exc: BaseException) -> tuple[ExitCode, str]:
     if isinstance(exc, Failure):
         return exc.exit_code, str(exc)
     if isinstance(exc, KeyboardInterrupt):
-        return ExitCode.INTERRUPTED, "interrupted — nothing was published by this run"
+        return (
+            ExitCode.INTERRUPTED,
+            "interrupted — run it again (a run that did not finish publishes nothing)",
+        )
     if isinstance(exc, ConfigError):
         todo = (
             "check the indentation and quoting on that line"
