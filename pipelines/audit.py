@@ -47,12 +47,11 @@ class RunSummary:
         return asdict(self)
 
     def headline(self) -> str:
-        """One line for the terminal."""
+        """One line for the terminal (the rate is the CLI's: it leaves start-up out)."""
         return (
-            f"run {self.run_id}: {self.rows_in} in, {self.rows_out} out, "
-            f"{self.quarantined} quarantined, {self.duplicates_removed} duplicates removed, "
-            f"{self.shards_written} shard(s) in {self.wall_seconds:.1f}s "
-            f"({self.notes_per_second:.0f} notes/s)"
+            f"run {self.run_id}: {self.rows_in:,} in, {self.rows_out:,} out, "
+            f"{self.quarantined:,} quarantined, {self.duplicates_removed:,} duplicates removed, "
+            f"{self.shards_written} shard(s) in {self.wall_seconds:.1f} s"
         )
 
 

@@ -79,12 +79,13 @@ register_safe_exception(
 )
 register_safe_exception(OSError)  # errno and file names
 
-ProgressCallback = Callable[[RunCounts], None]
+ProgressCallback = Callable[[int, RunCounts], None]
+"""Called with (records done, running counts) after each batch and window."""
 _progress: list[ProgressCallback] = []
 
 
 def set_progress_callback(callback: ProgressCallback | None) -> None:
-    """Receive the running counts after each window (``run_pipeline`` draws a progress line)."""
+    """Receive progress after each batch (``run_pipeline`` draws a progress bar with it)."""
     _progress.clear()
     if callback is not None:
         _progress.append(callback)
@@ -95,10 +96,11 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
     """De-identify the notes of ``config.source`` into Parquet shards + manifest."""
     safe_logging.install()  # no-op under run_pipeline; a served flow's process needs it
     run = prepare_run(config)  # lock output dir, clear leftovers, key fingerprint
-    state = None
+    state, failed = None, True
     try:
         state = open_staging(run)
-        _report_progress(state)
+        done = 0  # records of the windows finished so far
+        _report_progress(done, state.counts)
         # One window ahead: the next window's batches run while this one is validated
         # and staged, so the workers do not wait for the flow process (two windows in
         # memory at most).
@@ -106,16 +108,17 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
         for window in windows(state):
             futures = deidentify_batch.map(window.batches, unmapped(config))
             if pending is not None:
-                _finish_window(state, *pending)
+                done = _finish_window(state, done, *pending)
             pending = (window, futures)
         if pending is not None:
-            _finish_window(state, *pending)
+            done = _finish_window(state, done, *pending)
         with transaction():  # a failed gate rolls back: the sealed shards are deleted
             shards = seal_shards(quote(state))
             enforce_gate(quote(state))
         manifest = publish(quote(state), shards)  # swap in the new version at once
         summary = write_audit(quote(state), manifest, str(runtime.flow_run.id))
         write_report(quote(state), manifest, summary)  # audit_report.json/.html + UI artifacts
+        failed = False
         return summary
     except ValidationFailed as err:
         _report_gate_failure(config, err)
@@ -124,16 +127,29 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
         if state is not None:
             state.discard()  # whatever a failed run staged (nothing left after publish)
         run.release()
+        if failed:
+            run.remove_created()  # an output or quarantine dir this failed run made
 
 
 def _finish_window(
-    state: RunState, window: Window, futures: PrefectFutureList[BatchOutput]
-) -> None:
-    """Wait for a window's batches, then validate and stage them in order."""
-    outputs = futures.result()
+    state: RunState, done: int, window: Window, futures: PrefectFutureList[BatchOutput]
+) -> int:
+    """Wait for a window's batches, then validate and stage them in order.
+
+    Reports progress after each batch (the window's records in proportion to its notes
+    done) and returns the records done once the window is staged.
+    """
+    outputs, notes_done = [], 0
+    for future in futures:
+        outputs.append(future.result())
+        notes_done += len(window.batches[len(outputs) - 1])
+        share = notes_done / window.notes if window.notes else 0.0
+        _report_progress(done + int(window.rows_in * share), state.counts)
     validate_window(quote(state), quote(window), quote(outputs))
     stage_window(quote(state), quote(window), quote(outputs))
-    _report_progress(state)
+    done += window.rows_in
+    _report_progress(done, state.counts)
+    return done
 
 
 def _report_gate_failure(config: PipelineConfig, err: ValidationFailed) -> None:
@@ -144,9 +160,9 @@ def _report_gate_failure(config: PipelineConfig, err: ValidationFailed) -> None:
         publish_failure_artifact(config.output.dir, err.failures)
 
 
-def _report_progress(state: RunState) -> None:
+def _report_progress(done: int, counts: RunCounts) -> None:
     for callback in _progress:
-        callback(state.counts)
+        callback(done, counts)
 
 
 def windows(state: RunState) -> Iterator[Window]:

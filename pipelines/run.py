@@ -13,15 +13,15 @@ import gc
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from pipelines.audit import RunSummary
 from pipelines.config import FilesSource, OutputConfig, PipelineConfig, RuntimeConfig
-from pipelines.stream import RunCounts
+from pipelines.preflight import count_records, preflight
+from pipelines.progress import RunProgress, quiet_prefect_console
 
 
 def config_for_input(
@@ -46,94 +46,158 @@ def run_from_cli(
     input_path: Path | None,
     output_dir: Path | None,
     progress: bool = True,
+    *,
+    file_format: str | None = None,
+    columns: dict[str, str] | None = None,
+    allow_empty: bool = False,
+    max_quarantine_fraction: float | None = None,
+    verbose: bool = False,
+    debug: bool = False,
 ) -> int:
-    """``deidflow run [CONFIG] [--input PATH] [--output DIR]``; returns the exit code.
+    """``deidflow run [CONFIG] [--input PATH] [--output DIR] ...``; returns the exit code.
 
     With CONFIG, ``--input`` replaces a file source's path and ``--output`` the output
-    dir; without it both are required.  Exit codes: 0 published; 1 bad arguments,
-    config or output dir, or another error; 2 no key; 3 the validation gate or a shard
-    integrity check failed (nothing published).  Messages name files, settings, checks
-    and counts, never note content: an unexpected error is shown by its type only
-    (``deid.errors.describe_exception``), since its message could quote a note.
+    dir; without it both are required.  The other arguments override the config (see
+    ``deidflow run --help``).  Exit codes: ``pipelines.exit_codes.ExitCode``.  A failure
+    prints one line on stderr, ``deidflow: <what is wrong> — <what to do>``; messages
+    name files, settings, checks and counts, never note content: an unexpected error is
+    shown by its type only (``deid.errors.describe_exception``), since its message could
+    quote a note.
     """
-    from deid.errors import describe_exception
-    from deid.keys import MissingKeyError
-    from pipelines.shards import ShardCorrupted
-    from pipelines.tasks import IncompatibleOutput, OutputBusy
-    from pipelines.validation import ValidationFailed
+    from pipelines.exit_codes import report_failure
 
     try:
-        config = _cli_config(config_path, input_path, output_dir)
-        summary = run_pipeline(config, progress=progress)
-    except MissingKeyError as err:
-        print(f"deidflow run: {err}", file=sys.stderr)
-        return 2
-    except (ValidationFailed, ShardCorrupted) as err:
-        print(f"deidflow run: nothing published: {err}", file=sys.stderr)
-        return 3
-    except (
-        ValueError,  # config and arguments; the flow turns data errors into RedactedError
-        FileNotFoundError,
-        NotADirectoryError,
-        OutputBusy,
-        IncompatibleOutput,
-    ) as err:
-        print(f"deidflow run: {err}", file=sys.stderr)
-        return 1
-    except Exception as err:  # noqa: BLE001 - shown by type only: its message may quote a note
-        print(f"deidflow run: failed: {describe_exception(err)}", file=sys.stderr)
-        return 1
+        config = cli_config(
+            config_path,
+            input_path,
+            output_dir,
+            file_format=file_format,
+            columns=columns,
+            allow_empty=allow_empty,
+            max_quarantine_fraction=max_quarantine_fraction,
+        )
+        preflight(config)  # before Prefect is even imported: a mistake costs a second
+        display = RunProgress(
+            sys.stderr, count=lambda: _count(config), show=progress and sys.stderr.isatty()
+        )
+        from pipelines import flow  # noqa: F401 - sets up Prefect's logging, quieted next
+
+        with display, quiet_prefect_console(verbose=verbose, debug=debug, console=display.console):
+            summary = run_pipeline(config, progress=display, checked=True)
+    except BaseException as err:  # noqa: BLE001 - each becomes its one line and exit code
+        return report_failure(err, debug=debug)
     print(summary.headline())
+    if rate := display.rate_line():
+        print(f"rate: {rate}")
     print(f"manifest: {summary.manifest}")
     if summary.quarantined:
         print(f"quarantined records (RESTRICTED, holds PHI): {summary.quarantine_dir}")
     return 0
 
 
-def _cli_config(
-    config_path: Path | None, input_path: Path | None, output_dir: Path | None
+def _count(config: PipelineConfig) -> int | None:
+    from pipelines.manifest import read_manifest
+
+    previous = None
+    if getattr(config.source, "incremental", False) and config.output.dir.is_dir():
+        manifest = read_manifest(config.output.dir)
+        previous = manifest["source"].get("watermark") if manifest else None
+    return count_records(config, previous)
+
+
+def cli_config(
+    config_path: Path | None,
+    input_path: Path | None,
+    output_dir: Path | None,
+    *,
+    file_format: str | None = None,
+    columns: dict[str, str] | None = None,
+    allow_empty: bool = False,
+    max_quarantine_fraction: float | None = None,
 ) -> PipelineConfig:
+    """The run's config: the file's (or the defaults for ``--input``), with the
+    command line's settings on top, validated as a whole."""
+    from pipelines.exit_codes import UsageError
+
+    if input_path is not None and str(input_path) == "-":
+        raise UsageError(
+            "run cannot read its notes from stdin",
+            "save them to a file and pass its path: a run reads its input more than once "
+            "and keeps its quarantine beside it",
+        )
     if config_path is None:
         if input_path is None or output_dir is None:
-            raise ValueError("give a CONFIG file, or both --input and --output")
-        return config_for_input(input_path, output_dir)
-    config = PipelineConfig.from_file(config_path)
-    updates: dict[str, object] = {}
-    if input_path is not None:
-        if not isinstance(config.source, FilesSource):
-            raise ValueError("--input only replaces a file source's path")
-        updates["source"] = config.source.model_copy(update={"path": input_path.resolve()})
-    if output_dir is not None:
-        updates["output"] = config.output.model_copy(update={"dir": output_dir.resolve()})
-    return config.model_copy(update=updates) if updates else config
+            raise UsageError(
+                "run needs a CONFIG file, or both --input and --output",
+                "e.g. deidflow run --input notes.jsonl --output out/notes",
+            )
+        data: dict[str, Any] = {
+            "source": {"kind": "files", "path": _absolute(input_path)},
+            "output": {"dir": _absolute(output_dir)},
+        }
+    else:
+        data = PipelineConfig.from_file(config_path).model_dump(mode="python", exclude_unset=True)
+        if input_path is not None:
+            if data["source"].get("kind") != "files":
+                raise UsageError(
+                    "--input replaces the path of a file source, and this config reads PostgreSQL",
+                    "drop --input, or use a config with source.kind: files",
+                )
+            data["source"]["path"] = _absolute(input_path)
+        if output_dir is not None:
+            data["output"]["dir"] = _absolute(output_dir)
+    if file_format is not None:
+        if data["source"].get("kind") != "files":
+            raise UsageError("--format applies to file sources only", "drop --format")
+        data["source"]["format"] = file_format
+    if columns:
+        data["columns"] = {**data.get("columns", {}), **columns}
+    validation = data.setdefault("validation", {})
+    if allow_empty:
+        validation["allow_empty"] = True
+    if max_quarantine_fraction is not None:
+        validation["max_quarantine_fraction"] = max_quarantine_fraction
+    return PipelineConfig.from_mapping(data)
 
 
-def run_pipeline(config: PipelineConfig, progress: bool = False) -> RunSummary:
+def _absolute(path: Path) -> str:
+    # Not resolved: the name the user gave (and its suffix) is the input's, even if a
+    # symlink; publication resolves the output dir where it needs to.
+    return os.path.abspath(path)
+
+
+def run_pipeline(
+    config: PipelineConfig, progress: bool | RunProgress = False, *, checked: bool = False
+) -> RunSummary:
     """Run the de-identification flow for ``config`` and return its summary.
 
-    Raises ``pipelines.validation.ValidationFailed`` when the gate fails (nothing is
-    published), ``deid.keys.MissingKeyError`` without a key, and
-    ``pipelines.tasks.OutputBusy`` if another run holds the output directory,
-    ``pipelines.shards.ShardCorrupted`` if a staged shard changed before it was published
-    (nothing is published).  ``progress`` draws a counts-only progress line on stderr.
+    First ``pipelines.preflight.preflight`` (unless ``checked``: the caller ran it): the
+    key, the output, the input and its columns, the database, before Prefect starts and
+    before any note is read; it raises a ``pipelines.exit_codes.Failure``.  Then raises
+    ``pipelines.validation.ValidationFailed`` when the gate or the publication guard
+    fails (nothing is published), ``pipelines.tasks.OutputBusy`` if another run holds
+    the output directory, ``pipelines.shards.ShardCorrupted`` if a staged shard changed
+    before it was published (nothing is published).  ``progress``: a ``RunProgress``
+    (entered by the caller) or ``True`` for a bar on stderr when it is a terminal.
     """
-    from deid.keys import load_key
-
-    load_key(config.deid)  # no key: stop before Prefect starts and before any source is opened
+    if not checked:
+        preflight(config)
 
     from deid.safe_logging import safe_logging
     from pipelines.flow import deidentify_notes, set_progress_callback
 
-    line = ProgressLine(sys.stderr) if progress else None
-    set_progress_callback(line.update if line else None)
-    try:
+    with contextlib.ExitStack() as stack:
+        display: RunProgress | None = None
+        if isinstance(progress, RunProgress):
+            display = progress
+        elif progress:
+            display = stack.enter_context(RunProgress(sys.stderr))
+        set_progress_callback(display.update if display else None)
+        stack.callback(set_progress_callback, None)
         # Every log record of the run, the local cluster's included, is sanitized.
         with safe_logging(), task_runner_for_run(config) as runner:
             return deidentify_notes.with_options(task_runner=runner)(config)
-    finally:
-        set_progress_callback(None)
-        if line:
-            line.finish()
+    raise AssertionError("unreachable")  # pragma: no cover - for type checkers
 
 
 # Settings the flow process relies on (cli.py and deid/nlp.py set their defaults): given
@@ -295,39 +359,3 @@ class _Background:
         self._thread.join()
         if self._error is not None:
             raise self._error
-
-
-class ProgressLine:
-    """``read 1,200 | out 1,150 | quarantined 3 | duplicates 2 | 410 notes/s`` on stderr."""
-
-    def __init__(self, stream: TextIO, min_interval: float = 0.5) -> None:
-        self.stream = stream
-        self._tty = stream.isatty()
-        # On a terminal redraw in place; in a log file write a line every few seconds.
-        self.min_interval = min_interval if self._tty else max(min_interval, 5.0)
-        self.started = time.perf_counter()
-        self._last = 0.0
-        self._drawn = False
-
-    def update(self, counts: RunCounts) -> None:
-        now = time.perf_counter()
-        if counts.rows_in == 0:  # the flow's first call: start the clock here
-            self.started = now
-            return
-        if now - self._last < self.min_interval and self._drawn:
-            return
-        self._last = now
-        rate = counts.rows_in / max(now - self.started, 1e-9)
-        text = (
-            f"read {counts.rows_in:,} | out {counts.rows_out:,} | "
-            f"quarantined {counts.quarantined_total:,} | "
-            f"duplicates {counts.duplicates_removed:,} | {rate:,.0f} notes/s"
-        )
-        self.stream.write("\r" + text + "\x1b[K" if self._tty else text + "\n")
-        self.stream.flush()
-        self._drawn = True
-
-    def finish(self) -> None:
-        if self._tty and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()

@@ -19,7 +19,7 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines.audit import RunSummary
-from pipelines.config import FilesSource, PipelineConfig
+from pipelines.config import FilesSource, PipelineConfig, PostgresSource
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -62,6 +62,7 @@ def scheduled_deidentify(
         gold_sample: Annotated sample of your notes: the audit report then estimates residual risk.
     """
     from pipelines.flow import deidentify_notes
+    from pipelines.preflight import preflight
 
     config = apply_overrides(
         PipelineConfig.from_file(config_file),
@@ -71,6 +72,7 @@ def scheduled_deidentify(
         mode=mode,
         gold_sample=gold_sample,
     )
+    preflight(config)  # one clear failure in the UI, before any note is read
     if config.runtime.task_runner == "thread" and config.runtime.workers == SERVED_THREADS:
         # Run the pipeline's body in this flow run, so its tasks and artifacts show on the
         # page of the run the steward triggered (a subflow would put them one click away).
@@ -159,15 +161,31 @@ def serve_configs(
     name: str | None = None,
     paused: bool = False,
     limit: int | None = 1,
+    temporary_server: bool = False,
 ) -> None:
     """Register one deployment per config and serve them until interrupted (Ctrl-C).
 
-    ``limit`` caps concurrent runs of this process (detection is CPU-bound).
+    ``limit`` caps concurrent runs of this process (detection is CPU-bound).  Refuses
+    to start (``pipelines.exit_codes.UsageError``) without a reachable ``PREFECT_API_URL``
+    unless ``temporary_server`` (the deployments then vanish with this process), and
+    without the key or a database DSN variable the scheduled runs would need.
     """
     from prefect import serve
 
+    from deid.keys import load_key
+    from pipelines.exit_codes import UsageError
+    from pipelines.preflight import check_prefect_api, require_dsn
+
     if name and len(config_paths) > 1:
-        raise ValueError("--name applies to one config; deployments are named after their files")
+        raise UsageError(
+            "--name applies to one config", "drop it: deployments are named after their files"
+        )
+    configs = [PipelineConfig.from_file(path) for path in config_paths]
+    for config in configs:  # what every scheduled run needs: fail now, not at 2 a.m.
+        load_key(config.deid)
+        if isinstance(config.source, PostgresSource):
+            require_dsn(config.source)
+    check_prefect_api(required=not temporary_server)
     deployments = [
         build_deployment(path, name=name, cron=cron, timezone=timezone, paused=paused)
         for path in config_paths
