@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from random import Random
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 from sample_data.builder import CaseStyle, NoteBuilder
 from sample_data.context import NoteContext
@@ -153,16 +153,23 @@ def iter_notes(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
         index += 1
 
 
-def write_jsonl(notes: Iterable[dict[str, Any]], path: str | Path) -> int:
-    """Write notes one JSON object per line; returns the number written."""
+def write_jsonl(notes: Iterable[dict[str, Any]], path: str | Path | TextIO) -> int:
+    """Write notes one JSON object per line (to a path, or an open text stream such as
+    stdout); returns the number written."""
+    if not isinstance(path, str | Path):
+        return _write_lines(notes, path)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
     with p.open("w", encoding="utf-8") as fh:
-        for note in notes:
-            fh.write(json.dumps(note, ensure_ascii=False))
-            fh.write("\n")
-            count += 1
+        return _write_lines(notes, fh)
+
+
+def _write_lines(notes: Iterable[dict[str, Any]], fh: TextIO) -> int:
+    count = 0
+    for note in notes:
+        fh.write(json.dumps(note, ensure_ascii=False))
+        fh.write("\n")
+        count += 1
     return count
 
 
@@ -172,11 +179,19 @@ class Summary(NamedTuple):
     notes: int
     patients: int
     spans: int
-    path: Path
+    path: Path | None
+
+    def describe(self) -> str:
+        """``wrote 3,000 notes for 812 patients (41,234 gold spans) to notes.jsonl``."""
+        where = "stdout" if self.path is None else str(self.path)
+        return (
+            f"wrote {self.notes:,} notes for {self.patients:,} patients "
+            f"({self.spans:,} gold spans) to {where}"
+        )
 
 
-def generate(n: int, seed: int, path: str | Path) -> Summary:
-    """Write ``n`` notes (not patients) for ``seed`` to ``path`` as JSONL."""
+def generate(n: int, seed: int, path: str | Path | TextIO) -> Summary:
+    """Write ``n`` notes (not patients) for ``seed`` to ``path`` (or an open stream) as JSONL."""
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     patients: set[str] = set()
@@ -190,7 +205,9 @@ def generate(n: int, seed: int, path: str | Path) -> Summary:
             yield note
 
     written = write_jsonl(counted(), path)
-    return Summary(written, len(patients), spans, Path(path))
+    return Summary(
+        written, len(patients), spans, Path(path) if isinstance(path, str | Path) else None
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -201,8 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output JSONL path")
     args = parser.parse_args(argv)
-    s = generate(args.n, args.seed, args.output)
-    print(f"wrote {s.notes} notes for {s.patients} patients ({s.spans} gold spans) to {s.path}")
+    print(generate(args.n, args.seed, args.output).describe())
 
 
 if __name__ == "__main__":
