@@ -10,7 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from pipelines.cli import main
 from pipelines.config import PipelineConfig, PostgresSource
+from pipelines.exit_codes import ExitCode, OutputError
 from pipelines.manifest import MANIFEST_NAME, read_manifest, verify_output
 from pipelines.quarantine import check_record
 from pipelines.records import Reason
@@ -122,6 +124,7 @@ def _pipeline(tmp_path: Path) -> PipelineConfig:
             "quarantine_dir": str(tmp_path / "pg.deidflow-quarantine-RESTRICTED"),
             "runtime": {"workers": 1},
             "deid": {"detection": {"use_tagger": False}},
+            "validation": {"max_quarantine_fraction": 0.1},  # the one empty row of 13
         }
     )
 
@@ -155,5 +158,79 @@ def test_full_then_incremental_runs_append_only_new_rows(
     assert (out / MANIFEST_NAME).read_bytes() == before
 
     monkeypatch.setenv("DEIDFLOW_KEY", "another-key-entirely-0123456789")
+    with pytest.raises(OutputError, match="another config or key"):
+        run_pipeline(config)  # found by the preflight, before any row is read
     with pytest.raises(IncompatibleOutput):
-        run_pipeline(config)
+        run_pipeline(config, checked=True)  # and by the run itself
+
+
+JOB = """\
+source: {{kind: postgres, table: {table}}}
+columns: {{note_id: doc_id, patient_id: person_id, text: {text}, note_date: written_on}}
+output: {{dir: out}}
+quarantine_dir: quarantine
+validation: {{max_quarantine_fraction: 0.1}}
+deid: {{detection: {{use_tagger: false}}}}
+"""
+
+
+def _published(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_a_bad_mapping_after_a_good_run_leaves_the_dataset_byte_identical(
+    notes_table: str,
+    prefect_harness: Path,
+    tmp_path: Path,
+    deid_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue #16: ``columns.text: bodyy`` after a good run replaced the dataset with an
+    empty one and quarantined every note as EMPTY_TEXT.  Now: one line, nothing changes."""
+    monkeypatch.chdir(tmp_path)
+    job = tmp_path / "job.yaml"
+
+    def run(table: str = "clinical_notes", text: str = "body") -> tuple[int, str]:
+        job.write_text(JOB.format(table=table, text=text))
+        code = main(["run", "--no-progress", str(job)])
+        return code, capsys.readouterr().err
+
+    assert run() == (0, "")
+    before = _published(tmp_path / "out")
+    assert json.loads(before["manifest.json"])["rows"] == N_NOTES
+    quarantine = sorted(p.name for p in (tmp_path / "quarantine").iterdir())
+
+    code, err = run(text="bodyy")
+    assert code == ExitCode.INPUT
+    assert err.startswith(
+        "deidflow: table clinical_notes has no column 'bodyy' (columns.text), did you mean "
+        "'body'?; its columns: doc_id, person_id, body, kind, written_on, updated_at — "
+    )
+    code, err = run(table="clinical_notez")
+    assert code == ExitCode.INPUT
+    assert err.startswith(
+        'deidflow: invalid table clinical_notez: relation "clinical_notez" does not exist — '
+    )
+    code, err = run(text="written_on")  # a column, but no text in it: all NOT_TEXT
+    assert code == ExitCode.NOT_PUBLISHED
+    assert f"{N_NOTES + 1} of {N_NOTES + 1} records were quarantined" in err
+    assert len(err.splitlines()) == 1
+
+    assert _published(tmp_path / "out") == before
+    assert sorted(p.name for p in (tmp_path / "quarantine").iterdir()) == quarantine
+
+
+def test_the_database_is_checked_before_prefect_starts(
+    notes_table: str, tmp_path: Path, deid_key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No Prefect harness here: these fail in the preflight, before a server is needed."""
+    job = tmp_path / "job.yaml"
+    job.write_text(
+        "source: {kind: postgres, query: 'SELECT doc_id AS note_id, person_id AS patient_id, "
+        "bodyy AS text FROM clinical_notes'}\noutput: {dir: out}\nquarantine_dir: q\n"
+    )
+    assert main(["run", "--no-progress", str(job)]) == ExitCode.INPUT
+    err = capsys.readouterr().err
+    assert err.startswith('deidflow: invalid source.query: column "bodyy" does not exist — ')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["job.yaml"]

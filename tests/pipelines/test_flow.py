@@ -86,6 +86,8 @@ def _config(source: Path, output: Path) -> PipelineConfig:
             "limits": {"max_note_chars": MAX_CHARS},
             "runtime": {"workers": 2, "window_batches": 2},
             "deid": {"detection": {"use_tagger": False}},
+            # One bad record of each kind: 7 of 34 quarantined on purpose.
+            "validation": {"max_quarantine_fraction": 0.5},
         }
     )
 
@@ -324,7 +326,7 @@ def test_input_output_shortcut_with_only_the_required_fields(
 def test_cli_exit_codes_and_messages(
     prefect_harness: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    assert run_from_cli(None, tmp_path / "in.jsonl", None, progress=False) == 1
+    assert run_from_cli(None, tmp_path / "in.jsonl", None, progress=False) == 2
     assert "--input and --output" in capsys.readouterr().err
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"note_id": "a", "patient_id": "p", "text": "Seen."}) + "\n")

@@ -115,7 +115,7 @@ def test_cli_report_rerenders_and_says_when_risk_is_not_estimated(
     printed = capsys.readouterr().out
     assert "not estimated" in printed and "--gold" in printed
     assert (out / REPORT_HTML_NAME).is_file()
-    assert main(["report", str(tmp_path / "missing")]) == 1
+    assert main(["report", str(tmp_path / "missing")]) == 3  # an input error
 
 
 def test_source_values_are_escaped_in_the_html(tmp_path: Path) -> None:
