@@ -321,15 +321,15 @@ def _require_columns(
     missing = [(f, getattr(columns, f)) for f in wanted if getattr(columns, f) not in present]
     if not missing:
         return
-    shown = ", ".join(_short(c) for c in list(present)[:12]) or "none"
+    shown = ", ".join(_shown(c) for c in list(present)[:12]) or "none"
     if len(present) > 12:
         shown += f", ... ({len(present)} in all)"
     parts = []
     for field, column in missing:
         mapped = f" (columns.{field})" if field in explicit else ""
         close = difflib.get_close_matches(column, [str(c) for c in present], n=1)
-        hint = f", did you mean {_short(close[0])!r}?" if close else ""
-        parts.append(f"{_short(column)!r}{mapped}{hint}")
+        hint = f", did you mean {_cut(close[0])!r}?" if close else ""
+        parts.append(f"{_cut(column)!r}{mapped}{hint}")
     plural = "s" if len(missing) > 1 else ""
     raise InputError(
         f"{where} has no {word}{plural} {', '.join(parts)}; its {word}s: {shown}",
@@ -338,9 +338,15 @@ def _require_columns(
     )
 
 
-def _short(name: Any, limit: int = 40) -> str:
+def _cut(name: Any, limit: int = 40) -> str:
     text = str(name)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shown(name: Any) -> str:
+    """A column name in a list: cut if long, quoted if blanks around it would hide."""
+    text = _cut(name)
+    return repr(text) if text != text.strip() or not text else text
 
 
 def _require_records(config: PipelineConfig, has_records: bool, what: str) -> None:
@@ -390,14 +396,14 @@ def _connect(source: PostgresSource) -> Any:
     if "connect_timeout" not in params:
         dsn = make_conninfo(dsn, connect_timeout=10)  # a server that does not answer: 10 s
     try:
-        conn = psycopg.connect(dsn, autocommit=True)
+        conn = psycopg.connect(dsn)
     except psycopg.Error as err:
         raise InputError(
             f"the database in {source.dsn_env} does not answer: "
             f"{_first_line(err, params.get('password'))}",
             "check host, port, database and user in the DSN, and that the server is running",
         ) from None
-    conn.read_only = True
+    conn.read_only = True  # BEGIN READ ONLY: the checks cannot change anything
     return conn
 
 
