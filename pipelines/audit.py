@@ -49,7 +49,7 @@ class RunSummary:
     def headline(self) -> str:
         """One line for the terminal (the rate is the CLI's: it leaves start-up out)."""
         return (
-            f"run {self.run_id}: {self.rows_in:,} in, {self.rows_out:,} out, "
+            f"run {self.run_id or '(nothing new)'}: {self.rows_in:,} in, {self.rows_out:,} out, "
             f"{self.quarantined:,} quarantined, {self.duplicates_removed:,} duplicates removed, "
             f"{self.shards_written} shard(s) in {self.wall_seconds:.1f} s"
         )

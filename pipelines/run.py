@@ -80,9 +80,15 @@ def run_from_cli(
         display = RunProgress(
             sys.stderr, count=lambda: _count(config), show=progress and sys.stderr.isatty()
         )
-        from pipelines import flow  # noqa: F401 - sets up Prefect's logging, quieted next
+        with contextlib.ExitStack() as stack:
+            if not verbose:  # local Dask workers and the server inherit it
+                stack.enter_context(_environ(PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL="WARNING"))
+            from pipelines import flow  # noqa: F401 - sets up Prefect's logging, quieted next
 
-        with display, quiet_prefect_console(verbose=verbose, debug=debug, console=display.console):
+            stack.enter_context(display)
+            stack.enter_context(
+                quiet_prefect_console(verbose=verbose, debug=debug, console=display.console)
+            )
             summary = run_pipeline(config, progress=display, checked=True)
     except BaseException as err:  # noqa: BLE001 - each becomes its one line and exit code
         return report_failure(err, debug=debug)
@@ -93,6 +99,18 @@ def run_from_cli(
     if summary.quarantined:
         print(f"quarantined records (RESTRICTED, holds PHI): {summary.quarantine_dir}")
     return 0
+
+
+@contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    """Environment variables set for a block (an explicit setting of the user's wins)."""
+    added = {k: v for k, v in values.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def _count(config: PipelineConfig) -> int | None:

@@ -515,9 +515,11 @@ def write_audit(state: RunState, manifest: dict[str, Any], flow_run_id: str | No
     wall = time.perf_counter() - run.started
     counts = state.counts
     run_entry = manifest["runs"][-1] if manifest.get("runs") else {}
-    new_shards = set(run_entry.get("shards", [])) if counts.rows_in else set()
+    # An incremental run with nothing new publishes nothing: the manifest is the last run's.
+    published = counts.rows_in > 0 or run.previous_manifest is None
+    new_shards = set(run_entry.get("shards", [])) if published else set()
     summary = RunSummary(
-        run_id=manifest["run_id"] if counts.rows_in else "",
+        run_id=manifest["run_id"] if published else "",
         flow_run_id=flow_run_id,
         output_dir=str(run.output_dir),
         manifest=str(run.output_dir / MANIFEST_NAME),

@@ -652,3 +652,13 @@ def test_a_bad_mapping_after_a_good_run_leaves_the_dataset_byte_identical(
     assert "20 of 20 records were quarantined (EMPTY_TEXT 20)" in capsys.readouterr().err
     assert _published(work / "out") == before
     assert sorted(p.name for p in work.iterdir()) == ["notes.csv", "notes2.csv", "out"]
+
+
+def test_allow_empty_publishes_an_empty_dataset_on_purpose(
+    prefect_harness: Path, work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write(work / "notes.jsonl", "")
+    assert main([*RUN, "--input", "notes.jsonl", "--output", "out", "--allow-empty"]) == 0
+    manifest = json.loads((work / "out" / "manifest.json").read_text())
+    assert manifest["rows"] == 0 and manifest["run_id"]
+    assert capsys.readouterr().out.startswith(f"run {manifest['run_id']}: 0 in, 0 out, ")
