@@ -240,7 +240,7 @@ def test_deidflow_run_on_local_cluster_starts_one_prefect_server(
     )
     deidflow = Path(sys.executable).with_name("deidflow")
     done = subprocess.run(
-        [str(deidflow), "run", str(config)],
+        [str(deidflow), "run", "--verbose", str(config)],  # Prefect's INFO logs: the server starts
         env=env,
         cwd=REPO,
         capture_output=True,

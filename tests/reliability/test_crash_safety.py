@@ -99,6 +99,7 @@ def _config(path: Path, source: Path, out: Path) -> Path:
         "output": {"dir": str(out), "target_shard_rows": 40, "row_group_rows": 8},
         "limits": {"max_note_chars": MAX_CHARS},
         "runtime": {"workers": 1, "window_batches": 2},
+        "validation": {"max_quarantine_fraction": 0.2},  # 7 bad records of 108 on purpose
     }
     path.write_text(json.dumps(config))  # JSON is YAML
     return path

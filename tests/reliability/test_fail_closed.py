@@ -53,7 +53,10 @@ def _config(
             "source": {"kind": "files", "path": str(source), "batch_size": 4},
             "output": {"dir": str(out), "target_shard_rows": 5, "row_group_rows": 4},
             "deid": {"detection": {"use_tagger": False, **deid}},
-            "validation": {"max_residual_fraction": max_residual_fraction},
+            "validation": {
+                "max_residual_fraction": max_residual_fraction,
+                "max_quarantine_fraction": 0.5,  # a dozen notes, one empty on purpose
+            },
         }
     )
 
@@ -184,7 +187,7 @@ def test_cli_says_nothing_was_published_and_why(
     monkeypatch.setattr(NoteTransformer, "_append_row", one_stray_character)
     config = source.parent / "config.json"
     config.write_text(_config(source, out).model_dump_json())
-    assert run_from_cli(config, None, None, progress=False) == 3
+    assert run_from_cli(config, None, None, progress=False) == 5  # nothing published
     err = capsys.readouterr().err
     assert "nothing published: validation failed" in err and "text_length_ratio" in err
     _assert_names_no_text(err)
@@ -229,7 +232,7 @@ def test_cli_exit_code_for_a_corrupted_shard(
     _corrupt_after_sealing(monkeypatch, "flip")
     config = source.parent / "config.json"
     config.write_text(_config(source, out).model_dump_json())
-    assert run_from_cli(config, None, None, progress=False) == 3
+    assert run_from_cli(config, None, None, progress=False) == 5  # nothing published
     err = capsys.readouterr().err
     assert "nothing published: staged shard check failed: part-00001.parquet sha256" in err
 

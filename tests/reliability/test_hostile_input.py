@@ -289,6 +289,8 @@ def _pipeline_config(source: Path, out: Path) -> PipelineConfig:
             "source": {"kind": "files", "path": str(source), "batch_size": 8},
             "output": {"dir": str(out)},
             "limits": {"max_note_chars": PIPELINE_MAX_CHARS},
+            # Hostile on purpose: any share may be quarantined, even all of it.
+            "validation": {"max_quarantine_fraction": 1.0, "allow_empty": True},
         }
     )
 

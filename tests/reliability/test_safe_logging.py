@@ -158,6 +158,9 @@ def test_handlers_added_after_install_get_sanitized_records(log) -> None:
 
 
 def test_install_is_idempotent_and_uninstall_restores_logging() -> None:
+    # A served flow run earlier in this process installs it for good: start from scratch.
+    was_installed = safe_logging.installed()
+    safe_logging.uninstall()
     before = logging.getLogRecordFactory()
     with safe_logging.safe_logging():
         assert safe_logging.installed()
@@ -166,6 +169,8 @@ def test_install_is_idempotent_and_uninstall_restores_logging() -> None:
         assert safe_logging.installed()
     assert not safe_logging.installed()
     assert logging.getLogRecordFactory() is before
+    if was_installed:
+        safe_logging.install()
 
 
 class _Reviewed(Exception):
