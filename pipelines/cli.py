@@ -33,6 +33,7 @@ for _var, _value in {
 
 from pipelines.exit_codes import (  # noqa: E402 - after the offline settings
     EXIT_CODES_HELP,
+    ExitCode,
     InputError,
     OutputError,
     UsageError,
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False))
     try:
         return int(args.handler(args) or 0)
+    except BrokenPipeError:
+        # The reader of stdout left (``| head``): no message; keep the exit flush quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.BROKEN_PIPE)
     except BaseException as exc:  # noqa: BLE001 - every failure: one line and its exit code
         if isinstance(exc, SystemExit):
             raise

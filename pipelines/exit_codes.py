@@ -42,6 +42,8 @@ class ExitCode(IntEnum):
     """Published, but the audit report could not be written (``deidflow report`` redoes it)."""
     INTERRUPTED = 130
     """Ctrl-C."""
+    BROKEN_PIPE = 141
+    """The reader of stdout went away (``| head``): silent, as for other Unix tools."""
 
 
 EXIT_CODES_HELP = """exit codes:
@@ -56,6 +58,7 @@ EXIT_CODES_HELP = """exit codes:
        previous dataset is untouched
   6    published, but the audit report is missing (run `deidflow report DIR`)
   130  interrupted
+  141  stdout closed by its reader (e.g. `| head`), silently
 """
 
 
