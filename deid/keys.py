@@ -15,12 +15,13 @@ import os
 from collections.abc import Mapping
 
 from deid.config import AnonymizationConfig, DeidConfig
+from deid.errors import PhiSafeError
 
 MIN_KEY_BYTES = 16
 _FINGERPRINT_LABEL = b"deidflow/key-fingerprint/v1\x00"
 
 
-class MissingKeyError(RuntimeError):
+class MissingKeyError(PhiSafeError, RuntimeError):
     """No usable secret key was found (message names where to put one, never a key)."""
 
 

@@ -48,6 +48,7 @@ def prefect_harness() -> Iterator[Path]:
     from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness():
+    # Prefect's 30 s start-up limit fails the whole session on a loaded 2-core machine.
+    with prefect_test_harness(server_startup_timeout=180):
         url = PREFECT_SERVER_DATABASE_CONNECTION_URL.value()
         yield Path(url.split(":///", 1)[1])
