@@ -76,7 +76,7 @@ def run_from_cli(
             allow_empty=allow_empty,
             max_quarantine_fraction=max_quarantine_fraction,
         )
-        preflight(config)  # before Prefect is even imported: a mistake costs a second
+        preflight(config)  # before any Prefect server starts: a mistake costs a second
         display = RunProgress(
             sys.stderr, count=lambda: _count(config), show=progress and sys.stderr.isatty()
         )
@@ -90,6 +90,8 @@ def run_from_cli(
                 quiet_prefect_console(verbose=verbose, debug=debug, console=display.console)
             )
             summary = run_pipeline(config, progress=display, checked=True)
+    except SystemExit:
+        raise
     except BaseException as err:  # noqa: BLE001 - each becomes its one line and exit code
         return report_failure(err, debug=debug)
     print(summary.headline())
