@@ -322,7 +322,7 @@ def run_pipeline(
         )
     )
     deidflow = Path(sys.executable).with_name("deidflow")
-    cmd = [str(deidflow), "run", str(config)]
+    cmd = [str(deidflow), "run", "--verbose", str(config)]  # phases() reads the INFO logs
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
