@@ -79,8 +79,9 @@ register_safe_exception(
 )
 register_safe_exception(OSError)  # errno and file names
 
-ProgressCallback = Callable[[int, RunCounts], None]
-"""Called with (records done, running counts) after each batch and window."""
+ProgressCallback = Callable[[int, RunCounts, bool], None]
+"""Called with (records done, running counts, whether a batch just finished) after each
+batch and after each window is staged."""
 _progress: list[ProgressCallback] = []
 
 
@@ -144,7 +145,7 @@ def _finish_window(
         outputs.append(future.result())
         notes_done += len(window.batches[len(outputs) - 1])
         share = notes_done / window.notes if window.notes else 0.0
-        _report_progress(done + int(window.rows_in * share), state.counts)
+        _report_progress(done + int(window.rows_in * share), state.counts, batch=True)
     validate_window(quote(state), quote(window), quote(outputs))
     stage_window(quote(state), quote(window), quote(outputs))
     done += window.rows_in
@@ -160,9 +161,9 @@ def _report_gate_failure(config: PipelineConfig, err: ValidationFailed) -> None:
         publish_failure_artifact(config.output.dir, err.failures)
 
 
-def _report_progress(done: int, counts: RunCounts) -> None:
+def _report_progress(done: int, counts: RunCounts, batch: bool = False) -> None:
     for callback in _progress:
-        callback(done, counts)
+        callback(done, counts, batch)
 
 
 def windows(state: RunState) -> Iterator[Window]:

@@ -67,21 +67,24 @@ class RunProgress:
         self.total: int | None = None
         self.created = time.perf_counter()
         self.first: tuple[float, int] | None = None  # (time, records done) at the first batch
-        self.last: tuple[float, int] | None = None
+        self.last: tuple[float, int] | None = None  # ... at the last batch
+        self.done = 0
         self._progress: Progress | None = None
         self._task: Any = None
         self._lock = threading.Lock()
 
     # -- what the flow calls -----------------------------------------------------------
 
-    def update(self, done: int, counts: RunCounts) -> None:
-        """``done`` records fully processed (validated and staged, or in a finished batch)."""
+    def update(self, done: int, counts: RunCounts, batch: bool = False) -> None:
+        """``done`` records processed (in finished batches, or validated and staged);
+        ``batch``: a batch just finished (what the rate is measured between)."""
         now = time.perf_counter()
         with self._lock:
-            if done > 0 and self.first is None:
+            if batch and self.first is None:
                 self.first = (now, done)
-            if done > 0:
+            if batch:
                 self.last = (now, done)
+            self.done = done
             if self._progress is not None:
                 self._progress.update(
                     self._task,
@@ -119,8 +122,8 @@ class RunProgress:
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             if self._progress is not None:
-                if exc[0] is None and self.last is not None and self.total is None:
-                    self._progress.update(self._task, total=self.last[1])
+                if exc[0] is None and self.done and self.total is None:
+                    self._progress.update(self._task, total=self.done)
                 self._progress.stop()
                 self._progress = None
 
@@ -140,14 +143,16 @@ class RunProgress:
     # -- the closing line --------------------------------------------------------------
 
     def rate_line(self) -> str:
-        """``1,200 notes/s after 9.8 s of start-up`` (or the whole run's figures if short)."""
+        """``1,200 notes/s after 9.8 s of start-up``: records per second from the first
+        finished batch to the last (start-up: the Prefect server, model loading and the
+        first batch; the final validation and publication are not in it either)."""
         if self.first is None or self.last is None:
             return ""
         (t0, d0), (t1, d1) = self.first, self.last
         startup = t0 - self.created
         if t1 > t0 and d1 > d0:
             return f"{(d1 - d0) / (t1 - t0):,.0f} notes/s after {startup:.1f} s of start-up"
-        return f"{d1:,} notes in {t1 - self.created:.1f} s, start-up included"
+        return f"{d1:,} notes in one batch, {startup:.1f} s with start-up (too short for a rate)"
 
 
 def _counts_text(counts: RunCounts) -> str:
