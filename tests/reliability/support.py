@@ -265,10 +265,8 @@ class Needles:
 def _in_uuid(text: str, start: int, end: int) -> bool:
     """Whether ``text[start : end + 1]`` lies inside a UUID (36 characters)."""
     window = max(0, start - 36)
-    return any(
-        window + m.start() <= start and end < window + m.end()
-        for m in _UUID.finditer(text, window, end + 37)
-    )
+    # finditer's positions are the string's, not the window's.
+    return any(m.start() <= start and end < m.end() for m in _UUID.finditer(text, window, end + 37))
 
 
 def as_text(blob: bytes) -> str:
