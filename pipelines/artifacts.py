@@ -84,10 +84,10 @@ def artifact_tables(report: dict[str, Any]) -> dict[str, tuple[str, list[dict[st
     counts, phi, validation = report["counts"], report["phi"], report["validation"]
     tables: dict[str, tuple[str, list[dict[str, Any]]]] = {
         "counts": (
-            "Records in, out, quarantined and removed as duplicates",
+            "Records in, out, quarantined, removed as duplicates and skipped (not records)",
             [
-                {"metric": k, "value": counts[k]}
-                for k in ("rows_in", "rows_out", "quarantined", "duplicates_removed")
+                {"metric": k, "value": counts.get(k, 0)}
+                for k in ("rows_in", "rows_out", "quarantined", "duplicates_removed", "skipped")
             ],
         ),
         "phi-by-type": (

@@ -41,6 +41,9 @@ class RunSummary:
     notes_per_second: float
     key_fingerprint: str
     config_hash: str
+    skipped: int = 0
+    """Entries of the source that are not records (hidden files, ...): counted, not read."""
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,10 +51,11 @@ class RunSummary:
 
     def headline(self) -> str:
         """One line for the terminal (the rate is the CLI's: it leaves start-up out)."""
+        skipped = f", {self.skipped:,} skipped" if self.skipped else ""
         return (
             f"run {self.run_id or '(nothing new)'}: {self.rows_in:,} in, {self.rows_out:,} out, "
-            f"{self.quarantined:,} quarantined, {self.duplicates_removed:,} duplicates removed, "
-            f"{self.shards_written} shard(s) in {self.wall_seconds:.1f} s"
+            f"{self.quarantined:,} quarantined, {self.duplicates_removed:,} duplicates removed"
+            f"{skipped}, {self.shards_written} shard(s) in {self.wall_seconds:.1f} s"
         )
 
 

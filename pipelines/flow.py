@@ -174,6 +174,7 @@ def windows(state: RunState) -> Iterator[Window]:
             state.source.records(),
             columns=config.columns,
             max_note_chars=config.limits.max_note_chars,
+            date_shift_days=config.deid.anonymization.date_shift_days,
             batch_size=config.source.batch_size,
             window_batches=config.runtime.window_batches,
             quarantine=state.quarantine,

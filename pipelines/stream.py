@@ -23,7 +23,8 @@ from schemas.notes import ColumnMapping, NoteRecord
 
 
 class CountMismatch(AssertionError):
-    """``rows_in != rows_out + quarantined + duplicates_removed``: a record went missing."""
+    """``rows_in != rows_out + quarantined + duplicates_removed + skipped``: a record went
+    missing."""
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Window:
     rows_in: int = 0
     quarantined: int = 0
     duplicates_removed: int = 0
+    skipped: int = 0
+    """Entries counted in ``rows_in`` that are not records (hidden files, ...)."""
 
     @property
     def notes(self) -> int:
@@ -52,10 +55,16 @@ class RunCounts:
     rows_by_split: Counter[str] = field(default_factory=Counter)
     residual_by_check: Counter[str] = field(default_factory=Counter)
     """Notes the residual screen withheld, per check that matched (a note can match several)."""
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Entries of the source passed over without being read, per ``records.Skip`` reason."""
 
     @property
     def quarantined_total(self) -> int:
         return sum(self.quarantined.values())
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
 
     @property
     def residual_withheld(self) -> int:
@@ -68,12 +77,15 @@ class RunCounts:
         return self.rows_out + self.residual_withheld
 
     def check(self) -> None:
-        accounted = self.rows_out + self.quarantined_total + self.duplicates_removed
+        accounted = (
+            self.rows_out + self.quarantined_total + self.duplicates_removed + self.skipped_total
+        )
         if accounted != self.rows_in:
             raise CountMismatch(
                 f"rows_in={self.rows_in} but rows_out={self.rows_out} + "
                 f"quarantined={self.quarantined_total} + "
-                f"duplicates_removed={self.duplicates_removed} = {accounted}"
+                f"duplicates_removed={self.duplicates_removed} + "
+                f"skipped={self.skipped_total} = {accounted}"
             )
 
     def to_dict(self) -> dict[str, object]:
@@ -83,14 +95,22 @@ class RunCounts:
             "quarantined": self.quarantined_total,
             "quarantined_by_reason": dict(sorted(self.quarantined.items())),
             "duplicates_removed": self.duplicates_removed,
+            "skipped": self.skipped_total,
+            "skipped_by_reason": dict(sorted(self.skipped.items())),
             "phi_by_type": dict(sorted(self.phi_by_type.items())),
             "rows_by_split": dict(sorted(self.rows_by_split.items())),
         }
 
 
 def record_fingerprint(raw: RawRecord) -> bytes:
-    """Canonical bytes of a record's content (not its location) for the input digest."""
-    content = {"fields": jsonable(raw.fields), "raw": jsonable(raw.raw)}
+    """Canonical bytes of a record's content (not its location) for the input digest.
+
+    A record the source could not take adds its problem and detail (an oversized one,
+    never read, is known by its size only).
+    """
+    content: dict[str, object] = {"fields": jsonable(raw.fields), "raw": jsonable(raw.raw)}
+    if raw.problem is not None:
+        content["problem"] = [raw.problem.value, raw.detail]
     return json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
 
@@ -113,6 +133,7 @@ def extract_windows(
     *,
     columns: ColumnMapping,
     max_note_chars: int,
+    date_shift_days: tuple[int, int] = (0, 0),
     batch_size: int,
     window_batches: int,
     quarantine: QuarantineWriter,
@@ -123,7 +144,9 @@ def extract_windows(
     """Group checked, de-duplicated notes into windows of up to ``window_batches`` batches.
 
     Quarantined records go to ``quarantine`` as they are met; ``counts`` and
-    ``input_digest`` are updated for every record read.  The duplicate check keeps a
+    ``input_digest`` are updated for every record read.  ``date_shift_days`` (the
+    policy's offset range) decides which note dates are too close to the calendar's ends
+    to shift.  The duplicate check keeps a
     scratch file in a dir made at ``scratch`` (directory, name prefix; default: the
     system temp dir), removed when the stream ends.
     """
@@ -134,8 +157,12 @@ def extract_windows(
         for raw in records:
             counts.rows_in += 1
             window.rows_in += 1
+            if raw.skipped is not None:  # not a record: counted, never read
+                counts.skipped[raw.skipped.value] += 1
+                window.skipped += 1
+                continue
             input_digest.update(record_fingerprint(raw))
-            checked = check_record(raw, columns, max_note_chars)
+            checked = check_record(raw, columns, max_note_chars, date_shift_days)
             if isinstance(checked, NoteRecord):
                 verdict = dedup.check(checked)
                 if verdict is Verdict.NEW:

@@ -244,7 +244,7 @@ def validate_window(state: RunState, window: Window, outputs: list[BatchOutput])
 
     failed_rows = sum(len(o.failures) + len(o.residual) for o in outputs)  # both quarantined
     counts = {
-        "rows_in": window.rows_in,
+        "rows_in": window.rows_in - window.skipped,  # skipped entries are not records
         "quarantined": window.quarantined + failed_rows,
         "duplicates_removed": window.duplicates_removed,
     }
@@ -530,6 +530,8 @@ def write_audit(state: RunState, manifest: dict[str, Any], flow_run_id: str | No
         quarantined=counts.quarantined_total,
         quarantined_by_reason=dict(sorted(counts.quarantined.items())),
         duplicates_removed=counts.duplicates_removed,
+        skipped=counts.skipped_total,
+        skipped_by_reason=dict(sorted(counts.skipped.items())),
         phi_by_type=dict(sorted(counts.phi_by_type.items())),
         rows_by_split=dict(sorted(counts.rows_by_split.items())),
         shards_written=len(new_shards),

@@ -97,6 +97,8 @@ def build_report(
             "rows_out": summary.rows_out,
             "quarantined": summary.quarantined,
             "duplicates_removed": summary.duplicates_removed,
+            "skipped": summary.skipped,
+            "skipped_by_reason": summary.skipped_by_reason,
             "rows_by_split": summary.rows_by_split,
         },
         "quarantine": {

@@ -114,6 +114,11 @@ def _cards(report: dict[str, Any]) -> str:
         _card("Rows out", _n(counts["rows_out"])),
         _card("Quarantined", _n(counts["quarantined"]), "held beside the source (RESTRICTED)"),
         _card("Duplicates removed", _n(counts["duplicates_removed"])),
+        *(
+            [_card("Skipped", _n(counts["skipped"]), "not records: hidden or not *.txt")]
+            if counts.get("skipped")
+            else []
+        ),
         _card(
             "PHI replaced",
             _n(phi["total"]),

@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.quarantine import (
     README_NAME,
@@ -106,6 +108,97 @@ def test_writer_commits_restricted_files_and_a_phi_free_report(tmp_path: Path) -
     assert json.loads(body)["counts"] == {"MISSING_ID": 1, "NOT_TEXT": 1}
     assert "RAW CLINICAL NOTES" in (qdir / README_NAME).read_text()
     assert not list(qdir.glob(".in-progress-*"))
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "detail"),
+    [
+        # Bytes that are not UTF-8 in an ID: undecodable, not "missing".
+        ({"note_id": b"n\xe9".decode("utf-8", "surrogateescape")}, Reason.UNDECODABLE, "note_id"),
+        ({"note_id": "n\ud800"}, Reason.UNDECODABLE, "note_id"),  # a JSON \ud800 escape
+        (
+            {"patient_id": b"p\xff".decode("utf-8", "surrogateescape")},
+            Reason.UNDECODABLE,
+            "patient_id",
+        ),
+        ({"patient_id": None}, Reason.MISSING_ID, "patient_id"),  # never a shared "None"
+        ({"note_type": ["x"]}, Reason.INVALID_FIELD, "note_type: list"),  # never "['x']"
+        ({"note_type": {"a": 1}}, Reason.INVALID_FIELD, "note_type: dict"),
+        ({"encounter_id": ["e"]}, Reason.INVALID_FIELD, "encounter_id: list"),
+        ({"note_type": "Letter \udcff"}, Reason.UNDECODABLE, "note_type"),
+        ({"note_date": "0001-01-01"}, Reason.INVALID_DATE, "out of range for the date shift"),
+    ],
+)
+def test_identity_and_metadata_problems_are_named(
+    change: dict, reason: Reason, detail: str
+) -> None:
+    result = check_record(RawRecord("src:1", {**GOOD, **change}), MAPPING, 100, (-365, -1))
+    assert isinstance(result, QuarantineItem)
+    assert (result.reason, result.detail) == (reason, detail)
+
+
+def test_labels_are_one_line_of_text() -> None:
+    note = _check({**GOOD, "note_type": "  Progress\n\tNote ", "encounter_id": 7})
+    assert isinstance(note, NoteRecord)
+    assert (note.note_type, note.encounter_id) == ("Progress Note", "7")
+    assert _check({**GOOD, "note_type": 3}).note_type == "3"
+    assert _check({**GOOD, "note_type": "  "}).note_type is None
+
+
+_SHIFTS = st.tuples(st.integers(-40_000, 40_000), st.integers(-40_000, 40_000)).map(sorted)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(date=st.dates(), shift=_SHIFTS, pick=st.floats(0, 1))
+def test_a_note_date_passes_only_if_every_offset_keeps_it_on_the_calendar(
+    date: dt.date, shift: list[int], pick: float
+) -> None:
+    """The rule: a date that some offset of the policy's range would move before
+    0001-01-01 or after 9999-12-31 is INVALID_DATE, whoever the patient (so the key never
+    decides what is quarantined).  A date that passes can be shifted by any offset."""
+    low, high = shift
+    result = check_record(
+        RawRecord("r", {**GOOD, "note_date": date.isoformat()}), MAPPING, 100, (low, high)
+    )
+
+    def shiftable(offset: int) -> bool:
+        try:
+            date + dt.timedelta(days=offset)
+        except OverflowError:
+            return False
+        return True
+
+    if shiftable(low) and shiftable(high):  # the range's ends are the extremes
+        assert isinstance(result, NoteRecord)
+        offset = round(low + pick * (high - low))
+        date + dt.timedelta(days=offset)  # never raises OverflowError
+    else:
+        assert isinstance(result, QuarantineItem) and result.reason is Reason.INVALID_DATE
+
+
+def test_an_oversized_record_is_kept_by_reference() -> None:
+    where = {"file": "notes.jsonl", "offset": 10, "length": 500, "line": 2}
+    raw = RawRecord("notes.jsonl:2", {**GOOD, "text": "x" * 500}, location=where)
+    item = check_record(raw, MAPPING, 100)
+    assert isinstance(item, QuarantineItem)
+    assert (item.reason, item.payload, item.reference) == (Reason.OVERSIZED, None, where)
+
+
+def test_concurrent_runs_on_one_source_keep_their_own_quarantine_files(tmp_path: Path) -> None:
+    """Two runs reading one source share its quarantine folder: a run starting never
+    removes the in-progress file of a run still going; it does remove a dead run's."""
+    qdir = tmp_path / "q"
+    first = QuarantineWriter(qdir)
+    first.add(_check({**GOOD, "text": None}))
+    (qdir / ".in-progress-dead.jsonl").write_text("{}\n")  # a killed run's: nobody holds it
+    second = QuarantineWriter(qdir)
+    assert second.clear_stale() == 1
+    assert len(list(qdir.glob(".in-progress-*"))) == 1  # the live one stays
+    second.add(_check({**GOOD, "note_id": None}))
+    assert first.commit("run-a") is not None and second.commit("run-b") is not None
+    assert json.loads((qdir / "quarantine-run-a.jsonl").read_text())["reason"] == "EMPTY_TEXT"
+    assert json.loads((qdir / "quarantine-run-b.jsonl").read_text())["reason"] == "MISSING_ID"
+    assert not list(qdir.glob(".*"))
 
 
 def test_writer_abort_and_stale_cleanup(tmp_path: Path) -> None:
