@@ -35,7 +35,9 @@ def open_source(config: PipelineConfig, previous_watermark: Any = None) -> Recor
     if isinstance(src, FilesSource):
         from pipelines.sources.files import FileRecordSource
 
-        return FileRecordSource(src, config.columns, config.limits.max_note_chars)
+        # The run's own directories are never read as notes, should they lie in the source.
+        own = (config.quarantine_path(), config.output.dir)
+        return FileRecordSource(src, config.columns, config.limits.max_note_chars, exclude=own)
     if isinstance(src, PostgresSource):
         from pipelines.sources.postgres import PostgresRecordSource
 
