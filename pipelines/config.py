@@ -128,7 +128,62 @@ class OutputConfig(_Strict):
 class Limits(_Strict):
     """Records beyond these limits are quarantined, not processed."""
 
-    max_note_chars: int = Field(200_000, ge=1)
+    max_note_chars: int = Field(
+        200_000,
+        ge=1,
+        description="Longest note text in characters; a longer note is quarantined as "
+        "OVERSIZED. It also bounds reading: a raw record is held in memory only up to a "
+        "size a note of this length can take (JSONL 12 bytes a character, CSV/Parquet/txt "
+        "4, plus 1 MiB for other fields); a longer one is quarantined by reference "
+        "(file, offset, length), never copied.",
+    )
+
+
+LabelMode = Literal["deidentify", "vocabulary", "drop"]
+
+
+class LabelPolicy(_Strict):
+    """How a free-text metadata field (``note_type``) is made safe before it is published.
+
+    Such a field is written to the shards, counted by value in the audit report and
+    shown in the Prefect UI, and it may hold a name ("Letter to <patient>"): it is never
+    published as read.
+    """
+
+    mode: LabelMode = Field(
+        "deidentify",
+        description="'deidentify': run the detector over the value and replace what it "
+        "finds, like the note text (same patient's surrogates); 'vocabulary': publish only "
+        "values of `vocabulary` (matched ignoring case and spacing, or through `aliases`), "
+        "anything else as `other`; 'drop': publish nothing (null).",
+    )
+    vocabulary: list[str] = Field(
+        default_factory=list, description="The values that may be published (mode 'vocabulary')."
+    )
+    aliases: dict[str, str] = Field(
+        default_factory=dict,
+        description="Source value -> vocabulary value, for spellings the source uses "
+        "(matched ignoring case and spacing).",
+    )
+    other: str | None = Field(
+        "other",
+        description="Published for a value outside the vocabulary (null: publish null).",
+    )
+
+    @model_validator(mode="after")
+    def _vocabulary_complete(self) -> LabelPolicy:
+        if self.mode == "vocabulary" and not self.vocabulary:
+            raise ValueError("mode 'vocabulary' needs a non-empty 'vocabulary' list")
+        unknown = sorted({v for v in self.aliases.values() if v not in self.vocabulary})
+        if unknown:
+            raise ValueError(f"aliases map to values not in 'vocabulary': {unknown}")
+        return self
+
+
+class MetadataConfig(_Strict):
+    """Free-text fields besides the note text, one policy each (see ``LabelPolicy``)."""
+
+    note_type: LabelPolicy = Field(default_factory=LabelPolicy)
 
 
 class ValidationConfig(_Strict):
@@ -225,6 +280,7 @@ class PipelineConfig(_Strict):
     columns: ColumnMapping = Field(default_factory=ColumnMapping)
     output: OutputConfig
     limits: Limits = Field(default_factory=Limits)
+    metadata: MetadataConfig = Field(default_factory=MetadataConfig)
     quarantine_dir: Path | None = Field(
         None,
         description="Restricted location for raw records that could not be processed "

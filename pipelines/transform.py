@@ -25,6 +25,7 @@ from deid.anonymize import KEEP, Deidentifier, DeidResult, phi_counts
 from deid.entities import ENTITY_NAMES
 from deid.keys import SecretKey
 from pipelines.config import PipelineConfig, SplitRatios
+from pipelines.metadata import LabelCleaner
 from schemas.deidentified import DEIDENTIFIED_SCHEMA, PHI_COUNT_COLUMNS, phi_count_column
 from schemas.notes import NoteRecord
 
@@ -148,6 +149,7 @@ class NoteTransformer:
         self.key = key
         self.deidentifier = deidentifier
         self.policy_version = f"{config.deid.anonymization.policy}@{config.deid.config_hash()[:12]}"
+        self.note_types = LabelCleaner(config.metadata.note_type, deidentifier)
 
     def transform(self, batch: NoteBatch) -> BatchOutput:
         columns: dict[str, list[Any]] = {name: [] for name in DEIDENTIFIED_SCHEMA.names}
@@ -157,8 +159,14 @@ class NoteTransformer:
                 out.failures.append((pos, type(result).__name__))
                 continue
             counts = phi_counts(result)
+            try:
+                row = self._row(note, result.text, counts)
+            except Exception as exc:  # noqa: BLE001 - this note only; kept by type, never message
+                out.failures.append((pos, type(exc).__name__))
+                continue
             out.phi_counts.update(counts)
-            self._append_row(columns, note, result.text, counts)
+            for name, value in row.items():
+                columns[name].append(value)
             replaced = [span for span in result.spans if span.operator != KEEP]
             out.replaced_spans.append([(span.start, span.end) for span in replaced])
             # Replaced spans never overlap (the anonymizer merges them first); if they did,
@@ -199,26 +207,29 @@ class NoteTransformer:
                     results.append(exc)
         yield from zip(range(len(records)), batch.notes, results, strict=True)
 
-    def _append_row(
-        self, columns: dict[str, list[Any]], note: NoteRecord, text: str, counts: dict[str, int]
-    ) -> None:
+    def _row(self, note: NoteRecord, text: str, counts: dict[str, int]) -> dict[str, Any]:
+        """One output row; raises (and nothing is appended) if any value cannot be made."""
         key = self.key
-        columns["note_pseudonym"].append(pseudonym(key, "note", note.note_id))
-        columns["patient_pseudonym"].append(pseudonym(key, "patient", note.patient_id))
-        columns["encounter_pseudonym"].append(
-            pseudonym(key, "encounter", note.encounter_id) if note.encounter_id else None
-        )
-        columns["note_type"].append(note.note_type)
-        columns["note_date"].append(self._shift(note.note_date, note.patient_id))
-        columns["text"].append(text)
-        columns["split"].append(assign_split(key, note.patient_id, self.config.output.splits))
+        row: dict[str, Any] = {
+            "note_pseudonym": pseudonym(key, "note", note.note_id),
+            "patient_pseudonym": pseudonym(key, "patient", note.patient_id),
+            "encounter_pseudonym": (
+                pseudonym(key, "encounter", note.encounter_id) if note.encounter_id else None
+            ),
+            # Free text that may name someone: never published as read.
+            "note_type": self.note_types.clean(note.note_type, note.patient_id),
+            "note_date": self._shift(note.note_date, note.patient_id),
+            "text": text,
+            "split": assign_split(key, note.patient_id, self.config.output.splits),
+        }
         for column in PHI_COUNT_COLUMNS:
-            columns[column].append(0)
+            row[column] = 0
         for entity_type, n in counts.items():
-            columns[phi_count_column(entity_type)][-1] = n
-        columns["phi_total"].append(sum(counts.values()))
-        columns["pipeline_version"].append(pipeline_version())
-        columns["policy_version"].append(self.policy_version)
+            row[phi_count_column(entity_type)] = n
+        row["phi_total"] = sum(counts.values())
+        row["pipeline_version"] = pipeline_version()
+        row["policy_version"] = self.policy_version
+        return row
 
     def _shift(self, date: dt.date | None, patient_id: str) -> dt.date | None:
         """The note date moved by the same per-patient offset as dates in the text."""

@@ -34,38 +34,59 @@ from schemas.notes import NoteRecord
 KEY = SecretKey(b"k" * 32)
 
 
+class FakeDetector:
+    """Finds the word SECRET; raises on BOOM."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, text: str) -> list[Span]:
+        self.calls += 1
+        if "BOOM" in text:
+            raise ValueError(f"cannot handle {text}")
+        start = text.find("SECRET")
+        return [] if start < 0 else [Span(start, start + 6, "PERSON")]
+
+
 class FakeDeidentifier:
     """Replaces the word SECRET by [NAME]; raises on notes containing BOOM."""
+
+    def __init__(self) -> None:
+        self.detector = FakeDetector()
 
     def date_offset(self, patient_id: str) -> int:
         return -10 if patient_id == "p1" else -20
 
-    def deidentify(self, text: str, patient_id: str) -> DeidResult:
+    def deidentify(self, text: str, patient_id: str, spans: list[Span] | None = None) -> DeidResult:
         if "BOOM" in text:
             raise ValueError(f"cannot handle {text}")  # message quotes the note
         start = text.find("SECRET")
         if start < 0:
             return DeidResult(text, (), "safe_harbor")
-        new = text.replace("SECRET", "[NAME]", 1)
-        spans = (
-            AppliedSpan(start, start + 6, start, start + 6, "PERSON", "tag"),
-            AppliedSpan(0, 2, 0, 2, "AGE", KEEP),
-        )
-        return DeidResult(new, spans, "safe_harbor")
+        new = text.replace("SECRET", f"[NAME-{patient_id}]", 1)
+        end = start + len(f"[NAME-{patient_id}]")
+        spans_out = (AppliedSpan(start, end, start, start + 6, "PERSON", "tag"),)
+        if text.startswith("42"):
+            spans_out += (AppliedSpan(0, 2, 0, 2, "AGE", KEEP),)
+        return DeidResult(new, spans_out, "safe_harbor")
 
     def deidentify_batch(self, records):
         for text, patient_id in records:
             yield self.deidentify(text, patient_id)
 
 
-def _config(tmp_path: Path) -> PipelineConfig:
+def _config(tmp_path: Path, **extra: object) -> PipelineConfig:
     return PipelineConfig.model_validate(
-        {"source": {"kind": "files", "path": str(tmp_path)}, "output": {"dir": str(tmp_path)}}
+        {
+            "source": {"kind": "files", "path": str(tmp_path)},
+            "output": {"dir": str(tmp_path)},
+            **extra,
+        }
     )
 
 
-def _transformer(tmp_path: Path) -> NoteTransformer:
-    return NoteTransformer(_config(tmp_path), KEY, FakeDeidentifier())
+def _transformer(tmp_path: Path, **extra: object) -> NoteTransformer:
+    return NoteTransformer(_config(tmp_path, **extra), KEY, FakeDeidentifier())  # type: ignore[arg-type]
 
 
 def test_rows_carry_pseudonyms_shifted_dates_and_counts(tmp_path: Path) -> None:
@@ -81,10 +102,10 @@ def test_rows_carry_pseudonyms_shifted_dates_and_counts(tmp_path: Path) -> None:
     assert rows[0]["encounter_pseudonym"] == pseudonym(KEY, "encounter", "e1")
     assert rows[1]["encounter_pseudonym"] is None
     assert rows[0]["note_date"] == dt.date(2020, 2, 20)  # the patient's offset, -10 days
-    assert rows[0]["text"] == "42 [NAME] here"
+    assert rows[0]["text"] == "42 [NAME-p1] here"
     assert (rows[0]["phi_person"], rows[0]["phi_age"], rows[0]["phi_total"]) == (1, 0, 1)
     assert rows[0]["policy_version"].startswith("safe_harbor@")
-    assert out.replaced_spans == [[(3, 9)], []]  # kept spans are not "replaced"
+    assert out.replaced_spans == [[(3, 12)], []]  # kept spans are not "replaced"
     assert out.orig_kept_chars == [8, 7]  # a kept span ("42") is kept text
     assert out.phi_counts == Counter({"PERSON": 1})
 
@@ -94,6 +115,75 @@ def test_a_failing_note_is_reported_by_position_and_type_only(tmp_path: Path) ->
     out = _transformer(tmp_path).transform(NoteBatch(3, notes))
     assert out.table.num_rows == 1
     assert out.failures == [(1, "ValueError")]
+
+
+def test_note_types_are_deidentified_like_the_text_by_default(tmp_path: Path) -> None:
+    notes = (
+        NoteRecord("n1", "p1", "fine", "Letter to SECRET"),
+        NoteRecord("n2", "p2", "also fine", "Letter to SECRET"),
+        NoteRecord("n3", "p2", "more", "progress note"),
+        NoteRecord("n4", "p2", "and more", "progress note"),
+    )
+    transformer = _transformer(tmp_path)
+    out = transformer.transform(NoteBatch(0, notes))
+    assert out.table.column("note_type").to_pylist() == [
+        "Letter to [NAME-p1]",  # the patient's own surrogate, as in the text
+        "Letter to [NAME-p2]",
+        "progress note",
+        "progress note",
+    ]
+    assert transformer.deidentifier.detector.calls == 2  # once per distinct value
+
+
+def test_note_types_map_to_a_controlled_vocabulary(tmp_path: Path) -> None:
+    policy = {
+        "mode": "vocabulary",
+        "vocabulary": ["progress_note", "discharge_summary"],
+        "aliases": {"DC  Summary": "discharge_summary"},
+    }
+    notes = tuple(
+        NoteRecord(f"n{i}", "p1", f"text {i}", value)
+        for i, value in enumerate(
+            ["Progress_Note", "dc summary", "Letter to SECRET", None, "discharge_summary"]
+        )
+    )
+    out = _transformer(tmp_path, metadata={"note_type": policy}).transform(NoteBatch(0, notes))
+    assert out.table.column("note_type").to_pylist() == [
+        "progress_note",
+        "discharge_summary",
+        "other",  # anything outside the vocabulary
+        None,
+        "discharge_summary",
+    ]
+    dropped = _transformer(tmp_path, metadata={"note_type": {"mode": "drop"}})
+    out = dropped.transform(NoteBatch(0, notes))
+    assert out.table.column("note_type").to_pylist() == [None] * 5
+
+
+def test_a_vocabulary_needs_its_terms() -> None:
+    for policy in ({"mode": "vocabulary"}, {"vocabulary": ["a"], "aliases": {"x": "b"}}):
+        with pytest.raises(ValueError):
+            PipelineConfig.model_validate(
+                {
+                    "source": {"kind": "files", "path": "x.jsonl"},
+                    "output": {"dir": "out"},
+                    "metadata": {"note_type": policy},
+                }
+            )
+
+
+def test_a_note_whose_row_cannot_be_made_fails_alone(tmp_path: Path) -> None:
+    """A date the shift moves off the calendar, or a note type the detector raises on:
+    that note is a per-note failure (quarantined), not the end of the run."""
+    notes = (
+        NoteRecord("n1", "p1", "fine"),
+        NoteRecord("n2", "p1", "early", note_date=dt.date(1, 1, 1)),
+        NoteRecord("n3", "p1", "odd type", note_type="BOOM"),
+    )
+    out = _transformer(tmp_path).transform(NoteBatch(0, notes))
+    assert out.table.num_rows == 1
+    assert out.failures == [(1, "OverflowError"), (2, "ValueError")]
+    assert out.orig_kept_chars == [4]  # per-row lists stay aligned with the rows
 
 
 def test_a_batch_where_every_note_fails_fails_loudly(tmp_path: Path) -> None:
