@@ -20,10 +20,10 @@ Atomicity: shards are staged in the next version of the output dir, a hidden sib
 in a Prefect transaction: a failed gate rolls it back, which deletes the staging dir,
 and nothing is published.  Any other failure discards the staging dir too
 (``finally``).  ``publish`` completes the next version (kept files hard-linked, manifest
-written) and swaps it with the output dir in one atomic rename (``pipelines.shards``);
-the audit summary and report are written into the swapped-in dir afterwards (a crash
-in between leaves the previous run's audit files beside the new dataset until the
-re-run).  The per-window tasks stay outside the transaction on purpose: a transaction
+written) and swaps it with the output dir in one atomic rename (``pipelines.shards``).
+The run's audit summary and report are written into the next version before the swap,
+so they are published with its data: new data never sits beside the previous run's
+report, and a run whose report cannot be written publishes nothing.  The per-window tasks stay outside the transaction on purpose: a transaction
 keeps every task run it contains (and its inputs and results) alive until it closes,
 which would make memory grow with the input.
 
@@ -56,7 +56,9 @@ from pipelines.tasks import (
     open_staging,
     prepare_run,
     publish,
+    publish_artifacts,
     seal_shards,
+    stage_manifest,
     stage_window,
     validate_window,
     write_audit,
@@ -116,10 +118,12 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
         with transaction():  # a failed gate rolls back: the sealed shards are deleted
             shards = seal_shards(quote(state))
             enforce_gate(quote(state))
-        manifest = publish(quote(state), shards)  # swap in the new version at once
+        manifest = stage_manifest(quote(state), shards)  # the next version, but its audit
         summary = write_audit(quote(state), manifest, str(runtime.flow_run.id))
-        write_report(quote(state), manifest, summary)  # audit_report.json/.html + UI artifacts
-        failed = False
+        files = write_report(quote(state), manifest, summary)  # audit_report.json/.html
+        publish(quote(state))  # swap in shards, manifest and audit files at once
+        failed = False  # published: nothing this run made is removed, whatever follows
+        publish_artifacts(files)  # the report in the Prefect UI
         return summary
     except ValidationFailed as err:
         _report_gate_failure(config, err)

@@ -25,7 +25,7 @@ from prefect.transactions import Transaction, get_transaction
 from deid.errors import phi_safe_errors
 from deid.keys import load_key
 from deid.safe_logging import SafeText
-from pipelines.audit import RunSummary, write_summary
+from pipelines.audit import SUMMARY_NAME, RunSummary, write_summary
 from pipelines.config import PipelineConfig
 from pipelines.deidentify_task import (  # noqa: F401 - the flow's tasks, in one place
     NO_PHI_STORAGE,
@@ -37,7 +37,7 @@ from pipelines.manifest import MANIFEST_NAME, MANIFEST_VERSION, read_manifest, w
 from pipelines.quarantine import README_NAME as QUARANTINE_README
 from pipelines.quarantine import QuarantineItem, QuarantineWriter, jsonable
 from pipelines.records import Reason
-from pipelines.report import ReportFiles, RunStats
+from pipelines.report import REPORT_HTML_NAME, REPORT_JSON_NAME, ReportFiles, RunStats
 from pipelines.shards import (
     LOCK_NAME,
     ShardInfo,
@@ -125,6 +125,14 @@ class RunState:
         self.windows_validated = 0
         self.policy_versions: set[str] = set()
         self.stats = RunStats()  # what the audit report adds to the counts
+        self.publishing = True
+        """False once an incremental run that read nothing new decided to publish nothing."""
+
+    @property
+    def audit_dir(self) -> Path:
+        """Where this run's audit files go: the next version of the output dir (they are
+        published with its data), or the output dir when nothing is published."""
+        return self.staging.path if self.publishing else self.run.output_dir
 
     def __deepcopy__(self, memo: dict[int, Any]) -> RunState:
         # A live handle (open files), not a value: Prefect's ``Transaction.get`` deep-copies.
@@ -438,22 +446,29 @@ def run_id_for(run: RunContext, input_fingerprint: str) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-@task(name="publish", **NO_PHI_STORAGE)
-def publish(state: RunState, shards: list[ShardInfo]) -> dict[str, Any]:
-    """Complete the next version of the output dir beside it, then swap it in at once.
+AUDIT_FILES = (SUMMARY_NAME, REPORT_JSON_NAME, REPORT_HTML_NAME)
+"""Written by each run into its own version of the output dir: never carried over, so
+new data never sits beside the previous run's audit files."""
+
+
+@task(name="stage-manifest", **NO_PHI_STORAGE)
+def stage_manifest(state: RunState, shards: list[ShardInfo]) -> dict[str, Any]:
+    """Complete the next version of the output dir beside it, all but its audit files.
 
     The staging dir already holds the new shards; what stays from the current version
-    (an incremental run's earlier shards, the lock, the audit files) is hard-linked in,
-    the manifest written, and one atomic exchange makes it the output dir (see
-    ``pipelines.shards``).  Readers see the old dataset or the new one, never a mix.
+    (an incremental run's earlier shards, the lock, files of your own; not the previous
+    run's audit files) is hard-linked in and the manifest written.  ``write_audit`` and
+    ``write_report`` then add this run's audit files, and ``publish`` swaps the whole
+    version in at once.  An incremental run that read nothing new keeps the published
+    dataset as it is: the previous manifest is returned and nothing will be swapped.
     """
     run = state.run
     input_fingerprint = state.input_digest.hexdigest()
     run_id = run_id_for(run, input_fingerprint)
     previous = run.previous_manifest
     if previous is not None and state.counts.rows_in == 0:
-        # Incremental run with nothing new: the published dataset stays as it is.
         state.discard()
+        state.publishing = False
         return previous
 
     # Quarantine first: if publishing fails, a rerun rewrites the same run-named files.
@@ -491,10 +506,22 @@ def publish(state: RunState, shards: list[ShardInfo]) -> dict[str, Any]:
         "shards": all_shards,
         "runs": [*old_runs, run_entry],
     }
-    state.staging.carry_over((s["name"] for s in old_shards), rewritten=[MANIFEST_NAME])
+    state.staging.carry_over(
+        (s["name"] for s in old_shards), rewritten=[MANIFEST_NAME, *AUDIT_FILES]
+    )
     write_manifest(state.staging.path, manifest)
-    state.staging.swap_in()  # the commit point; the previous version is deleted after it
     return manifest
+
+
+@task(name="publish", **NO_PHI_STORAGE)
+def publish(state: RunState) -> None:
+    """Swap the completed next version in: shards, manifest and audit files at once.
+
+    One atomic exchange makes it the output dir (see ``pipelines.shards``): readers see
+    the old dataset with its audit report or the new one with its own, never a mix.
+    """
+    if state.publishing:
+        state.staging.swap_in()  # the commit point; the previous version is deleted after it
 
 
 def residual_screen_summary(state: RunState) -> dict[str, Any]:
@@ -543,7 +570,7 @@ def write_audit(state: RunState, manifest: dict[str, Any], flow_run_id: str | No
         config_hash=run.config_hash,
         extra={"residual_screen": residual_screen_summary(state)},
     )
-    write_summary(run.output_dir, summary)
+    write_summary(state.audit_dir, summary)  # into the version about to be published
     get_run_logger().info(summary.headline())
     return summary
 
@@ -553,18 +580,17 @@ def write_audit(state: RunState, manifest: dict[str, Any], flow_run_id: str | No
 def write_report(
     state: RunState, manifest: dict[str, Any], summary: RunSummary
 ) -> ReportFiles | None:
-    """Write ``audit_report.json`` + ``.html`` beside the manifest; publish Prefect artifacts.
+    """Write ``audit_report.json`` + ``.html`` into the version about to be published.
 
     With ``report.gold_sample`` set, the run's detector is scored on that annotated sample
     to estimate the residual risk.  An incremental run that read nothing new keeps the
-    previous report.  Artifacts are best effort: the dataset is already published.
+    previous report.  A failure here fails the run before anything is published.
     """
-    from pipelines.artifacts import publish_run_artifacts
     from pipelines.report import make_run_report
     from pipelines.report.risk import evaluate_sample
 
     logger = get_run_logger()
-    if not summary.rows_in:
+    if not state.publishing:
         logger.info("nothing new was read: the previous audit report stays")
         return None
     config = state.run.config
@@ -580,10 +606,21 @@ def write_report(
         stats=state.stats,
         source=state.source.describe(),
         evaluate=evaluate,
+        directory=state.audit_dir,
     )
-    logger.info("audit report: %s", files.html_path)
+    return files
+
+
+@task(name="audit-artifacts", **NO_PHI_STORAGE)
+def publish_artifacts(files: ReportFiles | None) -> None:
+    """The audit report as Prefect artifacts (best effort: the dataset is published)."""
+    from pipelines.artifacts import publish_run_artifacts
+
+    logger = get_run_logger()
+    if files is None:
+        return
+    logger.info("audit report: %s", Path(files.report["run"]["output_dir"]) / files.html_path.name)
     try:
         publish_run_artifacts(files.report)
     except Exception as exc:  # noqa: BLE001 - never fail a published run over the UI
         logger.warning("could not create Prefect artifacts (%s)", type(exc).__name__)
-    return files

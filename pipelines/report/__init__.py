@@ -92,13 +92,16 @@ def make_run_report(
     stats: RunStats,
     source: dict[str, Any],
     evaluate: SampleEvaluator,
+    directory: Path | None = None,
 ) -> ReportFiles:
-    """Build the report of a published run and write its JSON and HTML beside the manifest.
+    """Build the report of a run and write its JSON and HTML beside the manifest.
 
     ``evaluate`` scores the run's detector on an annotated sample (called only when
-    ``config.report.gold_sample`` is set).
+    ``config.report.gold_sample`` is set).  ``directory`` holds the run's shards and
+    receives the report: the next version of the output dir, before it is published
+    (default: the output dir).
     """
-    output_dir = Path(summary.output_dir)
+    output_dir = directory if directory is not None else Path(summary.output_dir)
     run_entry = manifest["runs"][-1] if manifest.get("runs") else {}
     risk = risk_section(
         phi_total=sum(summary.phi_by_type.values()),

@@ -43,6 +43,7 @@ from pipelines.tasks import (
     _unlock,
     publish,
     restore_interrupted_swap,
+    stage_manifest,
 )
 from tests.pipelines.tables import deidentified_rows
 
@@ -65,7 +66,7 @@ def _config(root: Path, out: Path) -> PipelineConfig:
 
 
 def _publish(root: Path, out: Path, rows: int, start: int, incremental: bool) -> dict[str, Any]:
-    """One run's staging + ``tasks.publish`` under the output's lock, as the flow does it
+    """One run's staging + ``tasks.stage_manifest`` + ``tasks.publish`` under the output's lock, as the flow does it
     after the gate passed.  The lock is released however it ends, as a dead process's is."""
     out.mkdir(exist_ok=True)
     fd = _lock(out)
@@ -78,7 +79,9 @@ def _publish(root: Path, out: Path, rows: int, start: int, incremental: bool) ->
         state.counts.rows_in = state.counts.rows_out = rows
         state.input_digest.update(f"{rows}:{start}".encode())
         sealed = state.writer.close()
-        return publish.fn(state, sealed)
+        manifest = stage_manifest.fn(state, sealed)
+        publish.fn(state)
+        return manifest
     finally:
         _unlock(fd)
 
