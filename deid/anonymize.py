@@ -358,4 +358,20 @@ def _read_notes(lines: Iterable[str], name: str) -> Iterator[tuple[Any, str, str
                 raise InputFormatError(f"{where}: missing field {field!r}")
         if not isinstance(obj["text"], str):
             raise InputFormatError(f"{where}: field 'text' must be a string")
-        yield obj["note_id"], str(obj["patient_id"]), obj["text"]
+        yield obj["note_id"], _patient_id(obj["patient_id"], where), obj["text"]
+
+
+def _patient_id(value: Any, where: str) -> str:
+    """A patient ID as text; a missing one is an error, never a shared placeholder.
+
+    ``str(None)`` would make every note without an ID the patient ``"None"``: unrelated
+    notes would share one patient's surrogates and date shift.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise InputFormatError(
+        f"{where}: field 'patient_id' is null, blank or not a string or integer "
+        "(each note needs its patient: surrogates and date shifts are per patient)"
+    )

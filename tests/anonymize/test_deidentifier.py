@@ -278,7 +278,11 @@ def test_deidentify_jsonl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 @pytest.mark.parametrize(
     ("line", "message"),
     [("not json", "bad.jsonl:1: not valid JSON"), ('["a"]', "bad.jsonl:1: expected a JSON object"),
-     ('{"note_id": "n", "text": "secret text"}', "bad.jsonl:1: missing field 'patient_id'")],
+     ('{"note_id": "n", "text": "secret text"}', "bad.jsonl:1: missing field 'patient_id'"),
+     # A null or blank patient is not the patient "None": its notes would share surrogates.
+     ('{"note_id": "n", "patient_id": null, "text": "secret text"}', "bad.jsonl:1: field 'patient_id' is null"),
+     ('{"note_id": "n", "patient_id": " ", "text": "secret text"}', "bad.jsonl:1: field 'patient_id' is null"),
+     ('{"note_id": "n", "patient_id": [1], "text": "secret text"}', "bad.jsonl:1: field 'patient_id' is null")],
 )  # fmt: skip
 def test_deidentify_jsonl_errors_name_lines_not_content(
     tmp_path: Path, line: str, message: str
