@@ -243,6 +243,13 @@ class RuntimeConfig(_Strict):
     dask_address: str | None = Field(
         None, description="Scheduler address for task_runner 'dask_address', e.g. tcp://host:8786."
     )
+    prefect_server_timeout: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds the run waits for its temporary Prefect server to start (when "
+        "PREFECT_API_URL is not set). Generous: on a busy machine the server has taken "
+        "longer than Prefect's own 20 s.",
+    )
 
     @model_validator(mode="after")
     def _address_iff_remote(self) -> RuntimeConfig:

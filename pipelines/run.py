@@ -12,14 +12,14 @@ import contextlib
 import gc
 import os
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pipelines.audit import RunSummary
 from pipelines.config import FilesSource, OutputConfig, PipelineConfig, RuntimeConfig
+from pipelines.prefect_server import TemporaryPrefectServer
 from pipelines.preflight import count_records, preflight
 from pipelines.progress import RunProgress, quiet_prefect_console
 
@@ -215,7 +215,11 @@ def run_pipeline(
         set_progress_callback(display.update if display else None)
         stack.callback(set_progress_callback, None)
         # Every log record of the run, the local cluster's included, is sanitized.
-        with safe_logging(), task_runner_for_run(config) as runner:
+        with (
+            safe_logging(),
+            prefect_server_for_run(config) as server,
+            task_runner_for_run(config, server) as runner,
+        ):
             return deidentify_notes.with_options(task_runner=runner)(config)
     raise AssertionError("unreachable")  # pragma: no cover - for type checkers
 
@@ -234,8 +238,61 @@ WORKER_ENV_VARS = (
 
 
 @contextmanager
-def task_runner_for_run(config: PipelineConfig) -> Iterator[Any]:
+def prefect_server_for_run(config: PipelineConfig) -> Iterator[TemporaryPrefectServer | None]:
+    """The run's own temporary Prefect server, started now, or ``None`` if it needs none.
+
+    ``None`` when ``PREFECT_API_URL`` names a server (or a test harness), or when
+    Prefect's temporary servers are disabled (Prefect then refuses to run, as it should).
+    Otherwise the server is launched here and stopped when the run ends; the kernel
+    kills it if this process dies first (``pipelines.prefect_server``).  Callers wait for
+    it with ``use_prefect_server``, so that other start-up work overlaps its start.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        yield None
+        return
+    with TemporaryPrefectServer(config.runtime.prefect_server_timeout) as server:
+        try:
+            yield server
+        finally:
+            _drain_prefect_clients()
+
+
+def _drain_prefect_clients(timeout_s: float = 30.0) -> None:
+    """Send Prefect's queued logs and events while the run's server still listens (else
+    they fail at exit with "Error logging to API")."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        with contextlib.suppress(Exception):  # best effort: the run's outcome is decided
+            worker.drain_all(timeout=timeout_s)
+
+
+@contextmanager
+def use_prefect_server(server: TemporaryPrefectServer | None) -> Iterator[str | None]:
+    """Wait for ``server`` and point Prefect at it for the block; yields the API URL in
+    use (``None``: no server set, Prefect's own rules apply)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if server is None:
+        url = PREFECT_API_URL.value()
+        yield str(url) if url else None
+        return
+    url = server.wait_ready()
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        yield url
+
+
+@contextmanager
+def task_runner_for_run(
+    config: PipelineConfig, server: TemporaryPrefectServer | None = None
+) -> Iterator[Any]:
     """The task runner for one run of ``config``, with what it needs around it.
+
+    ``server`` is the run's temporary Prefect server (``prefect_server_for_run``), if
+    it has one: the flow (and a local cluster's workers) report to it.
 
     ``thread`` and ``dask_address``: ``task_runner_for(config.runtime)``.  ``dask`` (a
     local cluster): the cluster is started here, not by the runner, for two reasons:
@@ -243,8 +300,7 @@ def task_runner_for_run(config: PipelineConfig) -> Iterator[Any]:
     * one Prefect API for the flow and every worker.  Without ``PREFECT_API_URL`` Prefect
       starts a temporary server in each process that needs one, so each worker process
       started its own (~225 MiB and steady CPU each; measured 0.65x the thread runner).
-      This starts the flow process's temporary server (the instance Prefect itself would
-      start) and points the flow, for the run, and the workers at it;
+      The workers are pointed at the run's server instead;
     * warm workers.  Each worker imports deidflow and builds its de-identifier (seconds)
       while that server starts, instead of on its first batch.
 
@@ -252,29 +308,17 @@ def task_runner_for_run(config: PipelineConfig) -> Iterator[Any]:
     """
     runtime = config.runtime
     if runtime.task_runner != "dask":
-        yield task_runner_for(runtime)
+        with use_prefect_server(server):
+            yield task_runner_for(runtime)
         return
     import dask
     from distributed import Client, LocalCluster
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_SERVER_EPHEMERAL_ENABLED,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        temporary_settings,
-    )
+    from prefect.settings import PREFECT_API_URL
 
     env = {name: os.environ[name] for name in WORKER_ENV_VARS if name in os.environ}
     url = PREFECT_API_URL.value()  # a real server, or a test harness: workers use it too
-    server_start: _Background | None = None
-    if url:
+    if url and server is None:
         env["PREFECT_API_URL"] = str(url)
-    elif PREFECT_SERVER_EPHEMERAL_ENABLED.value():  # else Prefect refuses to run at all
-        from prefect.server.api.server import SubprocessASGIServer
-
-        server = SubprocessASGIServer()  # one per process, stopped at exit
-        # It shares the cores with the workers' start-up: more time than Prefect's default.
-        timeout = max(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(), 120)
-        server_start = _Background(lambda: server.start(timeout=timeout))
     with (
         # Dask samples each worker's stack every 10 ms for its dashboard profiler: ~4 % of a
         # worker's CPU (measured: 20k notes, 2 workers, 418-424 -> 426-446 notes/s).  The
@@ -302,12 +346,10 @@ def task_runner_for_run(config: PipelineConfig) -> Iterator[Any]:
             client.submit(_warm_worker, config, workers=[address], pure=False)
             for address in client.scheduler_info(n_workers=-1)["workers"]
         ]
-        if server_start is not None:
-            server_start.join()
-            url = server.api_url
+        # The task context sent to each worker carries the URL as well.
+        url = stack.enter_context(use_prefect_server(server))
+        if server is not None and url:
             client.run(_set_environ, {"PREFECT_API_URL": url})
-            # The task context sent to each worker carries this setting as well.
-            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: url}))
         yield task_runner_for(runtime, address=cluster.scheduler_address)
         del warm_ups
 
@@ -361,21 +403,3 @@ def _set_environ(values: dict[str, str]) -> None:
     os.environ.update(values)
 
 
-class _Background:
-    """``target()`` in a thread; ``join()`` waits and re-raises what it raised."""
-
-    def __init__(self, target: Callable[[], object]) -> None:
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(target,), daemon=True)
-        self._thread.start()
-
-    def _run(self, target: Callable[[], object]) -> None:
-        try:
-            target()
-        except BaseException as err:  # noqa: BLE001 - handed to join()
-            self._error = err
-
-    def join(self) -> None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
