@@ -32,8 +32,10 @@ import time
 import urllib.request
 from typing import IO, Any
 
+from deid.errors import register_safe_exception
+
 _PR_SET_PDEATHSIG = 1
-_PORT_IN_USE_EXIT = 3  # uvicorn's exit status when it cannot bind (what Prefect retries on)
+_PORT_IN_USE_EXIT = 3  # uvicorn's exit status when start-up fails (binding the port, say)
 _PORT_ATTEMPTS = 5
 _STOP_GRACE_S = 10.0
 _LOG_TAIL_LINES = 3
@@ -41,6 +43,9 @@ _LOG_TAIL_LINES = 3
 
 class PrefectServerError(RuntimeError):
     """The run's temporary Prefect server did not start (message: what and what to do)."""
+
+
+register_safe_exception(PrefectServerError)  # the server's own words; no note is read yet
 
 
 def _free_port() -> int:
@@ -147,7 +152,7 @@ class TemporaryPrefectServer:
         attempts = 1
         while time.monotonic() < deadline:
             code = self.process.poll()
-            if code == _PORT_IN_USE_EXIT and attempts < _PORT_ATTEMPTS:
+            if code == _PORT_IN_USE_EXIT and attempts < _PORT_ATTEMPTS and self._port_taken():
                 attempts += 1  # another process took the port between the probe and the bind
                 self.start()
                 continue
@@ -174,6 +179,12 @@ class TemporaryPrefectServer:
                 return bool(resp.status == 200)
         except OSError:
             return False
+
+    def _port_taken(self) -> bool:
+        if self._log is None:
+            return False
+        self._log.seek(0)
+        return b"address already in use" in self._log.read().lower()
 
     def _log_tail(self) -> str:
         """The server's last log lines (Prefect's own messages: no note has been read yet)."""

@@ -26,11 +26,13 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import psutil
 import pyarrow.parquet as pq
 import pytest
 
@@ -40,7 +42,7 @@ from pipelines.shards import SHARD_PATTERN
 from pipelines.tasks import LOCK_NAME
 from sample_data.generate import iter_notes
 from tests.paths import REPO
-from tests.reliability.support import PrefectServer, run_cli, write_jsonl
+from tests.reliability.support import DEIDFLOW, PrefectServer, base_env, run_cli, write_jsonl
 
 KEY = "crash-safety-test-key-0123456789abcdef"
 N_NOTES = 100
@@ -419,3 +421,64 @@ def test_fresh_cli_process_gives_the_same_bytes(rig: Rig) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     got, ref = _visible(out), _visible(rig.reference)
     assert _differing(got, ref, VARIES) == []
+
+
+# --- the run's temporary Prefect server -------------------------------------------------
+
+
+def _prefect_server_child(run: psutil.Process) -> tuple[psutil.Process, int] | None:
+    """The run's temporary Prefect server (uvicorn serving Prefect's API) and its port."""
+    for child in run.children(recursive=True):
+        try:
+            cmd = child.cmdline()
+        except psutil.Error:
+            continue
+        if "uvicorn" in cmd and "prefect.server.api.server:create_app" in cmd:
+            return child, int(cmd[cmd.index("--port") + 1])
+    return None
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def test_sigkill_of_a_run_stops_its_temporary_prefect_server(tmp_path: Path) -> None:
+    """Without PREFECT_API_URL a run starts a temporary Prefect server; SIGKILL the run
+    once that server answers, and the server must go too (Prefect's own stayed under
+    init, ~250 MB, holding prefect.db).  The waits are hang guards, not speed bounds."""
+    source = tmp_path / "src" / "notes.jsonl"
+    source.parent.mkdir()
+    write_jsonl(source, list(iter_notes(20, seed=5)))
+    env = base_env(PREFECT_HOME=str(tmp_path / "prefect-home"), DEIDFLOW_KEY=KEY)
+    assert "PREFECT_API_URL" not in env
+    log = tmp_path / "run.log"
+    args = ["run", "--input", str(source), "--output", str(tmp_path / "out"), "--no-progress"]
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(
+            [str(DEIDFLOW), *args], env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO
+        )
+    server: psutil.Process | None = None
+    try:
+        run = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            found = _prefect_server_child(run)
+            if found is not None and _answers(found[1]):
+                server = found[0]
+                break
+            time.sleep(0.2)
+        assert server is not None, f"no server seen; run log: {log.read_text()[-2000:]}"
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=60) == -signal.SIGKILL  # killed mid-run, not finished
+        _, alive = psutil.wait_procs([server], timeout=60)
+        assert alive == [], "the temporary Prefect server outlived its run"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if server is not None and server.is_running():
+            server.kill()
