@@ -286,7 +286,8 @@ def _lines(
             number += 1
             data = buf[pos : m.start()]
             quotes = data.count(b'"') if count_quotes else 0
-            yield _Line(base + pos, number, data, m.start() - pos, m.group(), quotes)
+            kept = data if len(data) <= limit else None  # read in one chunk, still too long
+            yield _Line(base + pos, number, kept, len(data), m.group(), quotes)
             pos = m.end()
             continue
         if eof:
@@ -294,7 +295,8 @@ def _lines(
                 number += 1
                 data = buf[pos:]
                 quotes = data.count(b'"') if count_quotes else 0
-                yield _Line(base + pos, number, data, len(data), b"", quotes)
+                kept = data if len(data) <= limit else None
+                yield _Line(base + pos, number, kept, len(data), b"", quotes)
             return
         if len(buf) - pos > limit:
             # Too long to hold: scan on to the line's end, keeping only its length.

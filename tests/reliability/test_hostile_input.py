@@ -20,6 +20,7 @@ pipeline runs of random records; ``--runslow``: 10,000 and 25.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 import time
@@ -39,10 +40,12 @@ from deid.detect import Detector
 from deid.keys import SecretKey
 from deid.spans import Span
 from pipelines.config import QUARANTINE_SUFFIX, PipelineConfig
-from pipelines.run import run_pipeline
+from pipelines.run import run_from_cli, run_pipeline
+from pipelines.sources.files import record_byte_limit
 from pipelines.transform import pseudonym
 from tests.conftest import TEST_KEY
 from tests.reliability import hostile
+from tests.reliability.support import as_text, files_under, sqlite_text
 from tests.span_checks import check_spans
 
 BASE_CPU_S = 0.5
@@ -440,7 +443,7 @@ def _txt_tree(root: Path, files: dict[str, bytes]) -> list[tuple[str, str, objec
         rel = f"p{i % 3}/{name}.txt"
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(blob)
-        records.append((rel, name, blob))
+        records.append((rel, rel, blob))  # the note ID is the path in the folder
     return sorted(records)
 
 
@@ -508,3 +511,270 @@ def test_random_hostile_records_through_the_pipeline_long(
     prefect_harness: Path, tmp_path: Path, deid_key: str
 ) -> None:
     assert _random_pipeline_runs(SLOW_RUNS, tmp_path) >= SLOW_RUNS
+
+
+# --- every reported break, one input per format -----------------------------------------
+
+CANARY = "Quillfeather"
+"""A name that must appear nowhere but in the source and the restricted quarantine."""
+HOSTILE_MAX_CHARS = 2_000
+HOSTILE_SHIFT = [-400, 400]  # both signs: 0001-01-01 and 9999-12-31 both overflow
+OVER_BYTES = record_byte_limit("jsonl", HOSTILE_MAX_CHARS) + 10  # over every format's limit
+
+
+def _good(i: int, **extra: object) -> dict[str, object]:
+    """A note carrying the canary in every field: detectable in the text and note type,
+    in the IDs (pseudonymized), in a column the output has no place for."""
+    return {
+        "note_id": f"{CANARY}-n{i}",
+        "patient_id": f"{CANARY}-p{i % 3}",
+        "text": f"Note {i}: seen by Dr. {CANARY} on 7/{i % 28 + 1}/2019. BP 120/80.",
+        "note_type": f"Letter to Mr. {CANARY}",
+        "note_date": "2020-03-04",
+        "encounter_id": f"{CANARY}-e{i}",
+        "author": f"Dr. {CANARY}",
+        **extra,
+    }
+
+
+@dataclass
+class HostileInput:
+    source: Path
+    quarantined: dict[str, str]
+    """source_ref -> expected reason, for every record that must be quarantined."""
+    published: int
+    duplicates: int = 0
+    skipped: int = 0
+
+
+def _hostile_jsonl(root: Path) -> HostileInput:
+    good = [json.dumps(_good(i)).encode() for i in range(6)]
+    lines: list[tuple[bytes, str | None]] = [
+        (b"\xef\xbb\xbf" + good[0], None),  # a BOM before the first record
+        (good[1], None),
+        (json.dumps(_good(90, note_date="0001-01-01")).encode(), "INVALID_DATE"),
+        (json.dumps(_good(91, note_date="9999-12-31")).encode(), "INVALID_DATE"),
+        (b"[" * 5000, "MALFORMED"),  # RecursionError in json
+        (b'{"note_id": "deep", "x": ' + b"[" * 80 + b"]" * 80 + b"}", "MALFORMED"),
+        (b"x" * OVER_BYTES, "OVERSIZED"),  # not JSON, and too long to hold
+        (json.dumps(_good(92, text="y" * (HOSTILE_MAX_CHARS + 1))).encode(), "OVERSIZED"),
+        (json.dumps(_good(93, patient_id=None)).encode(), "MISSING_ID"),
+        (
+            b'{"note_id": "n\xe9", "patient_id": "p", "text": "Dr. ' + CANARY.encode() + b'"}',
+            "UNDECODABLE",
+        ),
+        (json.dumps(_good(94, note_type=["x"])).encode(), "INVALID_FIELD"),
+        (json.dumps(_good(95, encounter_id={"id": 1})).encode(), "INVALID_FIELD"),
+        (json.dumps(_good(96, text=17)).encode(), "NOT_TEXT"),
+        (json.dumps(_good(97, text=" \n ")).encode(), "EMPTY_TEXT"),
+        (b'{"note_id": "cut", "text": "Dr. ' + CANARY.encode(), "MALFORMED"),
+        (json.dumps(_good(1, text="amended")).encode(), "DUPLICATE_ID"),
+        (json.dumps({**_good(98), "text": _good(2)["text"]}).encode(), None),  # duplicate
+        (good[2], None),
+        (good[3], None),
+    ]
+    path = root / "notes.jsonl"
+    # CR-only endings between the last lines: they used to merge into one record.
+    body = (
+        b"\n".join(line for line, _ in lines[:-3])
+        + b"\n\n"
+        + b"\r".join(line for line, _ in lines[-3:])
+    )
+    path.write_bytes(body)
+    quarantined = {f"notes.jsonl:{i + 1}": why for i, (_, why) in enumerate(lines[:-3]) if why}
+    return HostileInput(path, quarantined, published=4, duplicates=1)
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
+
+
+def _hostile_csv(root: Path) -> HostileInput:
+    columns = ["note_id", "patient_id", "text", "note_type", "note_date", "encounter_id", "author"]
+
+    def row(record: dict[str, object]) -> bytes:
+        return ",".join(_csv_cell(record.get(c)) for c in columns).encode()
+
+    multi = _good(3, text=f'First line, Dr. {CANARY}.\nSecond line, "quoted".')
+    lines: list[tuple[bytes, str | None]] = [
+        (b"\xef\xbb\xbf" + ",".join(columns).encode(), None),  # header, with a BOM
+        (row(_good(0)), None),
+        (row(_good(1))[:-1] + b',"Dr. ' + CANARY.encode() + b" never closes", "MALFORMED"),
+        (row(_good(2)), None),  # ...the row after it is read as a row
+        (row(_good(90)) + b",surplus", "MALFORMED"),
+        (row(_good(91)).rsplit(b",", 2)[0], "MALFORMED"),  # cells missing
+        (row(_good(92)).replace(b"Note 92", b'Note "92"', 1), "MALFORMED"),  # stray quote
+        (row(multi), None),  # a quoted cell over two lines
+        (row(_good(93, note_date="0001-01-01")), "INVALID_DATE"),
+        (row(_good(94, note_date="9999-12-31")), "INVALID_DATE"),
+        (row(_good(95, patient_id=None)), "MISSING_ID"),
+        (row(_good(96)).replace(b"-n96", b"-n\xe9", 1), "UNDECODABLE"),
+        (row(_good(97, text="z" * (HOSTILE_MAX_CHARS + 1))), "OVERSIZED"),
+        (row(_good(98, text="w" * OVER_BYTES)), "OVERSIZED"),
+        (row(_good(4)), None),
+    ]
+    path = root / "notes.csv"
+    eols = [b"\r\n"] * len(lines)
+    eols[3] = b"\r"  # a lone CR ends a row too
+    path.write_bytes(b"".join(line + eol for (line, _), eol in zip(lines, eols, strict=True)))
+    quarantined, lineno = {}, 1
+    for line, why in lines:
+        if why:
+            quarantined[f"notes.csv:{lineno}"] = why
+        lineno += 1 + line.count(b"\n")
+    return HostileInput(path, quarantined, published=4)
+
+
+def _hostile_parquet(root: Path) -> HostileInput:
+    import pyarrow as pa
+
+    dates = {"0001-01-01": "INVALID_DATE", "9999-12-31": "INVALID_DATE"}
+    rows: list[tuple[dict[str, object], str | None]] = [
+        (_good(0), None),
+        (_good(1, note_id=None), "MISSING_ID"),  # kept with every column
+        (_good(2, note_date="0001-01-01"), "INVALID_DATE"),
+        (_good(3, note_date="9999-12-31"), "INVALID_DATE"),
+        (_good(4, text=b"Dr. Sm\xefth"), "UNDECODABLE"),
+        (_good(5, patient_id=None), "MISSING_ID"),
+        (_good(6, text="v" * OVER_BYTES), "OVERSIZED"),
+        (_good(7, text="u" * (HOSTILE_MAX_CHARS + 1)), "OVERSIZED"),
+        (_good(8, text=b""), "EMPTY_TEXT"),
+        (_good(9), None),
+        (_good(10, text=_good(0)["text"]), None),  # duplicate
+    ]
+    assert set(dates) <= {str(r["note_date"]) for r, _ in rows}
+    table = pa.Table.from_pylist(
+        [
+            {
+                **r,
+                "text": r["text"] if isinstance(r["text"], bytes) else str(r["text"]).encode(),
+                "note_date": dt.date.fromisoformat(str(r["note_date"])),
+            }
+            for r, _ in rows
+        ]
+    )
+    path = root / "notes.parquet"
+    pq.write_table(table, path, row_group_size=4)
+    quarantined = {f"notes.parquet:row {i + 1}": why for i, (_, why) in enumerate(rows) if why}
+    return HostileInput(path, quarantined, published=2, duplicates=1)
+
+
+def _hostile_txt(root: Path) -> HostileInput:
+    import os
+
+    notes = root / "notes"
+    for folder in ("P1", "P2", ".git"):
+        (notes / folder).mkdir(parents=True)
+    (root / "elsewhere.txt").write_text(f"Outside the source: Dr. {CANARY}")
+    (notes / "P1" / "same.txt").write_text(_good(0)["text"])  # type: ignore[arg-type]
+    (notes / "P2" / "same.txt").write_text(_good(1)["text"])  # type: ignore[arg-type]
+    (notes / "P2" / "bom.txt").write_bytes(b"\xef\xbb\xbf" + str(_good(2)["text"]).encode())
+    (notes / "P2" / "latin1.txt").write_bytes(f"Dr. M\xfcller {CANARY}".encode("latin-1"))
+    (notes / "P2" / "empty.txt").write_bytes(b"")
+    (notes / "P2" / "big.txt").write_bytes(b"x" * (4 * HOSTILE_MAX_CHARS + 8))
+    (notes / ".git" / "notes.txt").write_text(CANARY)
+    (notes / "P1" / ".draft.txt").write_text(CANARY)
+    (notes / "P1" / "scan.pdf").write_bytes(b"%PDF")
+    os.symlink(root / "elsewhere.txt", notes / "P1" / "outside.txt")
+    os.symlink("gone.txt", notes / "P1" / "broken.txt")
+    os.symlink("loop-b.txt", notes / "P1" / "loop-a.txt")
+    os.symlink("loop-a.txt", notes / "P1" / "loop-b.txt")
+    os.symlink("../P2", notes / "P1" / "other-patient")
+    os.mkfifo(notes / "P1" / "pipe.txt")
+    quarantined = {
+        "P1/broken.txt": "BROKEN_LINK",
+        "P1/loop-a.txt": "BROKEN_LINK",
+        "P1/loop-b.txt": "BROKEN_LINK",
+        "P1/outside.txt": "OUTSIDE_ROOT",
+        "P1/pipe.txt": "NOT_A_FILE",
+        "P2/latin1.txt": "UNDECODABLE",
+        "P2/empty.txt": "EMPTY_TEXT",
+        "P2/big.txt": "OVERSIZED",
+    }
+    # Skipped: .git, P1/.draft.txt, P1/scan.pdf, P1/other-patient.
+    return HostileInput(notes, quarantined, published=3, skipped=4)
+
+
+HOSTILE_INPUTS = {
+    "jsonl": _hostile_jsonl,
+    "csv": _hostile_csv,
+    "parquet": _hostile_parquet,
+    "txt": _hostile_txt,
+}
+
+
+def _canary_places(places: dict[str, str]) -> list[str]:
+    return sorted(name for name, text in places.items() if CANARY in text)
+
+
+@pytest.mark.parametrize("fmt", sorted(HOSTILE_INPUTS))
+def test_one_hostile_input_per_format_runs_to_the_end_and_accounts_for_every_record(
+    fmt: str,
+    prefect_harness: Path,
+    tmp_path: Path,
+    deid_key: str,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Every case the issue reported, in one input per format: the run exits 0, each bad
+    record is quarantined with its reason, the counts add up, and the canary name that
+    every field carries is nowhere but in the source and the restricted quarantine (not
+    in the shards, reports, terminal output or Prefect's database)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    src = tmp_path / "src"
+    src.mkdir()
+    case = HOSTILE_INPUTS[fmt](src)
+    out = tmp_path / "out"
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "source": {"kind": "files", "path": str(case.source), "batch_size": 4},
+                "output": {"dir": str(out)},
+                "limits": {"max_note_chars": HOSTILE_MAX_CHARS},
+                "deid": {"anonymization": {"date_shift_days": HOSTILE_SHIFT}},
+            }
+        )
+    )
+    assert run_from_cli(config, None, None, progress=False) == 0, capfd.readouterr().err[-2000:]
+    APILogWorker.drain_all()  # what Prefect still queues goes to the database now
+    EventsWorker.drain_all()
+    terminal = capfd.readouterr()
+
+    summary = json.loads((out / "run_summary.json").read_text())
+    report = json.loads(Path(summary["quarantine_report"]).read_text())
+    got = {r["source_ref"]: r["reason"] for r in report["records"]}
+    assert got == case.quarantined
+    assert summary["rows_out"] == case.published
+    assert summary["duplicates_removed"] == case.duplicates
+    assert summary["skipped"] == case.skipped
+    assert summary["rows_in"] == (
+        summary["rows_out"] + summary["quarantined"] + summary["duplicates_removed"]
+        + summary["skipped"]
+    )  # fmt: skip
+    held = [
+        json.loads(line)
+        for line in (Path(summary["quarantine_dir"]) / f"quarantine-{summary['run_id']}.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    for line in held:  # oversized records stay in the source: a reference, not a copy
+        if line["reason"] == "OVERSIZED":
+            assert line["record"] is None and line["reference"]["file"]
+    if fmt == "parquet":  # the row without an ID is kept whole
+        (missing,) = [r for r in held if r["source_ref"] == "notes.parquet:row 2"]
+        assert missing["record"]["author"] == f"Dr. {CANARY}"
+
+    places = {f"out/{p.name}": as_text(p.read_bytes()) for p in files_under(out)}
+    places["stdout"], places["stderr"] = terminal.out, terminal.err
+    for name, value in sqlite_text(prefect_harness):
+        places[f"prefect.db {name}"] = places.get(f"prefect.db {name}", "") + "\n" + value
+    assert _canary_places(places) == []
+    # The scan sees what this run left there: its artifacts name its run ID.
+    assert any(summary["run_id"] in v for k, v in places.items() if k.startswith("prefect.db"))
+    shards = sorted(out.glob("part-*.parquet"))
+    note_types = set(pq.read_table(shards, columns=["note_type"]).column(0).to_pylist())
+    if fmt != "txt":  # de-identified like the text: the name replaced, the rest kept
+        assert all(t.startswith("Letter to Mr. ") for t in note_types), note_types
