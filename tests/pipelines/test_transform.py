@@ -65,9 +65,10 @@ class FakeDeidentifier:
             return DeidResult(text, (), "safe_harbor")
         new = text.replace("SECRET", f"[NAME-{patient_id}]", 1)
         end = start + len(f"[NAME-{patient_id}]")
-        spans_out = (AppliedSpan(start, end, start, start + 6, "PERSON", "tag"),)
-        if text.startswith("42"):
-            spans_out += (AppliedSpan(0, 2, 0, 2, "AGE", KEEP),)
+        spans_out = (
+            AppliedSpan(start, end, start, start + 6, "PERSON", "tag"),
+            AppliedSpan(0, 2, 0, 2, "AGE", KEEP),
+        )
         return DeidResult(new, spans_out, "safe_harbor")
 
     def deidentify_batch(self, records):

@@ -26,6 +26,7 @@ from pipelines.run import run_from_cli, run_pipeline
 from pipelines.shards import ShardCorrupted, ShardWriter
 from pipelines.transform import NoteTransformer
 from pipelines.validation import ValidationFailed
+from schemas.notes import NoteRecord
 from tests.conftest import TEST_KEY
 
 SAMPLE = Path(__file__).parents[2] / "sample_data" / "notes.jsonl"
@@ -177,14 +178,14 @@ def test_cli_says_nothing_was_published_and_why(
 ) -> None:
     source, out = workdir
     before = _published(out)
-    append_row = NoteTransformer._append_row
+    make_row = NoteTransformer._row
 
     def one_stray_character(
-        self: NoteTransformer, columns: dict, note: object, text: str, counts: dict
-    ) -> None:
-        append_row(self, columns, note, text + "\n", counts)  # kept text no longer matches
+        self: NoteTransformer, note: NoteRecord, text: str, counts: dict
+    ) -> dict:
+        return make_row(self, note, text + "\n", counts)  # kept text no longer matches
 
-    monkeypatch.setattr(NoteTransformer, "_append_row", one_stray_character)
+    monkeypatch.setattr(NoteTransformer, "_row", one_stray_character)
     config = source.parent / "config.json"
     config.write_text(_config(source, out).model_dump_json())
     assert run_from_cli(config, None, None, progress=False) == 5  # nothing published

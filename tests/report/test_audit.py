@@ -43,6 +43,8 @@ def test_report_holds_the_numbers_a_steward_needs(tmp_path: Path) -> None:
         "rows_out": 5,
         "quarantined": 1,
         "duplicates_removed": 1,
+        "skipped": 0,
+        "skipped_by_reason": {},
         "rows_by_split": {"train": 5},
     }
     assert report["phi"]["total"] == 10 and report["phi"]["per_note"] == 2.0
