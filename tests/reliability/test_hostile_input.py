@@ -778,3 +778,55 @@ def test_one_hostile_input_per_format_runs_to_the_end_and_accounts_for_every_rec
     note_types = set(pq.read_table(shards, columns=["note_type"]).column(0).to_pylist())
     if fmt != "txt":  # de-identified like the text: the name replaced, the rest kept
         assert all(t.startswith("Letter to Mr. ") for t in note_types), note_types
+
+
+LINE_MB = 300
+MAX_RSS = 1 << 30
+
+
+@pytest.mark.slow
+def test_a_300mb_jsonl_line_runs_in_under_1gib(tmp_path: Path) -> None:
+    """``deidflow run`` over a file whose middle line is a 300 MB note (valid JSON): the
+    note is quarantined by reference and the peak RSS of the run (its process, or its
+    Prefect server, whichever is larger: ``ru_maxrss`` of the waited children of a fresh
+    parent) stays under 1 GiB.  It was 1.5 GB, and 400 MB of base64 in the quarantine."""
+    import subprocess
+    import sys
+
+    from tests.paths import REPO
+    from tests.reliability.support import DEIDFLOW, base_env
+
+    src = tmp_path / "src"
+    src.mkdir()
+    source = src / "notes.jsonl"
+    with source.open("wb") as fh:
+        fh.write(json.dumps({"note_id": "a", "patient_id": "p1", "text": WARM_UP}).encode())
+        fh.write(b'\n{"note_id": "big", "patient_id": "p2", "text": "')
+        chunk = b"Seen by Dr. Smith. " * ((1 << 20) // 19)
+        for _ in range(LINE_MB * (1 << 20) // len(chunk)):
+            fh.write(chunk)
+        fh.write(b'"}\n')
+        for i in range(20):
+            note = {"note_id": f"n{i}", "patient_id": f"p{i}", "text": f"{WARM_UP} ({i})"}
+            fh.write(json.dumps(note).encode() + b"\n")
+    measure = (
+        "import resource, subprocess, sys;"
+        "code = subprocess.run(sys.argv[1:]).returncode;"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024);"
+        "sys.exit(code)"
+    )
+    args = ["run", "--input", str(source), "--output", str(tmp_path / "out"), "--no-progress"]
+    env = base_env(PREFECT_HOME=str(tmp_path / "home"), DEIDFLOW_KEY=TEST_KEY)
+    done = subprocess.run(
+        [sys.executable, "-c", measure, str(DEIDFLOW), *args],
+        env=env,
+        capture_output=True,
+        cwd=REPO,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    peak = int(done.stdout.decode().split()[-1])
+    print(f"\npeak RSS over a {LINE_MB} MB line: {peak / 2**20:.0f} MiB")
+    assert peak < MAX_RSS
+    quarantine = src / f"notes.jsonl{QUARANTINE_SUFFIX}"
+    assert sum(p.stat().st_size for p in quarantine.iterdir()) < 10_000  # a reference
