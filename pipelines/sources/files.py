@@ -150,8 +150,12 @@ class FileRecordSource(RecordSource):
             header = reader.header(name)
             for rec in reader:
                 ref = f"{name}:{rec.line}"
-                location = {"file": name, "offset": rec.offset, "length": rec.length}
-                location["line"] = rec.line
+                location = {
+                    "file": name,
+                    "offset": rec.offset,
+                    "length": rec.length,
+                    "line": rec.line,
+                }
                 if rec.problem is not None:
                     yield RawRecord(
                         ref, problem=rec.problem, raw=rec.raw, detail=rec.detail, location=location
@@ -180,7 +184,9 @@ class FileRecordSource(RecordSource):
         for batch in pf.iter_batches(batch_size=self.source.batch_size):
             sizes = _row_string_bytes(batch)
             fits = [i for i, size in enumerate(sizes) if size <= self.byte_limit]
-            rows = iter(batch.take(pa.array(fits, type=pa.int64())).to_pylist())
+            if len(fits) < batch.num_rows:  # leave the oversized rows in Arrow memory
+                batch = batch.take(pa.array(fits, type=pa.int64()))
+            rows = iter(batch.to_pylist())
             for size in sizes:
                 rowno += 1
                 ref = f"{name}:row {rowno}"
