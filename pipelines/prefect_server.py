@@ -116,6 +116,11 @@ class TemporaryPrefectServer:
         }
         env.pop("PREFECT_API_URL", None)
         import prefect
+        from prefect.logging import get_logger
+
+        get_logger("deidflow").info(
+            "Starting the run's temporary Prefect server on http://127.0.0.1:%d", self.port
+        )
 
         self.process = subprocess.Popen(
             [

@@ -250,8 +250,10 @@ def test_deidflow_run_on_local_cluster_starts_one_prefect_server(
     )
 
     assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
-    # Before the fix each worker process started a server of its own (3 in all).
-    assert done.stderr.count("Starting temporary server") == 1
+    # Before the fix each worker process started a server of its own (3 in all). The run
+    # starts its own (pipelines.prefect_server), and no process starts Prefect's.
+    assert done.stderr.count("Starting the run's temporary Prefect server") == 1
+    assert done.stderr.count("Starting temporary server") == 0
     assert TEST_KEY not in done.stdout + done.stderr
     _assert_same_output(thread_output, out)
 
