@@ -38,8 +38,9 @@ class ExitCode(IntEnum):
     NOT_PUBLISHED = 5
     """The run finished but published nothing: validation gate, publication guard (too
     many quarantined, no rows), a staged shard changed.  The previous dataset is intact."""
-    REPORT_MISSING = 6
-    """Published, but the audit report could not be written (``deidflow report`` redoes it)."""
+    PUBLISHED_BUT_FAILED = 6
+    """Published, then a later step failed.  The audit report is published with the data,
+    in the same swap, so it is in place; the Prefect UI may lack the run's final state."""
     INTERRUPTED = 130
     """Ctrl-C."""
     BROKEN_PIPE = 141
@@ -56,7 +57,7 @@ EXIT_CODES_HELP = """exit codes:
        a mount point, busy, incompatible)
   5    nothing published (validation gate, publication guard, shard changed): the
        previous dataset is untouched
-  6    published, but the audit report is missing (run `deidflow report DIR`)
+  6    published (data and audit report), but a later step failed: nothing to redo
   130  interrupted
   141  stdout closed by its reader (e.g. `| head`), silently
 """
@@ -101,6 +102,12 @@ class NotPublished(Failure):
     """The run completed its checks and refused to publish."""
 
     exit_code = ExitCode.NOT_PUBLISHED
+
+
+class PublishedButFailed(Failure):
+    """The run published its dataset and audit report, then a later step failed."""
+
+    exit_code = ExitCode.PUBLISHED_BUT_FAILED
 
 
 CONFIG_TODO = "fix the config (`deidflow config schema` describes every setting)"

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from prefect import flow, runtime, unmapped
 from prefect.futures import PrefectFutureList
@@ -85,6 +86,17 @@ ProgressCallback = Callable[[int, RunCounts, bool], None]
 """Called with (records done, running counts, whether a batch just finished) after each
 batch and after each window is staged."""
 _progress: list[ProgressCallback] = []
+PublishedCallback = Callable[[Path], None]
+_published: list[PublishedCallback] = []
+
+
+def set_published_callback(callback: PublishedCallback | None) -> None:
+    """Be told the output dir once the run's version of it is swapped in: whatever fails
+    after that, the dataset and its audit files are published (``run_pipeline`` uses it
+    to report such a failure as "published, but ...")."""
+    _published.clear()
+    if callback is not None:
+        _published.append(callback)
 
 
 def set_progress_callback(callback: ProgressCallback | None) -> None:
@@ -130,6 +142,9 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
         raise
     finally:
         if state is not None:
+            if state.staging.swapped:
+                for callback in _published:
+                    callback(config.output.dir)
             state.discard()  # whatever a failed run staged (nothing left after publish)
         run.release()
         if failed:

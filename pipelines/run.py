@@ -204,7 +204,7 @@ def run_pipeline(
         preflight(config)
 
     from deid.safe_logging import safe_logging
-    from pipelines.flow import deidentify_notes, set_progress_callback
+    from pipelines.flow import deidentify_notes, set_progress_callback, set_published_callback
 
     with contextlib.ExitStack() as stack:
         display: RunProgress | None = None
@@ -214,14 +214,35 @@ def run_pipeline(
             display = stack.enter_context(RunProgress(sys.stderr))
         set_progress_callback(display.update if display else None)
         stack.callback(set_progress_callback, None)
-        # Every log record of the run, the local cluster's included, is sanitized.
-        with (
-            safe_logging(),
-            prefect_server_for_run(config) as server,
-            task_runner_for_run(config, server) as runner,
-        ):
-            return deidentify_notes.with_options(task_runner=runner)(config)
+        published: list[Path] = []
+        set_published_callback(published.append)
+        stack.callback(set_published_callback, None)
+        try:
+            # Every log record of the run, the local cluster's included, is sanitized.
+            with (
+                safe_logging(),
+                prefect_server_for_run(config) as server,
+                task_runner_for_run(config, server) as runner,
+            ):
+                return deidentify_notes.with_options(task_runner=runner)(config)
+        except Exception as err:
+            if published:  # the dataset and its audit files are out: say so, not "failed"
+                raise _published_but_failed(published[0], err) from err
+            raise
     raise AssertionError("unreachable")  # pragma: no cover - for type checkers
+
+
+def _published_but_failed(output_dir: Path, cause: BaseException) -> Exception:
+    """The error for a run that published its dataset (shards, manifest, audit report)
+    and then failed: exit code 6, not "failed"."""
+    from deid.errors import describe_exception
+    from pipelines.exit_codes import PublishedButFailed
+
+    return PublishedButFailed(
+        f"published {output_dir} (shards, manifest and audit report are in place), but the "
+        f"run failed after publishing: {describe_exception(cause)}",
+        "nothing to redo; the Prefect UI may lack this run's final state and artifacts",
+    )
 
 
 # Settings the flow process relies on (cli.py and deid/nlp.py set their defaults): given
@@ -401,5 +422,3 @@ def _warm_worker(config: PipelineConfig) -> None:
 def _set_environ(values: dict[str, str]) -> None:
     """On a Dask worker: set environment variables (a function, so nothing else is sent)."""
     os.environ.update(values)
-
-

@@ -237,6 +237,8 @@ class StagingArea:
             self.target.parent / f"{version_prefix(self.target)}{NEXT_INFIX}{uuid.uuid4().hex}"
         )
         self.path.mkdir()
+        self.swapped = False
+        """True once this version is the output dir (whatever fails after that)."""
 
     def carry_over(self, keep_shards: Iterable[str], rewritten: Iterable[str] = ()) -> list[str]:
         """Hard-link into this version what stays from the current output dir.
@@ -278,6 +280,7 @@ class StagingArea:
         os.chmod(self.path, stat.S_IMODE(self.target.stat().st_mode))
         _fsync_dir(self.path)
         exchange_dirs(self.path, self.target)
+        self.swapped = True
         _fsync_dir(self.target.parent)
         self.discard()
 

@@ -11,6 +11,7 @@ byte-for-byte as it was.  Messages must name the check, file and counts, never t
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 from collections.abc import Iterator
@@ -252,3 +253,50 @@ def test_a_tampered_published_shard_is_detected_and_a_rerun_repairs_it(
     assert verify_output(out).ok
     varies = {"run_summary.json", "audit_report.json", "audit_report.html"}
     assert [n for n in _changed(out, _published(good)) if n not in varies] == []
+
+
+def test_a_report_that_cannot_be_written_publishes_nothing(
+    workdir: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """The audit files are part of the version that is swapped in: a full disk while
+    writing them leaves the previous dataset with its own report, never new data beside
+    an old, half-written or missing report."""
+    source, out = workdir
+    before = _published(out)
+
+    def disk_full(directory: Path, report: dict) -> Path:
+        (directory / "audit_report.html.partial").write_text("<html>")  # half-written
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("pipelines.report.write_report_html", disk_full)
+    config = source.parent / "config.json"
+    config.write_text(_config(source, out).model_dump_json())
+    assert run_from_cli(config, None, None, progress=False) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert _changed(out, before) == [] and verify_output(out).ok
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
+
+
+def test_a_failure_after_publishing_says_published_with_its_own_exit_code(
+    workdir: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Once the new version is swapped in, a later failure (here: the Prefect UI's
+    artifacts) must not read as "nothing happened": exit 6, "published ...", and the
+    output holds the new data with this run's own report."""
+    source, out = workdir
+    before = _published(out)
+
+    def ui_down(files: object) -> None:
+        raise ConnectionError("Prefect API unreachable")
+
+    monkeypatch.setattr("pipelines.flow.publish_artifacts", ui_down)
+    config = source.parent / "config.json"
+    config.write_text(_config(source, out).model_dump_json())
+    assert run_from_cli(config, None, None, progress=False) == 6
+    err = capsys.readouterr().err
+    assert f"published {out}" in err and "ConnectionError" in err
+    assert verify_output(out).ok
+    report = json.loads((out / "audit_report.json").read_text())
+    summary = json.loads((out / "run_summary.json").read_text())
+    assert report["run"]["flow_run_id"] == summary["flow_run_id"]  # this run's, not before's
+    assert report["generated_at"] != json.loads(before["audit_report.json"])["generated_at"]
