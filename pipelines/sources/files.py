@@ -209,7 +209,7 @@ class FileRecordSource(RecordSource):
         if not root.is_dir():
             raise NotADirectoryError(f"txt source {root} must be a directory")
         walker = _TxtWalk(os.path.realpath(root), self.byte_limit, self.exclude)
-        yield from walker.walk("")
+        yield from walker.walk()
 
 
 def _parse_json_object(data: bytes) -> tuple[dict[str, Any] | None, str]:
@@ -523,7 +523,30 @@ class _TxtWalk:
     def _inside(self, path: str) -> bool:
         return path == self.root or path.startswith(self.root.rstrip(os.sep) + os.sep)
 
-    def walk(self, prefix: str) -> Iterator[RawRecord]:
+    def walk(self, prefix: str = "") -> Iterator[RawRecord]:
+        """Depth first, each folder's entries by name; a stack, not recursion, so a
+        folder nested thousands deep cannot exhaust Python's recursion limit."""
+        stack: list[Iterator[tuple[str, os.DirEntry[str]]]] = []
+        stack.append(iter([]))
+        yield from self._open_folder(prefix, stack)
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                continue
+            rel, entry = nxt
+            if entry.name.startswith("."):
+                yield RawRecord(rel, skipped=Skip.HIDDEN)
+            elif entry.is_dir(follow_symlinks=False):
+                if os.path.realpath(entry.path) not in self.exclude:
+                    yield from self._open_folder(rel + "/", stack)
+            else:
+                yield from self._entry(entry, rel)
+
+    def _open_folder(
+        self, prefix: str, stack: list[Iterator[tuple[str, os.DirEntry[str]]]]
+    ) -> Iterator[RawRecord]:
+        """Push the folder's sorted entries on ``stack``; an unreadable folder is a record."""
         directory = os.path.join(self.root, prefix) if prefix else self.root
         try:
             with os.scandir(directory) as it:
@@ -532,16 +555,7 @@ class _TxtWalk:
             ref = prefix or "."
             yield RawRecord(ref, problem=Reason.UNREADABLE, detail=f"folder: {_errno_name(err)}")
             return
-        for entry in entries:
-            rel = f"{prefix}{entry.name}"
-            if entry.name.startswith("."):
-                yield RawRecord(rel, skipped=Skip.HIDDEN)
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                if os.path.realpath(entry.path) not in self.exclude:
-                    yield from self.walk(rel + "/")
-                continue
-            yield from self._entry(entry, rel)
+        stack.append(iter([(f"{prefix}{e.name}", e) for e in entries]))
 
     def _entry(self, entry: os.DirEntry[str], rel: str) -> Iterator[RawRecord]:
         is_txt = entry.name.endswith(".txt")

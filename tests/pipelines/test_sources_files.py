@@ -152,6 +152,17 @@ def test_an_unreadable_file_is_quarantined(tmp_path: Path) -> None:
     assert (item.reason, item.detail) == (Reason.UNREADABLE, "EACCES")
 
 
+def test_a_folder_nested_deeper_than_the_recursion_limit(tmp_path: Path) -> None:
+    root = deep = tmp_path / "notes"
+    root.mkdir()
+    for _ in range(1200):  # one at a time: mkdir(parents=True) recurses too
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "n.txt").write_text("deep note")
+    (note,) = _checked(_read(root))
+    assert (note.patient_id, note.text) == ("d", "deep note")
+
+
 def test_the_runs_own_folders_inside_the_source_are_not_read(tmp_path: Path) -> None:
     root = tmp_path / "notes"
     (root / "quarantine").mkdir(parents=True)
