@@ -115,6 +115,21 @@ class FileRecordSource(RecordSource):
         }
         yield from readers[self.format]()
 
+    def count(self) -> int:
+        """How many entries ``records`` will yield (its ``rows_in``), reading as little as
+        it can and holding no more than ``records`` does: Parquet from its metadata,
+        JSONL by its non-blank lines, CSV by record boundaries, a folder by its walk."""
+        if self.format == "parquet":
+            return int(pq.ParquetFile(self.source.path).metadata.num_rows)
+        if self.format == "txt":
+            walker = _TxtWalk(os.path.realpath(self.source.path), self.byte_limit, self.exclude)
+            return sum(1 for _ in walker.walk(read=False))
+        with self.source.path.open("rb") as fh:
+            if self.format == "jsonl":
+                # Lines are kept up to 64 bytes only: enough to tell a blank one.
+                return sum(1 for ln in _lines(fh, 64) if ln.data is None or ln.data.strip())
+            return max(0, sum(1 for _ in _CsvRecords(fh, self.byte_limit)) - 1)  # - header
+
     # --- JSONL --------------------------------------------------------------------------
 
     def _jsonl(self) -> Iterator[RawRecord]:
@@ -523,9 +538,10 @@ class _TxtWalk:
     def _inside(self, path: str) -> bool:
         return path == self.root or path.startswith(self.root.rstrip(os.sep) + os.sep)
 
-    def walk(self, prefix: str = "") -> Iterator[RawRecord]:
+    def walk(self, prefix: str = "", read: bool = True) -> Iterator[RawRecord]:
         """Depth first, each folder's entries by name; a stack, not recursion, so a
-        folder nested thousands deep cannot exhaust Python's recursion limit."""
+        folder nested thousands deep cannot exhaust Python's recursion limit.  Without
+        ``read`` the entries are only listed (one record each, no file opened)."""
         stack: list[Iterator[tuple[str, os.DirEntry[str]]]] = []
         stack.append(iter([]))
         yield from self._open_folder(prefix, stack)
@@ -538,10 +554,13 @@ class _TxtWalk:
             if entry.name.startswith("."):
                 yield RawRecord(rel, skipped=Skip.HIDDEN)
             elif entry.is_dir(follow_symlinks=False):
-                if os.path.realpath(entry.path) not in self.exclude:
+                # The walk starts at the real root and follows no link: this is its real path.
+                if os.path.join(self.root, rel) not in self.exclude:
                     yield from self._open_folder(rel + "/", stack)
-            else:
+            elif read:
                 yield from self._entry(entry, rel)
+            else:
+                yield RawRecord(rel)
 
     def _open_folder(
         self, prefix: str, stack: list[Iterator[tuple[str, os.DirEntry[str]]]]

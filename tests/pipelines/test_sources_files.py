@@ -159,8 +159,14 @@ def test_a_folder_nested_deeper_than_the_recursion_limit(tmp_path: Path) -> None
         deep = deep / "d"
         deep.mkdir()
     (deep / "n.txt").write_text("deep note")
-    (note,) = _checked(_read(root))
-    assert (note.patient_id, note.text) == ("d", "deep note")
+    try:
+        (note,) = _checked(_read(root))
+        assert (note.patient_id, note.text) == ("d", "deep note")
+    finally:  # shutil.rmtree (pytest's clean-up) recurses as deep as the folder
+        (deep / "n.txt").unlink()
+        while deep != root:
+            deep.rmdir()
+            deep = deep.parent
 
 
 def test_the_runs_own_folders_inside_the_source_are_not_read(tmp_path: Path) -> None:
@@ -170,6 +176,36 @@ def test_the_runs_own_folders_inside_the_source_are_not_read(tmp_path: Path) -> 
     (root / "n.txt").write_text("note")
     source = FileRecordSource(FilesSource(path=root), MAPPING, 100, exclude=[root / "quarantine"])
     assert [r.source_ref for r in source.records()] == ["n.txt"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet", "txt"])
+def test_count_says_how_many_entries_records_yields(tmp_path: Path, fmt: str) -> None:
+    """The progress bar's total: what ``records`` yields (the run's rows_in), not lines."""
+    rows = [
+        {"note_id": f"n{i}", "patient_id": "p", "text": f"line one\nline {i}"} for i in range(5)
+    ]
+    if fmt == "jsonl":
+        path = tmp_path / "notes.jsonl"
+        path.write_bytes(b"\r".join(json.dumps(r).encode() for r in rows) + b"\n\n" + b"x" * 5000)
+        expected = 6
+    elif fmt == "csv":
+        path = tmp_path / "notes.csv"
+        body = "".join(f'{r["note_id"]},p,"{r["text"]}"\n' for r in rows)
+        path.write_text("note_id,patient_id,text\n" + body + 'n9,p,"never closes\n')
+        expected = 6
+    elif fmt == "parquet":
+        path = tmp_path / "notes.parquet"
+        pq.write_table(pa.Table.from_pylist(rows), path)
+        expected = 5
+    else:
+        path = tmp_path / "notes"
+        (path / "P1").mkdir(parents=True)
+        for r in rows:
+            (path / "P1" / f"{r['note_id']}.txt").write_text(str(r["text"]))
+        (path / ".hidden").write_text("x")
+        expected = 6
+    source = FileRecordSource(FilesSource(path=path), MAPPING, 100)
+    assert source.count() == len(list(source.records())) == expected
 
 
 # --- JSONL ----------------------------------------------------------------------------
