@@ -501,34 +501,26 @@ def check_prefect_api(*, required: bool, timeout: float = 5.0) -> str | None:
 def count_records(config: PipelineConfig, previous_watermark: Any = None) -> int | None:
     """How many records the source holds, where cheap to know; ``None`` otherwise.
 
-    Parquet: its metadata; JSONL: non-blank lines; CSV: rows (a full parse, meant for a
-    background thread); a ``.txt`` folder: its ``.txt`` files; PostgreSQL: ``COUNT(*)``.
-    Any error gives ``None`` (the run itself reports real problems).
+    Files: ``FileRecordSource.count`` (what the run's reader will yield, its rows_in,
+    counted as that reader splits records and in the memory it is allowed: a 300 MB line
+    is not read into memory to be counted; a CSV is parsed, meant for a background
+    thread); PostgreSQL: ``COUNT(*)``.  Any error gives ``None`` (the run itself reports
+    real problems).
     """
     try:
         source = config.source
         if isinstance(source, PostgresSource):
             return _count_postgres(source, previous_watermark)
-        fmt = file_format(source)
-        path = source.path
-        if fmt == "txt":
-            return sum(
-                1
-                for _, _, files in os.walk(path)
-                for f in files
-                if f.endswith(".txt") and not f.startswith(".")
-            )
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
+        from pipelines.sources.files import FileRecordSource
 
-            return int(pq.ParquetFile(path).metadata.num_rows)
-        with path.open("rb") as fh:
-            if fmt == "jsonl":
-                return sum(1 for line in fh if line.strip())
-            text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace", newline="")
-            rows = csv.reader(text, strict=False)
-            next(rows, None)
-            return sum(1 for row in rows if any(row))
+        file_format(source)  # a format the run can read
+        reader = FileRecordSource(
+            source,
+            config.columns,
+            config.limits.max_note_chars,
+            exclude=(config.quarantine_path(), config.output.dir),
+        )
+        return reader.count()
     except Exception:  # noqa: BLE001 - a total is a nicety; the run reports real problems
         return None
 

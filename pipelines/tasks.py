@@ -408,7 +408,8 @@ def publication_guard(config: PipelineConfig, counts: RunCounts) -> PublicationR
     found nothing new, which publishes nothing anyway).
     """
     limits = config.validation
-    quarantined, rows_in = counts.quarantined_total, counts.rows_in
+    # Skipped entries (hidden files, ...) are not records: they neither fail nor dilute it.
+    quarantined, rows_in = counts.quarantined_total, counts.rows_in - counts.skipped_total
     if rows_in and quarantined > limits.max_quarantine_fraction * rows_in:
         reasons = ", ".join(f"{r} {n}" for r, n in counts.quarantined.most_common(3))
         return PublicationRefused(

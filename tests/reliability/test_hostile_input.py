@@ -735,6 +735,8 @@ def test_one_hostile_input_per_format_runs_to_the_end_and_accounts_for_every_rec
                 "output": {"dir": str(out)},
                 "limits": {"max_note_chars": HOSTILE_MAX_CHARS},
                 "deid": {"anonymization": {"date_shift_days": HOSTILE_SHIFT}},
+                # Bad on purpose: most records are quarantined, and that is the point.
+                "validation": {"max_quarantine_fraction": 1.0},
             }
         )
     )
