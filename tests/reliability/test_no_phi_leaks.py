@@ -296,6 +296,9 @@ def test_the_scan_passes_over_a_year_only_inside_a_uuid() -> None:
     """Prefect's random IDs may hold a gold year as a group; anywhere else it counts."""
     needles = Needles({"2093": "DateYear"})
     assert needles.find("prefect.task-run.a12b3c4d-2093-4abc-9def-0123456789ab") == set()
+    # Deep in a file (past the first 36 characters), as in the raw database file.
+    far = "x" * 100 + "\x01" + "8e8ec5b1-2093-4719-9a4e-c46e9dd3e30d" + "\x0b"
+    assert needles.find(far) == set()
     assert needles.find("seen -2093- in a note") == {"2093"}
     assert needles.find("a12b3c4d-2093-4abc-9def-0123456789 is no UUID") == {"2093"}
 
