@@ -147,7 +147,14 @@ class CachingRecognizerRegistry(RecognizerRegistry):
         key = (language, None if entities is None else tuple(entities), all_fields)
         answer = self._answers.get(key)
         if answer is None:
-            answer = self._answers[key] = super().get_recognizers(language, entities, all_fields)
+            # Presidio answers in the order of a set of recognizer objects, which differs
+            # between processes; when two recognizers find the same span with the same
+            # score, the first one names it.  Registration order makes that the same
+            # recognizer in every process.
+            order = {id(rec): i for i, rec in enumerate(self.recognizers)}
+            answer = super().get_recognizers(language, entities, all_fields)
+            answer.sort(key=lambda rec: order.get(id(rec), len(order)))
+            self._answers[key] = answer
         return list(answer)  # a copy: callers may change the list they get
 
     def add_recognizer(self, recognizer: EntityRecognizer) -> None:

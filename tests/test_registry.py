@@ -76,3 +76,21 @@ def test_registry_cache_answers_like_presidio_and_follows_changes() -> None:
     assert len(cached.get_recognizers("en", ["BADGE"])) == 2
     cached.remove_recognizer(cached.recognizers[0].name)
     assert len(cached.get_recognizers("en", ["BADGE"])) == len(cached.recognizers)
+
+
+def test_registry_answers_in_registration_order() -> None:
+    """Two recognizers finding the same span alike: the first registered names it, in
+    every process (Presidio's own answer follows a set of objects)."""
+    registry = CachingRecognizerRegistry(supported_languages=["en"])
+    recognizers = [_BadgeRecognizer() for _ in range(12)]
+    for i, rec in enumerate(recognizers):
+        rec.name = f"badge{i}"
+        registry.add_recognizer(rec)
+    assert registry.get_recognizers("en", ["BADGE"]) == recognizers
+    engine = DeidAnalyzerEngine(
+        registry=registry,
+        nlp_engine=PreloadedSpacyNlpEngine(load_base_pipeline()),
+        supported_languages=["en"],
+    )
+    [result] = engine.analyze(TEXT, language="en")
+    assert result.recognition_metadata[RecognizerResult.RECOGNIZER_NAME_KEY] == "badge0"
