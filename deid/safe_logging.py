@@ -39,6 +39,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import PurePath
 from typing import Any
 
+from deid.anonymization.keys import MissingKeyError
 from deid.errors import (
     RedactedError,
     chained,
@@ -47,7 +48,6 @@ from deid.errors import (
     register_safe_exception,
     type_name,
 )
-from deid.keys import MissingKeyError
 
 register_safe_exception(MissingKeyError)
 

@@ -2,14 +2,14 @@
 
 Plain ``re`` patterns, no Great Expectations import: the gate's suite
 (``expectations.deidentified_notes``) turns each into an expectation, and the row-level
-screen that runs on the workers (``pipelines.residual``) uses them directly, so a worker
+screen that runs on the workers (``pipelines.gate.residual``) uses them directly, so a worker
 never loads GX.
 """
 
 from __future__ import annotations
 
 # Residual structured identifiers: any hit in text *outside* the replaced spans is a
-# leak.  The row-level screen (``pipelines.residual.residual_hits``) runs these same
+# leak.  The row-level screen (``pipelines.gate.residual.residual_hits``) runs these same
 # patterns before the gate and quarantines the rows they match; the gate then checks
 # what is left.  Written without look-arounds so that they run in linear time both in
 # Python's ``re`` (every quantifier is bounded or followed by a disjoint class) and in

@@ -115,9 +115,9 @@ CONFIG_TODO = "fix the config (`deidflow config schema` describes every setting)
 
 def diagnose(exc: BaseException) -> tuple[ExitCode, str]:
     """The exit code and the one line (without ``deidflow: ``) for ``exc``."""
+    from deid.anonymization.keys import MissingKeyError
     from deid.config import ConfigError
     from deid.errors import InputFormatError
-    from deid.keys import MissingKeyError
 
     if isinstance(exc, Failure):
         return exc.exit_code, str(exc)
@@ -155,9 +155,9 @@ def _pipeline_code(exc: BaseException) -> tuple[ExitCode, str] | None:
     """Errors of the pipeline's own classes; imported only if the pipeline was loaded."""
     if "pipelines.tasks" not in sys.modules:
         return None
-    from pipelines.shards import ShardCorrupted, UnswappableOutput
+    from pipelines.gate.validation import ValidationFailed
+    from pipelines.output.shards import ShardCorrupted, UnswappableOutput
     from pipelines.tasks import IncompatibleOutput, OutputBusy
-    from pipelines.validation import ValidationFailed
 
     if isinstance(exc, ValidationFailed):
         todo = exc.advice or "the previous dataset is untouched; fix the cause and run again"

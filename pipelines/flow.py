@@ -20,7 +20,7 @@ Atomicity: shards are staged in the next version of the output dir, a hidden sib
 in a Prefect transaction: a failed gate rolls it back, which deletes the staging dir,
 and nothing is published.  Any other failure discards the staging dir too
 (``finally``).  ``publish`` completes the next version (kept files hard-linked, manifest
-written) and swaps it with the output dir in one atomic rename (``pipelines.shards``).
+written) and swaps it with the output dir in one atomic rename (``pipelines.output.shards``).
 The run's audit summary and report are written into the next version before the swap,
 so they are published with its data: new data never sits beside the previous run's
 report, and a run whose report cannot be written publishes nothing.  The per-window tasks stay outside the transaction on purpose: a transaction
@@ -44,9 +44,10 @@ from prefect.utilities.annotations import quote
 
 from deid import safe_logging
 from deid.errors import phi_safe_iter, register_safe_exception
-from pipelines.audit import RunSummary
 from pipelines.config import PipelineConfig
-from pipelines.shards import ShardCorrupted, UnswappableOutput, scratch_location
+from pipelines.gate.validation import ValidationFailed
+from pipelines.output.shards import ShardCorrupted, UnswappableOutput, scratch_location
+from pipelines.report.summary import RunSummary
 from pipelines.stream import CountMismatch, RunCounts, Window, extract_windows
 from pipelines.tasks import (
     IncompatibleOutput,
@@ -66,7 +67,6 @@ from pipelines.tasks import (
     write_report,
 )
 from pipelines.transform import BatchFailed, BatchOutput
-from pipelines.validation import ValidationFailed
 
 # Messages built from counts, check names, exception type names and paths only: shown as
 # they are.  Any other error raised while handling notes reaches Prefect as a
@@ -174,7 +174,7 @@ def _finish_window(
 
 def _report_gate_failure(config: PipelineConfig, err: ValidationFailed) -> None:
     """Tell the Prefect UI which checks stopped publication (names and counts only)."""
-    from pipelines.artifacts import publish_failure_artifact
+    from pipelines.report.artifacts import publish_failure_artifact
 
     with contextlib.suppress(Exception):  # the gate's own error is what must surface
         publish_failure_artifact(config.output.dir, err.failures)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pipelines.config import LabelPolicy
 
 if TYPE_CHECKING:
-    from deid.anonymize import Deidentifier
+    from deid.anonymization.deidentifier import Deidentifier
     from deid.spans import Span
 
 _CACHE_MAX = 4096

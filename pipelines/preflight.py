@@ -26,10 +26,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from deid.keys import load_key
+from deid.anonymization.keys import load_key
 from pipelines.config import FORMAT_BY_SUFFIX, FilesSource, PipelineConfig, PostgresSource
 from pipelines.exit_codes import InputError, OutputError, UsageError
-from pipelines.shards import LOCK_NAME
+from pipelines.output.shards import LOCK_NAME
 from schemas.notes import OPTIONAL_FIELDS, REQUIRED_FIELDS, ColumnMapping
 
 PEEK_RECORDS = 20
@@ -155,7 +155,7 @@ def _check_not_locked(out: Path, real: Path) -> None:
 def _check_incremental_output(config: PipelineConfig, key_fingerprint: str) -> None:
     if not getattr(config.source, "incremental", False):
         return
-    from pipelines.manifest import read_manifest
+    from pipelines.output.manifest import read_manifest
 
     manifest = read_manifest(config.output.dir) if config.output.dir.is_dir() else None
     if manifest is None:

@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pipelines.audit import RunSummary
 from pipelines.config import FilesSource, OutputConfig, PipelineConfig, RuntimeConfig
 from pipelines.prefect_server import TemporaryPrefectServer
 from pipelines.preflight import count_records, preflight
 from pipelines.progress import RunProgress, quiet_prefect_console
+from pipelines.report.summary import RunSummary
 
 
 def config_for_input(
@@ -116,7 +116,7 @@ def _environ(**values: str) -> Iterator[None]:
 
 
 def _count(config: PipelineConfig) -> int | None:
-    from pipelines.manifest import read_manifest
+    from pipelines.output.manifest import read_manifest
 
     previous = None
     if getattr(config.source, "incremental", False) and config.output.dir.is_dir():
@@ -194,9 +194,9 @@ def run_pipeline(
     First ``pipelines.preflight.preflight`` (unless ``checked``: the caller ran it): the
     key, the output, the input and its columns, the database, before Prefect starts and
     before any note is read; it raises a ``pipelines.exit_codes.Failure``.  Then raises
-    ``pipelines.validation.ValidationFailed`` when the gate or the publication guard
+    ``pipelines.gate.validation.ValidationFailed`` when the gate or the publication guard
     fails (nothing is published), ``pipelines.tasks.OutputBusy`` if another run holds
-    the output directory, ``pipelines.shards.ShardCorrupted`` if a staged shard changed
+    the output directory, ``pipelines.output.shards.ShardCorrupted`` if a staged shard changed
     before it was published (nothing is published).  ``progress``: a ``RunProgress``
     (entered by the caller) or ``True`` for a bar on stderr when it is a terminal.
     """
@@ -245,7 +245,7 @@ def _published_but_failed(output_dir: Path, cause: BaseException) -> Exception:
     )
 
 
-# Settings the flow process relies on (cli.py and deid/nlp.py set their defaults): given
+# Settings the flow process relies on (cli.py and deid/detection/nlp.py set their defaults): given
 # to local Dask workers explicitly, on top of the environment they inherit, so a worker
 # stays offline and quiet however it is started.  Never the key: workers inherit it with
 # the rest of the environment, which keeps it out of Dask's own objects.
@@ -410,7 +410,7 @@ def task_runner_for(runtime: RuntimeConfig, address: str | None = None) -> Any:
 
 def _warm_worker(config: PipelineConfig) -> None:
     """On a Dask worker: build the de-identifier its batches will use (kept per process)."""
-    from pipelines.deidentify_task import checked_out_transformer
+    from pipelines.tasks.deidentify import checked_out_transformer
 
     with checked_out_transformer(config):
         pass

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipelines.audit import RunSummary
 from pipelines.config import FilesSource, PipelineConfig, PostgresSource
+from pipelines.report.summary import RunSummary
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -172,7 +172,7 @@ def serve_configs(
     """
     from prefect import serve
 
-    from deid.keys import load_key
+    from deid.anonymization.keys import load_key
     from pipelines.exit_codes import UsageError
     from pipelines.preflight import check_prefect_api, require_dsn
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.dedup import Deduplicator, Verdict
+from pipelines.output.dedup import Deduplicator, Verdict
 from pipelines.quarantine import QuarantineItem, QuarantineWriter, check_record, jsonable
 from pipelines.records import RawRecord, Reason
 from pipelines.transform import NoteBatch

@@ -21,9 +21,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from deid.anonymize import KEEP, Deidentifier, DeidResult, phi_counts
+from deid.anonymization.deidentifier import KEEP, Deidentifier, DeidResult, phi_counts
+from deid.anonymization.keys import SecretKey
 from deid.entities import ENTITY_NAMES
-from deid.keys import SecretKey
 from pipelines.config import PipelineConfig, SplitRatios
 from pipelines.metadata import LabelCleaner
 from schemas.deidentified import DEIDENTIFIED_SCHEMA, PHI_COUNT_COLUMNS, phi_count_column
@@ -31,7 +31,7 @@ from schemas.notes import NoteRecord
 
 PSEUDONYM_HEX_CHARS = 24  # 96 bits: collisions stay negligible far beyond 10^9 notes
 
-# Tokens as ``deid.evaluate`` counts them, for PHI density per 1,000 tokens (linear time).
+# Tokens as ``deid.evaluation.metrics`` counts them, for PHI density per 1,000 tokens (linear time).
 _TOKEN = re.compile(r"\w+")
 
 

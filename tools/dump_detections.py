@@ -23,11 +23,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from deid.anonymize import Deidentifier
+from deid.anonymization.deidentifier import Deidentifier
+from deid.anonymization.keys import SecretKey
 from deid.config import AnonymizationConfig, DeidConfig
-from deid.corpora import read_corpus
-from deid.detect import Detector
-from deid.keys import SecretKey
+from deid.detection.detector import Detector
+from deid.evaluation.corpora import read_corpus
 
 TEST_KEY = SecretKey(b"deidflow-dump-detections-fixed-test-key")
 """A fixed, public key: the dump must be reproducible, and it is not for real data."""

@@ -33,10 +33,10 @@ from pipelines.report.stats import RunStats
 
 if TYPE_CHECKING:
     from deid.config import DeidConfig
-    from deid.detect import Detector
-    from deid.evaluate import EvaluationReport
-    from pipelines.audit import RunSummary
+    from deid.detection.detector import Detector
+    from deid.evaluation.metrics import EvaluationReport
     from pipelines.config import PipelineConfig
+    from pipelines.report.summary import RunSummary
 
 __all__ = [
     "REPORT_HTML_NAME",
@@ -152,6 +152,6 @@ def regenerate_report(
 
 
 def _detector(config: DeidConfig) -> Detector:
-    from deid.detect import Detector
+    from deid.detection.detector import Detector
 
     return Detector(config.detection)

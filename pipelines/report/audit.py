@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from pipelines.report.stats import RunStats
 
 if TYPE_CHECKING:
-    from pipelines.audit import RunSummary
     from pipelines.config import PipelineConfig
+    from pipelines.report.summary import RunSummary
 
 REPORT_SCHEMA_VERSION = "1"
 REPORT_JSON_NAME = "audit_report.json"
@@ -242,9 +242,9 @@ def _tagger_checksum(config: PipelineConfig | None) -> str | None:
     else:
         from importlib import resources
 
-        from deid.tagger.model import MODEL_FILE
+        from deid.detection.tagger.model import MODEL_FILE
 
-        blob = resources.files("deid.tagger").joinpath(MODEL_FILE).read_bytes()
+        blob = resources.files("deid.detection.tagger").joinpath(MODEL_FILE).read_bytes()
     return hashlib.sha256(blob).hexdigest()
 
 

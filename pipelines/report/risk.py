@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deid.evaluate import EvaluationReport
+from deid.evaluation.metrics import EvaluationReport
 
 if TYPE_CHECKING:
-    from deid.detect import Detector
+    from deid.detection.detector import Detector
 
 PER_NOTES = 10_000
 CONFIDENCE = 0.95
@@ -164,8 +164,8 @@ def no_sample(phi_per_note: float | None) -> dict[str, Any]:
 
 def evaluate_sample(path: Path, detector: Detector) -> EvaluationReport:
     """Run ``detector`` over an annotated sample (JSONL or PhysioNet) and score it."""
-    from deid.corpora import read_corpus
-    from deid.evaluate import evaluate
+    from deid.evaluation.corpora import read_corpus
+    from deid.evaluation.metrics import evaluate
 
     notes = list(read_corpus(path))
     if not notes:

@@ -25,15 +25,15 @@ import pytest
 
 from pipelines.config import PipelineConfig
 from tests.conftest import TEST_KEY
+from tests.paths import REPO
 
 if TYPE_CHECKING:
-    from pipelines.audit import RunSummary
+    from pipelines.report.summary import RunSummary
 
 pytest.importorskip("prefect_dask", reason="prefect-dask is not installed")
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample_data" / "notes.jsonl"
 WORKERS = 2
 
@@ -275,8 +275,8 @@ def _tasks_run(dask_worker: Any) -> int:
 
 
 def _transformers_built() -> int:
-    """On a worker: de-identifiers this process holds for reuse (``pipelines.deidentify_task``)."""
-    from pipelines import deidentify_task
+    """On a worker: de-identifiers this process holds for reuse (``pipelines.tasks.deidentify``)."""
+    from pipelines.tasks import deidentify as deidentify_task
 
     return sum(len(pool) for pool in deidentify_task._idle_transformers.values())
 

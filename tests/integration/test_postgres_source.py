@@ -13,17 +13,17 @@ import pytest
 from pipelines.cli import main
 from pipelines.config import PipelineConfig, PostgresSource
 from pipelines.exit_codes import ExitCode, OutputError
-from pipelines.manifest import MANIFEST_NAME, read_manifest, verify_output
+from pipelines.output.manifest import MANIFEST_NAME, read_manifest, verify_output
 from pipelines.quarantine import check_record
 from pipelines.records import Reason
 from pipelines.run import run_pipeline
 from pipelines.sources.postgres import PostgresRecordSource
 from pipelines.tasks import IncompatibleOutput
 from schemas.notes import ColumnMapping, NoteRecord
+from tests.paths import SAMPLE
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = Path(__file__).parents[2] / "sample_data" / "notes.jsonl"
 MAPPING = ColumnMapping(
     note_id="doc_id", patient_id="person_id", text="body", note_type="kind", note_date="written_on"
 )

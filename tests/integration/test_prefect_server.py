@@ -29,10 +29,10 @@ import yaml
 
 from tests.conftest import TEST_KEY
 from tests.integration.chromium import browser, ensure_chromium
+from tests.paths import REPO
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample_data" / "notes.jsonl"
 BIN = Path(sys.executable).parent
 DEPLOYMENT = "steward-test"

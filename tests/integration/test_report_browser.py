@@ -18,7 +18,7 @@ from pipelines.report.html import render_html
 from pipelines.report.risk import SampleInfo, estimate_risk
 from tests.integration.chromium import Browser, browser, ensure_chromium
 from tests.integration.png import read_png
-from tests.report.helpers import evaluation, write_run
+from tests.pipelines.report.helpers import evaluation, write_run
 
 pytestmark = pytest.mark.integration
 

@@ -19,17 +19,17 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from deid.keys import SecretKey
+from deid.anonymization.keys import SecretKey
 from pipelines import stream
-from pipelines.audit import SUMMARY_NAME, RunSummary
 from pipelines.config import PipelineConfig
-from pipelines.manifest import MANIFEST_NAME, read_manifest, verify_output
+from pipelines.gate.validation import ValidationFailed, ValidationOutcome
+from pipelines.output.manifest import MANIFEST_NAME, read_manifest, verify_output
+from pipelines.report.summary import SUMMARY_NAME, RunSummary
 from pipelines.run import config_for_input, run_from_cli, run_pipeline
 from pipelines.transform import pseudonym
-from pipelines.validation import ValidationFailed, ValidationOutcome
 from tests.conftest import PREFECT_TEST_HOME, TEST_KEY
+from tests.paths import SAMPLE
 
-SAMPLE = Path(__file__).parents[2] / "sample_data" / "notes.jsonl"
 N_SAMPLE = 24
 CANARY = "Zqxcanaryvelt"  # in a published note: may reach shards, never Prefect
 CANARY_QUARANTINED = "Qqcanarywoldram"  # only in a quarantined record
@@ -350,8 +350,8 @@ def test_served_thread_run_uses_the_configured_threads(
     pool's size after the run is the peak concurrency.  Prefect's default thread pool is
     unbounded: with two windows of 4 batches in flight, 8 were built.
     """
-    from pipelines import deidentify_task
     from pipelines.serve import scheduled_deidentify
+    from pipelines.tasks import deidentify as deidentify_task
 
     monkeypatch.setenv("DEIDFLOW_KEY", TEST_KEY)
     monkeypatch.setattr(deidentify_task, "_idle_transformers", {})

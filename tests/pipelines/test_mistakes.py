@@ -500,7 +500,7 @@ def test_an_error_holding_note_text_is_shown_by_type_only(
     capsys: pytest.CaptureFixture[str],
     debug: bool,
 ) -> None:
-    from deid.anonymize import Deidentifier
+    from deid.anonymization.deidentifier import Deidentifier
 
     _canary_notes(work)
     monkeypatch.setattr(Deidentifier, "_apply", _raise_with_text)

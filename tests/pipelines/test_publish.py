@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-import pipelines.shards as shards_mod
+import pipelines.output.shards as shards_mod
 from pipelines.config import PipelineConfig
-from pipelines.manifest import MANIFEST_NAME, read_manifest, verify_output
-from pipelines.shards import (
+from pipelines.output.manifest import MANIFEST_NAME, read_manifest, verify_output
+from pipelines.output.shards import (
     SHARD_PATTERN,
     StagingArea,
     UnswappableOutput,

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from deid.anonymize import KEEP, AppliedSpan, Deidentifier, DeidResult
-from deid.keys import SecretKey
+from deid.anonymization.deidentifier import KEEP, AppliedSpan, Deidentifier, DeidResult
+from deid.anonymization.keys import SecretKey
 from deid.spans import Span
 from pipelines.config import PipelineConfig, SplitRatios
+from pipelines.gate.validation import chars_outside, validate_batch
 from pipelines.transform import (
     PSEUDONYM_HEX_CHARS,
     BatchFailed,
@@ -27,7 +28,6 @@ from pipelines.transform import (
     assign_split,
     pseudonym,
 )
-from pipelines.validation import chars_outside, validate_batch
 from schemas.deidentified import DEIDENTIFIED_SCHEMA
 from schemas.notes import NoteRecord
 

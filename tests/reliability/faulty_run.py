@@ -30,7 +30,7 @@ LIBRARY_LOGGER = "presidio-analyzer"
 def _note_errors() -> None:
     from prefect import get_run_logger
 
-    from deid.anonymize import Deidentifier
+    from deid.anonymization.deidentifier import Deidentifier
 
     poisoned = set(os.environ["DEIDFLOW_FAULT_PATIENTS"].split(","))
     library = logging.getLogger(LIBRARY_LOGGER)

@@ -27,7 +27,7 @@ import ahocorasick
 import pytest
 from wordfreq import zipf_frequency
 
-from deid.corpora import Note, read_physionet
+from deid.evaluation.corpora import Note, read_physionet
 from tests.paths import DEV_CORPUS, REPO
 
 BIN = Path(sys.executable).parent

@@ -37,8 +37,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.config import QUARANTINE_SUFFIX
-from pipelines.manifest import MANIFEST_NAME, verify_output
-from pipelines.shards import SHARD_PATTERN
+from pipelines.output.manifest import MANIFEST_NAME, verify_output
+from pipelines.output.shards import SHARD_PATTERN
 from pipelines.tasks import LOCK_NAME
 from sample_data.generate import iter_notes
 from tests.paths import REPO

@@ -22,15 +22,15 @@ import pytest
 
 from deid.entities import ENTITY_NAMES
 from pipelines.config import QUARANTINE_SUFFIX, PipelineConfig
-from pipelines.manifest import verify_output
+from pipelines.gate.validation import ValidationFailed
+from pipelines.output.manifest import verify_output
+from pipelines.output.shards import ShardCorrupted, ShardWriter
 from pipelines.run import run_from_cli, run_pipeline
-from pipelines.shards import ShardCorrupted, ShardWriter
 from pipelines.transform import NoteTransformer
-from pipelines.validation import ValidationFailed
 from schemas.notes import NoteRecord
 from tests.conftest import TEST_KEY
+from tests.paths import SAMPLE
 
-SAMPLE = Path(__file__).parents[2] / "sample_data" / "notes.jsonl"
 N_NOTES = 12
 SSN = "078-05-1120"
 CANARY = "Wqxcanarybrel"  # a name-like token in the notes: must never show in a message

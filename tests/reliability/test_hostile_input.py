@@ -34,10 +34,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from deid.anonymize import KEEP, Deidentifier, DeidResult
+from deid.anonymization.deidentifier import KEEP, Deidentifier, DeidResult
+from deid.anonymization.keys import SecretKey
 from deid.config import DetectionConfig
-from deid.detect import Detector
-from deid.keys import SecretKey
+from deid.detection.detector import Detector
 from deid.spans import Span
 from pipelines.config import QUARANTINE_SUFFIX, PipelineConfig
 from pipelines.run import run_from_cli, run_pipeline
@@ -271,7 +271,7 @@ def test_punctuation_runs_without_spaces_take_linear_time(
 
 
 def test_digit_slash_runs_do_not_crash_the_date_recognizer(detector: Detector) -> None:
-    """Found by the property test: ``5/6/7/9-9`` raised ValueError in deid.recognizers.dates."""
+    """Found by the property test: ``5/6/7/9-9`` raised ValueError in deid.detection.recognizers.patterns.dates."""
     for text in ("5/6/7/9-9", "1/2/3/4", "on 1/2/3/4-5 at"):
         check_spans(text, detector.detect(text))
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from deid.keys import SecretKey
+from deid.anonymization.keys import SecretKey
 from pipelines.config import QUARANTINE_SUFFIX
 from pipelines.transform import pseudonym
 from tests.paths import REPO

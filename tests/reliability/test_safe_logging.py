@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from deid import safe_logging
+from deid.anonymization.keys import MissingKeyError
 from deid.errors import (
     RecordError,
     RedactedError,
@@ -19,7 +20,6 @@ from deid.errors import (
     phi_safe_iter,
     register_safe_exception,
 )
-from deid.keys import MissingKeyError
 from deid.safe_logging import MAX_MESSAGE_CHARS, SafeText, mask_text
 
 NOTE = "Pt Zqxvelt Marbury seen 7/22 at Calvert Hospital"

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from deid.keys import MissingKeyError
+from deid.anonymization.keys import MissingKeyError
 from pipelines.config import PipelineConfig
 from pipelines.run import run_pipeline
 from tests.conftest import PREFECT_TEST_HOME
+from tests.paths import SAMPLE
 from tests.reliability.support import base_env, files_under, run_cli, sqlite_text
 
-SAMPLE = Path(__file__).parents[2] / "sample_data" / "notes.jsonl"
 KEY = "5eed" * 16  # 64 hex digits, recognisable in any dump
 
 

@@ -52,8 +52,8 @@ def _wrap(owner: Any, attr: str, phase: str) -> None:
 
 
 def install_trace() -> None:
+    import pipelines.output.shards as shards
     import pipelines.quarantine as quarantine
-    import pipelines.shards as shards
     import pipelines.stream as stream
     import pipelines.tasks as tasks
     import pipelines.transform as transform

@@ -1,0 +1,35 @@
+"""``surrogate``: a realistic, keyed, consistent fake value of the same entity type and shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from presidio_anonymizer.operators import Operator, OperatorType
+
+from deid.anonymization.operators._params import require_patient_context
+from deid.anonymization.surrogates import SurrogateSource, surrogate_for
+from deid.anonymization.surrogates.source import NO_AVOID
+
+
+class SurrogateOperator(Operator):
+    """Replace a value by a Faker surrogate seeded from HMAC(key, patient, type, value).
+
+    Params: ``source`` (a ``SurrogateSource``), ``patient_id`` (str), optionally
+    ``avoid`` (an ``AvoidSet`` of the note's real values no surrogate may contain), and
+    the ``entity_type`` Presidio adds.
+    """
+
+    def operate(self, text: str, params: dict[str, Any] | None = None) -> str:
+        assert params is not None
+        source: SurrogateSource = params["source"]
+        draw = source.for_patient(params["patient_id"], params.get("avoid", NO_AVOID))
+        return surrogate_for(params["entity_type"], text, draw)
+
+    def validate(self, params: dict[str, Any] | None = None) -> None:
+        require_patient_context(params)
+
+    def operator_name(self) -> str:
+        return "surrogate"
+
+    def operator_type(self) -> OperatorType:
+        return OperatorType.Anonymize

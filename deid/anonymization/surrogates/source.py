@@ -1,0 +1,149 @@
+"""Keyed, consistent surrogate draws: HMAC(key, patient, kind, normalized value) seeds Faker.
+
+No table of real values is kept.  The only state is an LRU cache from HMAC digests to
+surrogates (neither side holds an original value), which saves the Faker work when a
+value repeats within a batch.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from faker import Faker
+
+from deid.anonymization.keys import SecretKey
+
+MAX_ATTEMPTS = 64
+_DERIVATION_LABEL = "deidflow/surrogate/v1"
+
+
+MIN_AVOID_LEN = 3
+
+
+class AvoidSet:
+    """Original PHI values of one note that no surrogate in that note may contain.
+
+    A surrogate drawn for one value can happen to contain another real value of the
+    same note ("Martino" -> "Santiago" next to "San Diego"); such draws are redrawn.
+    Values shorter than ``MIN_AVOID_LEN`` are ignored.  ``repr`` shows only a count.
+    """
+
+    __slots__ = ("_lengths", "_values")
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        folded = {v.strip().casefold() for v in values}
+        self._values = frozenset(v for v in folded if len(v) >= MIN_AVOID_LEN)
+        self._lengths = tuple(sorted({len(v) for v in self._values}))
+
+    def hit(self, candidate: str) -> bool:
+        """Whether ``candidate`` contains any avoided value (case-insensitive)."""
+        if not self._values:
+            return False
+        folded = candidate.casefold()
+        # Look up the candidate's substrings of the avoided values' lengths: a short
+        # candidate costs the same whether the note holds ten values or a million
+        # (scanning every value per draw made long notes full of PHI quadratic).
+        n = len(folded)
+        for i in range(n - self._lengths[0] + 1):
+            for length in self._lengths:
+                if i + length > n:
+                    break
+                if folded[i : i + length] in self._values:
+                    return True
+        return False
+
+    def __bool__(self) -> bool:
+        return bool(self._values)
+
+    def __repr__(self) -> str:
+        return f"AvoidSet({len(self._values)} values)"
+
+
+NO_AVOID = AvoidSet()
+
+
+class Draw(Protocol):
+    """Draw the surrogate for one normalized value of one kind, for the bound patient."""
+
+    def __call__(self, kind: str, normalized: str, make: Callable[[Faker], str]) -> str: ...
+
+
+class SurrogateSource:
+    """One seeded Faker and a digest-keyed cache; hands out per-patient ``Draw`` functions.
+
+    ``make`` is called with Faker reseeded from the keyed hash of
+    ``(patient, kind, normalized, attempt)``; a draw whose case-folded form equals
+    ``normalized`` is rejected and redrawn with the next attempt, so a surrogate never
+    reproduces the value it replaces.  Not thread-safe: use one per worker.
+    """
+
+    def __init__(self, key: SecretKey, cache_size: int = 100_000) -> None:
+        self._key = key
+        self._faker = Faker("en_US", use_weighting=False)
+        self._cache: OrderedDict[bytes, str] = OrderedDict()
+        self._cache_size = cache_size
+
+    def __repr__(self) -> str:
+        return f"SurrogateSource(key={self._key!r}, cached={len(self._cache)})"
+
+    @property
+    def faker(self) -> Faker:
+        return self._faker
+
+    def draw(
+        self,
+        patient_id: str,
+        kind: str,
+        normalized: str,
+        make: Callable[[Faker], str],
+        avoid: AvoidSet = NO_AVOID,
+    ) -> str:
+        """The surrogate for ``normalized`` of ``kind`` for ``patient_id`` (see class doc).
+
+        A draw is rejected when it equals or contains the original, or contains a value
+        of ``avoid``; only draws no ``avoid`` value changed are cached (the rest are
+        specific to one note).
+        """
+        digest = self._key.derive(_DERIVATION_LABEL, patient_id, kind, normalized)
+        cached = self._cache.get(digest)
+        if cached is not None and not avoid.hit(cached):
+            self._cache.move_to_end(digest)
+            return cached
+        original = normalized.casefold()
+        seed = digest
+        avoided = False
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                seed = self._key.derive(_DERIVATION_LABEL, patient_id, kind, normalized, attempt)
+            self._faker.seed_instance(int.from_bytes(seed[:16], "big"))
+            value = make(self._faker)
+            folded = value.casefold()
+            if folded == original or (len(original) >= MIN_AVOID_LEN and original in folded):
+                continue
+            if avoid.hit(value):
+                avoided = True
+                continue
+            break
+        else:  # pragma: no cover - needs MAX_ATTEMPTS rejected draws in a row
+            raise RuntimeError(f"could not draw a {kind} surrogate that differs from the original")
+        if self._cache_size and not avoided:
+            self._cache[digest] = value
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return value
+
+    def for_patient(self, patient_id: str, avoid: AvoidSet = NO_AVOID) -> Draw:
+        """A ``Draw`` bound to one patient (and one note's ``avoid`` set)."""
+
+        def draw(kind: str, normalized: str, make: Callable[[Faker], str]) -> str:
+            return self.draw(patient_id, kind, normalized, make, avoid)
+
+        return draw
+
+    def seeded(self, *parts: str | int) -> Faker:
+        """Faker reseeded from the key and ``parts`` (for draws that need no caching)."""
+        seed = self._key.derive(_DERIVATION_LABEL, *parts)
+        self._faker.seed_instance(int.from_bytes(seed[:16], "big"))
+        return self._faker

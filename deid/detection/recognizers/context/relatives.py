@@ -1,0 +1,152 @@
+"""Names of relatives and contacts introduced by their relation.
+
+``pt's wife Mary``, ``son bill called``, ``DAUGHTER LISA ROSSETTI``, ``dtr suzette``,
+``Sister is health care proxy - Marcela Carlson``, ``Nephew, Neil Meitz``.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc
+
+from deid.detection import lexicon
+from deid.detection.recognizers.context._token_rules import (
+    TokenRuleRecognizer,
+    candidates,
+    next_word,
+    same_line,
+)
+from deid.detection.wordclass import CaseMode, NameLikeness, name_likeness
+
+_RELATIONS = frozenset(
+    {
+        "wife",
+        "husband",
+        "hsb",
+        "spouse",
+        "son",
+        "sons",
+        "daughter",
+        "daughters",
+        "dtr",
+        "dau",
+        "sister",
+        "sis",
+        "brother",
+        "bro",
+        "mother",
+        "mom",
+        "father",
+        "dad",
+        "nephew",
+        "niece",
+        "grandson",
+        "granddaughter",
+        "grandchild",
+        "cousin",
+        "aunt",
+        "uncle",
+        "fiance",
+        "fiancee",
+        "partner",
+        "boyfriend",
+        "girlfriend",
+        "friend",
+        "neighbor",
+        "neighbour",
+        "hcp",
+        "proxy",
+        "guardian",
+        "stepson",
+        "stepdaughter",
+        "sil",
+        "dil",
+        "inlaw",
+        "in-law",
+        "companion",
+        "caregiver",
+        "contact",
+        "roommate",
+    }
+)
+# Words after which a contact's name often follows ("social: bill called", "spoke with helen").
+_CONTACT_WORDS = frozenset(
+    {
+        "social",
+        "soc",
+        "caseworker",
+        "coordinator",
+        "chaplain",
+        "visitor",
+        "visitors",
+        "contacts",
+        "with",
+        "visited",
+        "by",
+    }
+)
+# Words that may sit between the relation and the name.
+_BRIDGES = frozenset({",", ":", "-", "(", "is", "named", "'s", "s"})
+
+
+_TRIGGERS = _RELATIONS | _CONTACT_WORDS
+
+
+class RelativeNameRecognizer(TokenRuleRecognizer):
+    """A name right after a family/contact relation word."""
+
+    ENTITIES = ("PERSON",)
+    NAME = "RelativeNameRecognizer"
+
+    def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
+        found = []
+        for i in candidates(doc, _TRIGGERS):
+            j = next_word(doc, i, skip=_BRIDGES)
+            if j is None or not same_line(doc, i, j) or j - i > 4:
+                continue
+            if not self._first_name_like(doc, j, mode):
+                continue
+            if (
+                doc[i].lower_ in _CONTACT_WORDS
+                and name_likeness(doc[j], mode) < NameLikeness.STRONG
+            ):
+                continue  # weaker trigger: only dictionary names
+            last = j
+            k = j + 1
+            if (
+                k < len(doc)
+                and not doc[j].whitespace_
+                and doc[k].text in ("-", "'")
+                and k + 1 < len(doc)
+            ):
+                last = k + 1
+                k = last + 1
+            if (
+                k < len(doc)
+                and same_line(doc, last, k)
+                and not doc[k].is_space
+                and name_likeness(doc[k], mode) >= NameLikeness.MEDIUM
+            ):
+                last = k
+            tok = doc[j]
+            # A rare word after "dtr" is usually a name but may be a misspelling
+            # ("grandaughter"): without dictionary or case support, the tagger decides.
+            confident = (
+                name_likeness(tok, mode) >= NameLikeness.STRONG
+                or (mode == CaseMode.MIXED and tok.is_title)
+                or (doc[i].lower_ in _RELATIONS and tok.lower_ in lexicon.first_names())
+            )
+            found.append((j, last, "PERSON", 0.75 if confident else 0.45))
+        return found
+
+    @staticmethod
+    def _first_name_like(doc: Doc, j: int, mode: CaseMode) -> bool:
+        tok = doc[j]
+        like = name_likeness(tok, mode)
+        if like == NameLikeness.NO:
+            return False
+        if like >= NameLikeness.MEDIUM:
+            return True  # a rare word right after "dtr", "husband": nearly always a name
+        return tok.lower_ in lexicon.first_names() or tok.lower_ in lexicon.last_names()
+
+
+RECOGNIZERS = [RelativeNameRecognizer]

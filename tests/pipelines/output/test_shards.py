@@ -1,0 +1,118 @@
+"""Shard writing: boundaries, determinism, Arrow types, publishing and verification."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.config import OutputConfig
+from pipelines.output.manifest import verify_output, write_manifest
+from pipelines.output.shards import (
+    SHARD_PATTERN,
+    ShardWriter,
+    StagingArea,
+    clear_stale_staging,
+    scratch_location,
+)
+from schemas.deidentified import DEIDENTIFIED_SCHEMA
+from tests.pipelines.tables import deidentified_rows
+
+
+def _write(directory: Path, chunks: list[int], **output: int) -> list:
+    directory.mkdir(parents=True, exist_ok=True)
+    writer = ShardWriter(directory, OutputConfig(dir=directory, **output))
+    start = 0
+    for n in chunks:
+        writer.write(deidentified_rows(n, start))
+        start += n
+    return writer.close()
+
+
+def test_shard_and_row_group_boundaries_follow_rows_only(tmp_path: Path) -> None:
+    shards = _write(tmp_path / "a", [7, 1, 12, 3], target_shard_rows=10, row_group_rows=4)
+    assert [s.rows for s in shards] == [10, 10, 3]
+    meta = pq.ParquetFile(tmp_path / "a" / "part-00000.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [4, 4, 2]
+    # Same rows cut into different write calls: identical bytes.
+    again = _write(tmp_path / "b", [1, 22], target_shard_rows=10, row_group_rows=4)
+    assert [s.sha256 for s in again] == [s.sha256 for s in shards]
+
+
+def test_shards_close_on_text_bytes_too(tmp_path: Path) -> None:
+    shards = _write(tmp_path, [10], target_shard_rows=100, row_group_rows=2, target_shard_bytes=100)
+    assert [s.rows for s in shards] == [6, 4]  # 20-byte texts: 120 >= 100 after 3 groups
+
+
+def test_shards_are_zstd_with_plain_string_columns(tmp_path: Path) -> None:
+    _write(tmp_path, [5])
+    pf = pq.ParquetFile(tmp_path / "part-00000.parquet")
+    assert pf.schema_arrow == DEIDENTIFIED_SCHEMA
+    assert pf.schema_arrow.field("text").type == pa.string()  # not large_string
+    assert pf.metadata.row_group(0).column(0).compression == "ZSTD"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_publish_drops_unlisted_shards_and_verify_checks_the_rest(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "part-00005.parquet").write_bytes(b"stale from a bigger run")
+    (out / "notes.parquet").write_bytes(b"not ours: never touched")
+    assert verify_output(out).problems == ["manifest.json missing"]
+    staging = StagingArea(out)
+    writer = ShardWriter(staging.path, OutputConfig(dir=out, target_shard_rows=4))
+    writer.write(deidentified_rows(6))
+    shards = writer.close()
+    assert staging.carry_over([], rewritten=["manifest.json"]) == ["notes.parquet"]
+    write_manifest(staging.path, {"shards": [s.to_dict() for s in shards], "rows": 6})
+    staging.swap_in()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "notes.parquet",
+        "part-00000.parquet",
+        "part-00001.parquet",
+    ]
+    assert verify_output(out).ok
+    assert not staging.path.exists()
+
+    (out / "part-00005.parquet").write_bytes(b"appeared later")
+    assert verify_output(out).problems == ["part-00005.parquet: not listed in manifest.json"]
+    (out / "part-00005.parquet").unlink()
+    with (out / "part-00001.parquet").open("r+b") as fh:
+        fh.seek(10)
+        fh.write(b"\x00")
+    assert verify_output(out).problems == ["part-00001.parquet: sha256 mismatch"]
+    (out / "part-00000.parquet").unlink()
+    assert "part-00000.parquet: missing" in verify_output(out).problems
+
+
+def test_stale_staging_dirs_are_cleared(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    StagingArea(out)
+    StagingArea(out)
+    (tmp_path / ".out.deidflow-old-0123" / "sub").mkdir(parents=True)  # an old version
+    (out / ".staging-x" / "sub").mkdir(parents=True)  # older deidflow: inside the output
+    directory, prefix = scratch_location(out)
+    (directory / f"{prefix}abcd").mkdir()  # a crashed run's duplicate digests
+    (tmp_path / ".other.deidflow-next-0123").mkdir()  # another output's: not ours
+    (tmp_path / "out-notes").mkdir()
+    assert clear_stale_staging(out) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".other.deidflow-next-0123",
+        "out",
+        "out-notes",
+    ]
+    assert not list(out.iterdir())
+
+
+@pytest.mark.parametrize("text", ["part-" + "0" * 100_000, "part-1" * 20_000 + ".parquet"])
+def test_shard_name_pattern_is_fast_on_adversarial_names(text: str) -> None:
+    started = time.perf_counter()
+    assert SHARD_PATTERN.match(text) is None
+    assert time.perf_counter() - started < 0.1
+    assert re.fullmatch(SHARD_PATTERN, "part-00012.parquet")
