@@ -2,173 +2,26 @@
 
 A bare ``AnalyzerEngine()`` would try to download ``en_core_web_lg`` and load
 Presidio's generic recognizers; here every part is chosen: our spaCy pipeline
-(``deid.detection.nlp``) and our recognizers (``deid.detection.recognizers``), nothing implicit.
+(``deid.detection.nlp``, with the PHI tagger as its one component) and our recognizers
+(``deid.detection.recognizers``), nothing implicit.  The engine classes are Presidio's,
+made fast (``deid.detection._speedups.presidio``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from functools import cached_property
-from typing import Any
-
-from presidio_analyzer import (
-    AnalyzerEngine,
-    EntityRecognizer,
-    RecognizerRegistry,
-    RecognizerResult,
-)
-from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer
 from spacy.language import Language
-from spacy.tokens import Doc
 
 from deid.config import DetectionConfig
-from deid.detection.nlp import SPACY_MODEL, doc_text, load_base_pipeline
+from deid.detection._speedups.presidio import (
+    CachingRecognizerRegistry,
+    DeidAnalyzerEngine,
+    PreloadedSpacyNlpEngine,
+)
+from deid.detection.nlp import load_base_pipeline
 from deid.detection.recognizers import recognizer_classes
-
-
-class PreloadedSpacyNlpEngine(SpacyNlpEngine):
-    """Presidio's spaCy engine around a pipeline we built ourselves (no download, no lookup)."""
-
-    def __init__(self, nlp: Language) -> None:
-        super().__init__(
-            models=[{"lang_code": "en", "model_name": SPACY_MODEL}],
-            ner_model_configuration=NerModelConfiguration(),
-        )
-        self.nlp = {"en": nlp}
-
-    def load(self) -> None:  # already loaded
-        return None
-
-    def process_batch(  # type: ignore[override]
-        self,
-        texts: Iterable[str],
-        language: str,
-        batch_size: int = 1,
-        n_process: int = 1,
-        as_tuples: bool = False,
-    ) -> Iterator[Any]:
-        """Presidio's ``process_batch``, yielding the input text instead of ``doc.text``."""
-        if as_tuples or n_process != 1:
-            yield from super().process_batch(texts, language, batch_size, n_process, as_tuples)
-            return
-        for doc in self.nlp[language].pipe((str(t) for t in texts), batch_size=batch_size):
-            yield doc_text(doc), self._doc_to_nlp_artifact(doc, language)
-
-    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
-        entities, scores = self._get_updated_entities(
-            self._get_entities(doc), self._get_scores_for_entities(doc)
-        )
-        return LazyNlpArtifacts(entities, doc, self, language, scores)
-
-
-class LazyNlpArtifacts(NlpArtifacts):
-    """Presidio's ``NlpArtifacts`` with lemmas, token offsets and keywords built on demand.
-
-    Presidio builds them for every text (three Python passes over all tokens, a fifth of
-    detection time); only its lemma context enhancer reads them, for recognizers with
-    context words, which deidflow's recognizers do not have.  Custom ones still can.
-    """
-
-    def __init__(
-        self,
-        entities: list[Any],
-        tokens: Doc,
-        nlp_engine: SpacyNlpEngine,
-        language: str,
-        scores: list[float] | None = None,
-    ) -> None:
-        # NlpArtifacts.__init__ is skipped on purpose: it computes everything eagerly.
-        self.entities = entities
-        self.tokens = tokens
-        self.nlp_engine = nlp_engine
-        self.language = language
-        self.scores = scores if scores else [0.85] * len(entities)
-
-    @cached_property
-    def lemmas(self) -> list[str]:  # type: ignore[override]
-        return [t.lemma_ for t in self.tokens]
-
-    @cached_property
-    def tokens_indices(self) -> list[int]:  # type: ignore[override]
-        return [t.idx for t in self.tokens]
-
-    @cached_property
-    def keywords(self) -> list[str]:  # type: ignore[override]
-        return self.set_keywords(self.nlp_engine, self.lemmas, self.language)
-
-
-class DeidAnalyzerEngine(AnalyzerEngine):
-    """Presidio's ``AnalyzerEngine``, skipping context enhancement when it cannot apply.
-
-    Presidio deep-copies every result and walks them per recognizer to boost scores by
-    context words; with no recognizer that has context words or its own enhancement
-    (deidflow's recognizers read context themselves), that changes nothing and costs a
-    tenth of detection time.  Add a recognizer that has them and it runs as usual.
-    """
-
-    def _enhance_using_context(
-        self,
-        text: str,
-        raw_results: list[RecognizerResult],
-        nlp_artifacts: NlpArtifacts,
-        recognizers: list[EntityRecognizer],
-        context: list[str] | None = None,
-    ) -> list[RecognizerResult]:
-        if any(_uses_context(r) for r in recognizers):
-            return super()._enhance_using_context(
-                text, raw_results, nlp_artifacts, recognizers, context
-            )
-        return raw_results
-
-
-class CachingRecognizerRegistry(RecognizerRegistry):
-    """Presidio's registry, answering a repeated request from a cache.
-
-    ``AnalyzerEngine.analyze`` asks the registry for the recognizers of the requested
-    entities on every note, and the registry filters all of them each time (~2 % of
-    detection).  deidflow asks the same question for every note of a run, and the
-    answer only changes when a recognizer is added or removed, which clears the cache.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._answers: dict[tuple[str, tuple[str, ...] | None, bool], list[EntityRecognizer]]
-        self._answers = {}  # before super().__init__, which may add recognizers
-        super().__init__(*args, **kwargs)
-
-    def get_recognizers(
-        self,
-        language: str,
-        entities: list[str] | None = None,
-        all_fields: bool = False,
-        ad_hoc_recognizers: list[EntityRecognizer] | None = None,
-    ) -> list[EntityRecognizer]:
-        if ad_hoc_recognizers:
-            return super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
-        key = (language, None if entities is None else tuple(entities), all_fields)
-        answer = self._answers.get(key)
-        if answer is None:
-            # Presidio answers in the order of a set of recognizer objects, which differs
-            # between processes; when two recognizers find the same span with the same
-            # score, the first one names it.  Registration order makes that the same
-            # recognizer in every process.
-            order = {id(rec): i for i, rec in enumerate(self.recognizers)}
-            answer = super().get_recognizers(language, entities, all_fields)
-            answer.sort(key=lambda rec: order.get(id(rec), len(order)))
-            self._answers[key] = answer
-        return list(answer)  # a copy: callers may change the list they get
-
-    def add_recognizer(self, recognizer: EntityRecognizer) -> None:
-        self._answers.clear()
-        super().add_recognizer(recognizer)
-
-    def remove_recognizer(self, *args: Any, **kwargs: Any) -> None:
-        self._answers.clear()
-        super().remove_recognizer(*args, **kwargs)
-
-
-def _uses_context(recognizer: EntityRecognizer) -> bool:
-    own_hook = type(recognizer).enhance_using_context is not EntityRecognizer.enhance_using_context
-    return bool(recognizer.context) or own_hook
+from deid.detection.recognizers.site_lists import SiteListRecognizer
+from deid.detection.tagger.component import FACTORY
 
 
 def build_recognizers(config: DetectionConfig) -> list[EntityRecognizer]:
@@ -185,8 +38,6 @@ def build_recognizers(config: DetectionConfig) -> list[EntityRecognizer]:
 
 def _site_list_recognizers(config: DetectionConfig) -> list[EntityRecognizer]:
     """The site's own staff and place lists, when the config names them."""
-    from deid.detection.recognizers.site_lists import SiteListRecognizer
-
     out: list[EntityRecognizer] = []
     if config.site_person_names and "PERSON" in config.entities:
         out.append(
@@ -204,12 +55,8 @@ def build_analyzer(config: DetectionConfig, nlp: Language | None = None) -> Anal
     if nlp is None:
         nlp = load_base_pipeline()
         if config.use_tagger:
-            import deid.detection.tagger.component  # noqa: F401  (registers the "phi_tagger" factory)
-
             model = str(config.tagger_model) if config.tagger_model else ""
-            nlp.add_pipe(
-                "phi_tagger", config={"threshold": config.tagger_threshold, "model": model}
-            )
+            nlp.add_pipe(FACTORY, config={"threshold": config.tagger_threshold, "model": model})
     registry = CachingRecognizerRegistry(supported_languages=["en"])
     for rec in build_recognizers(config):
         registry.add_recognizer(rec)

@@ -11,6 +11,8 @@ from spacy.util import minibatch
 
 from deid.detection.tagger.model import TaggedSpan, TaggerModel
 
+FACTORY = "phi_tagger"
+"""Name of the spaCy factory (``nlp.add_pipe(FACTORY)``)."""
 SPANS_KEY = "phi_tagger"
 DEFAULT_THRESHOLD = 0.3
 
@@ -46,6 +48,6 @@ class PhiTagger:
                 yield doc
 
 
-@Language.factory("phi_tagger", default_config={"threshold": DEFAULT_THRESHOLD, "model": ""})
+@Language.factory(FACTORY, default_config={"threshold": DEFAULT_THRESHOLD, "model": ""})
 def make_phi_tagger(nlp: Language, name: str, threshold: float, model: str) -> PhiTagger:
     return PhiTagger(threshold, model)

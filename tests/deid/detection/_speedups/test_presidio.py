@@ -1,10 +1,10 @@
-"""The analyzer deidflow builds: our recognizers, and Presidio's extension points intact."""
+"""Presidio's engine classes made fast: the same results, Presidio's extension points intact."""
 
 from __future__ import annotations
 
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerRegistry, RecognizerResult
 
-from deid.detection.analyzer import (
+from deid.detection._speedups.presidio import (
     CachingRecognizerRegistry,
     DeidAnalyzerEngine,
     LazyNlpArtifacts,

@@ -1,4 +1,4 @@
-"""The spaCy pipeline wrapper: the tokenizer cache learned between memory zones."""
+"""The tokenizer made fast: the cache learned between memory zones, the word attributes read."""
 
 from __future__ import annotations
 
@@ -9,13 +9,8 @@ import pytest
 import spacy
 from spacy.language import Language
 
-from deid.detection.nlp import (
-    DOC_TEXT_KEY,
-    SPACY_MODEL,
-    CachingTokenizer,
-    doc_text,
-    load_base_pipeline,
-)
+from deid.detection._speedups.tokenizer import CachingTokenizer
+from deid.detection.nlp import DOC_TEXT_KEY, SPACY_MODEL, doc_text, load_base_pipeline
 from tests.paths import REPO
 
 NOTES = [
@@ -70,26 +65,6 @@ def test_learning_stops_at_the_cap() -> None:
     with nlp.memory_zone():
         _tokens(nlp, NOTES)
     assert tokenizer.learn() == 0 and len(tokenizer._learned) == 3
-
-
-def test_freed_heap_goes_back_to_the_os() -> None:
-    """What the detector calls after each memory zone: freed heap is no longer resident."""
-    import sys
-
-    from deid.detection._speedups.heap import _malloc_trim, release_free_heap
-
-    if not sys.platform.startswith("linux") or _malloc_trim() is None:
-        pytest.skip("glibc malloc_trim only")
-
-    def rss_mb() -> float:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * 4096 / 2**20
-
-    blocks = [bytes(2000) + bytes([i % 256]) for i in range(100_000)]  # ~200 MB of heap
-    blocks = blocks[-1:]  # freed: glibc keeps most of it resident
-    held = rss_mb()
-    release_free_heap()
-    assert rss_mb() < held - 100
 
 
 def test_the_tokenizer_still_serialises(nlp: Language) -> None:
