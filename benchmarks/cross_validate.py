@@ -25,8 +25,9 @@ from deid.config import DetectionConfig
 from deid.detection.detector import Detector
 from deid.detection.nlp import load_base_pipeline
 from deid.evaluation.corpora import Note, read_corpus
+from deid.evaluation.folds import patient_folds
 from deid.evaluation.metrics import evaluate
-from tools.train_tagger import patient_folds, synthetic_notes, train_model
+from tools.train_tagger import synthetic_notes, train_model
 
 
 def main(argv: list[str] | None = None) -> int:

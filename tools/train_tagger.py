@@ -12,7 +12,6 @@ model learns *kinds* of PHI and their contexts; no word list is built from the g
 from __future__ import annotations
 
 import argparse
-import random
 import re
 import sys
 import time
@@ -25,6 +24,7 @@ from deid.detection.nlp import load_base_pipeline
 from deid.detection.tagger.features import N_BUCKETS
 from deid.detection.tagger.model import LABELS, TaggerModel
 from deid.evaluation.corpora import Note, read_corpus
+from deid.evaluation.folds import patient_folds
 from deid.evaluation.metrics import evaluate
 from deid.spans import Span
 
@@ -222,13 +222,6 @@ def synthetic_notes(n: int, seed: int = 7) -> list[Note]:
         )
         for d in iter_notes(n, seed=seed)
     ]
-
-
-def patient_folds(notes: Sequence[Note], folds: int, seed: int = 13) -> dict[str, int]:
-    """Assign every patient to one of ``folds`` folds (deterministic)."""
-    patients = sorted({n.patient_id for n in notes})
-    random.Random(seed).shuffle(patients)
-    return {p: i % folds for i, p in enumerate(patients)}
 
 
 def _counts(model: TaggerModel, nlp, notes: Sequence[Note], threshold: float) -> dict:  # type: ignore[no-untyped-def]

@@ -1,0 +1,6 @@
+"""Developer tools: training, data rebuilds and checks.  Not shipped with deidflow.
+
+* ``train_tagger.py``: train the PHI tagger (needs the dev dependencies: scikit-learn);
+* ``dump_detections.py``: every span and anonymized text, to prove a refactoring
+  changed nothing.
+"""
