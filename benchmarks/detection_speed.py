@@ -105,7 +105,7 @@ def _load_presidio_per_note() -> tuple[Any, list[str]]:
 
 
 def _presidio_analyzer() -> tuple[Any, list[str]]:
-    import deid.detection.nlp  # noqa: F401  (offline settings before presidio / tldextract load)
+    import deid  # noqa: F401  (offline settings before presidio / tldextract load)
 
     # Presidio finds its default recognizer classes by class name among all loaded
     # EntityRecognizer subclasses; deid's recognizers are named apart from Presidio's, but

@@ -23,9 +23,10 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import deid.detection.nlp  # noqa: F401  (offline environment settings before presidio loads)
+import deid  # noqa: F401  (offline environment settings before presidio loads)
 from deid.detection.recognizers.patterns import ages, dates, phones
 from deid.evaluation.corpora import Note, read_physionet
+from deid.spans import KIND_KEY
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet-deid-dev"
 CATEGORIES = ("Date", "DateYear", "Phone", "Age")
@@ -37,9 +38,9 @@ def fully_covered(text: str, start: int, end: int, spans: list[tuple[int, int]])
 
 
 def kind_of(result: object) -> str:
-    """The recognizer's own kind hint (date_kind, phone_kind, ...), for grouping."""
+    """The recognizer's own kind hint (a DateKind, a phone's "local", ...), for grouping."""
     meta = getattr(result, "recognition_metadata", None) or {}
-    return str(next((v for k, v in meta.items() if k.endswith("_kind")), "-"))
+    return str(meta.get(KIND_KEY, "-"))
 
 
 def evaluate(notes: list[Note], threshold: float, repeats: int = 3) -> dict[str, object]:

@@ -10,12 +10,7 @@ trained tagger (``deid.detection.tagger.component``), is added by
 
 from __future__ import annotations
 
-import os
 import re
-
-# Offline hygiene: these must be set before presidio / tldextract are imported.
-os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import spacy
 from spacy.language import Language

@@ -11,7 +11,6 @@ from __future__ import annotations
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.operators import Operator
 
-import deid.detection.nlp  # noqa: F401  (offline settings before presidio is imported)
 from deid.anonymization.operators.date_shift import DateShiftOperator
 from deid.anonymization.operators.generalize import GeneralizeOperator
 from deid.anonymization.operators.mask import MaskOperator
