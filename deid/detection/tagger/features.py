@@ -16,6 +16,12 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from deid.detection import lexicon
+from deid.detection.nlp import doc_text
+from deid.detection.recognizers.context.facilities import FacilityRecognizer
+from deid.detection.recognizers.context.full_names import FullNameRecognizer
+from deid.detection.recognizers.context.places import PlaceRecognizer
+from deid.detection.recognizers.context.relatives import RelativeNameRecognizer
+from deid.detection.recognizers.context.titled_names import TitledNameRecognizer
 
 N_BUCKETS = 1 << 19
 _MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -41,12 +47,6 @@ class FeatureExtractor:
     """Turns a spaCy ``Doc`` into a ``(n_tokens, N_TEMPLATES)`` matrix of bucket indices."""
 
     def __init__(self) -> None:
-        from deid.detection.recognizers.context.facilities import FacilityRecognizer
-        from deid.detection.recognizers.context.full_names import FullNameRecognizer
-        from deid.detection.recognizers.context.places import PlaceRecognizer
-        from deid.detection.recognizers.context.relatives import RelativeNameRecognizer
-        from deid.detection.recognizers.context.titled_names import TitledNameRecognizer
-
         # The context rules' hits are features: the model learns how far to trust each.
         self._rules = [
             TitledNameRecognizer(),
@@ -213,8 +213,6 @@ def _shift(values: np.ndarray, by: int) -> np.ndarray:
 
 def _line_flags(doc: Doc, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whether each kept token starts / ends a line (newline between it and its neighbour)."""
-    from deid.detection.nlp import doc_text
-
     pos = doc.to_array([IDX, LENGTH]).astype(np.int64)[keep]
     idx, end = pos[:, 0], pos[:, 0] + pos[:, 1]
     text = doc_text(doc)
