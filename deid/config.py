@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from deid.anonymization.keys import DEFAULT_KEY_ENV
 from deid.entities import ENTITY_NAMES
 from deid.errors import PhiSafeError
 
@@ -97,7 +98,7 @@ class AnonymizationConfig(_Strict):
         description="Inclusive range of per-patient date offsets in days; 0 is never used.",
     )
     key_env: str = Field(
-        "DEIDFLOW_KEY", description="Environment variable that holds the secret key."
+        DEFAULT_KEY_ENV, description="Environment variable that holds the secret key."
     )
     key_secret_block: str | None = Field(
         None, description="Prefect Secret block name to read the key from instead."

@@ -8,16 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+KIND_KEY = "kind"
+"""The ``recognition_metadata`` key under which a recognizer reports a result's kind."""
+
 
 @dataclass(frozen=True, order=True)
 class Span:
-    """A detected PHI span: ``text[start:end]`` (end exclusive) is of ``entity_type``."""
+    """A detected PHI span: ``text[start:end]`` (end exclusive) is of ``entity_type``.
+
+    ``recognizer`` names who found it (for reports and debugging: nothing decides on
+    it); ``kind`` is what its recognizer says it holds within its type, e.g.
+    ``DateKind.YEAR`` for a year standing alone, which Safe Harbor lets stay ("" when
+    the recognizer does not say).
+    """
 
     start: int
     end: int
     entity_type: str
     score: float = 1.0
     recognizer: str = ""
+    kind: str = ""
 
     def __post_init__(self) -> None:
         if not 0 <= self.start < self.end:
@@ -27,13 +37,14 @@ class Span:
         return self.start < other.end and other.start < self.end
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready form (offsets, label, score, recognizer; no text)."""
+        """JSON-ready form (offsets, label, score, recognizer, kind; no text)."""
         return {
             "start": self.start,
             "end": self.end,
             "label": self.entity_type,
             "score": round(self.score, 4),
             "recognizer": self.recognizer,
+            "kind": self.kind,
         }
 
 
@@ -41,7 +52,7 @@ def merge_overlapping(spans: list[Span]) -> list[Span]:
     """Resolve overlaps so that every character is covered by at most one span.
 
     Overlapping spans are merged into one covering span labelled with the
-    highest-scoring member's type: for de-identification, covering more characters
+    highest-scoring member's type (recognizer and kind too): for de-identification, covering more characters
     is always safer than choosing the shorter of two conflicting spans.
     """
     if not spans:
@@ -53,7 +64,12 @@ def merge_overlapping(spans: list[Span]) -> list[Span]:
         if sp.start < cur.end:
             best = cur if cur.score >= sp.score else sp
             cur = Span(
-                cur.start, max(cur.end, sp.end), best.entity_type, best.score, best.recognizer
+                cur.start,
+                max(cur.end, sp.end),
+                best.entity_type,
+                best.score,
+                best.recognizer,
+                best.kind,
             )
         else:
             out.append(cur)

@@ -48,7 +48,7 @@ def preflight(config: PipelineConfig, *, cwd: Path | None = None) -> None:
     ``validation.allow_empty`` or incremental; for PostgreSQL: the DSN variable, the
     server, the table or query); the Prefect API, if ``PREFECT_API_URL`` names one.
     """
-    key = load_key(config.deid)
+    key = load_key(config.deid.anonymization)
     check_output(config, cwd=cwd)
     if isinstance(config.source, FilesSource):
         _check_files(config)

@@ -182,7 +182,7 @@ def serve_configs(
         )
     configs = [PipelineConfig.from_file(path) for path in config_paths]
     for config in configs:  # what every scheduled run needs: fail now, not at 2 a.m.
-        load_key(config.deid)
+        load_key(config.deid.anonymization)
         if isinstance(config.source, PostgresSource):
             require_dsn(config.source)
     check_prefect_api(required=not temporary_server)

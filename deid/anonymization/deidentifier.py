@@ -184,7 +184,7 @@ class Deidentifier:
                     f"span {sp.start}-{sp.end} ({sp.entity_type}) beyond text length {len(text)}"
                 )
             value = text[sp.start : sp.end]
-            if is_identifier(sp.entity_type, value, policy, sp.recognizer, keep_years):
+            if is_identifier(sp.entity_type, value, policy, sp.kind, keep_years):
                 replace.append(sp)
             else:
                 kept.append(AppliedSpan(sp.start, sp.end, sp.start, sp.end, sp.entity_type, KEEP))

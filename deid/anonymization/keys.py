@@ -13,11 +13,13 @@ import hashlib
 import hmac
 import os
 from collections.abc import Mapping
+from typing import Protocol
 
-from deid.config import AnonymizationConfig, DeidConfig
 from deid.errors import PhiSafeError
 
 MIN_KEY_BYTES = 16
+DEFAULT_KEY_ENV = "DEIDFLOW_KEY"
+"""The environment variable that holds the key unless the config names another."""
 _FINGERPRINT_LABEL = b"deidflow/key-fingerprint/v1\x00"
 
 
@@ -79,32 +81,40 @@ def _as_bytes(part: str | bytes | int) -> bytes:
     raise TypeError(f"cannot derive from a part of type {type(part).__name__}")
 
 
+class KeySettings(Protocol):
+    """Where the key comes from (``deid.config.AnonymizationConfig`` has both settings)."""
+
+    @property
+    def key_env(self) -> str: ...
+
+    @property
+    def key_secret_block(self) -> str | None: ...
+
+
 def load_key(
-    config: AnonymizationConfig | DeidConfig | None = None,
-    environ: Mapping[str, str] | None = None,
+    settings: KeySettings | None = None, environ: Mapping[str, str] | None = None
 ) -> SecretKey:
     """The secret key: from the configured environment variable, else a Prefect Secret block.
 
+    ``settings`` is the anonymization config (default: ``DEFAULT_KEY_ENV``, no block).
     Raises ``MissingKeyError`` (naming the variable and how to set it) when neither
     source yields a key of at least ``MIN_KEY_BYTES`` bytes.  Prefect is imported only
     when a Secret block is configured and the variable is unset.
     """
-    anon = config.anonymization if isinstance(config, DeidConfig) else config
-    anon = anon or AnonymizationConfig()
+    key_env = settings.key_env if settings is not None else DEFAULT_KEY_ENV
+    secret_block = settings.key_secret_block if settings is not None else None
     env = os.environ if environ is None else environ
-    value = env.get(anon.key_env, "")
+    value = env.get(key_env, "")
     if value.strip():
-        return _checked(value, f"environment variable {anon.key_env}", anon.key_env)
-    if anon.key_secret_block:
+        return _checked(value, f"environment variable {key_env}", key_env)
+    if secret_block:
         return _checked(
-            _read_secret_block(anon.key_secret_block),
-            f"Prefect Secret block {anon.key_secret_block!r}",
-            anon.key_env,
+            _read_secret_block(secret_block), f"Prefect Secret block {secret_block!r}", key_env
         )
     raise MissingKeyError(
-        f"no de-identification key: the environment variable {anon.key_env} is not set — "
+        f"no de-identification key: the environment variable {key_env} is not set — "
         f"set it to a secret of at least {MIN_KEY_BYTES} characters "
-        f"(e.g. `export {anon.key_env}=$(openssl rand -hex 32)`) and keep it (the same key "
+        f"(e.g. `export {key_env}=$(openssl rand -hex 32)`) and keep it (the same key "
         "reproduces the same surrogates), or name a Prefect Secret block in "
         "deid.anonymization.key_secret_block"
     )

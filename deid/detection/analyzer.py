@@ -12,6 +12,7 @@ from __future__ import annotations
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer
 from spacy.language import Language
 
+from deid import entities
 from deid.config import DetectionConfig
 from deid.detection._speedups.presidio import (
     CachingRecognizerRegistry,
@@ -39,13 +40,17 @@ def build_recognizers(config: DetectionConfig) -> list[EntityRecognizer]:
 def _site_list_recognizers(config: DetectionConfig) -> list[EntityRecognizer]:
     """The site's own staff and place lists, when the config names them."""
     out: list[EntityRecognizer] = []
-    if config.site_person_names and "PERSON" in config.entities:
+    if config.site_person_names and entities.PERSON.name in config.entities:
         out.append(
-            SiteListRecognizer.from_file(config.site_person_names, "PERSON", "SiteStaffList")
+            SiteListRecognizer.from_file(
+                config.site_person_names, entities.PERSON.name, "SiteStaffList"
+            )
         )
-    if config.site_place_names and "HOSPITAL" in config.entities:
+    if config.site_place_names and entities.HOSPITAL.name in config.entities:
         out.append(
-            SiteListRecognizer.from_file(config.site_place_names, "HOSPITAL", "SitePlaceList")
+            SiteListRecognizer.from_file(
+                config.site_place_names, entities.HOSPITAL.name, "SitePlaceList"
+            )
         )
     return out
 

@@ -15,11 +15,12 @@ import numpy as np
 from spacy.attrs import LOWER
 from spacy.tokens import Doc, Token
 
+from deid import entities
 from deid.detection import lexicon
 from deid.detection.wordclass import NameLikeness, lexical_name_likeness
 from deid.spans import Span
 
-PROPAGATED_TYPES = frozenset({"PERSON", "HOSPITAL", "LOCATION"})
+PROPAGATED_TYPES = frozenset({entities.PERSON.name, entities.HOSPITAL.name, entities.LOCATION.name})
 PROPAGATION_RECOGNIZER = "NoteConsistency"
 _MIN_SEED_SCORE = 0.6
 _PROPAGATED_SCORE = 0.6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from deid.detection._speedups.heap import release_free_heap
 from deid.detection._speedups.vocab_index import compact_vocab_indexes
 from deid.detection.analyzer import build_analyzer
 from deid.detection.consistency import propagate, propagate_in_text, seed_words
-from deid.spans import Span, merge_overlapping
+from deid.spans import KIND_KEY, Span, merge_overlapping
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -159,10 +160,10 @@ class Detector:
                 continue
             if self._allow and text[r.start : r.end].lower() in self._allow:
                 continue
-            name = ""
-            if r.recognition_metadata:
-                name = str(r.recognition_metadata.get(RecognizerResult.RECOGNIZER_NAME_KEY, ""))
-            spans.append(Span(r.start, r.end, r.entity_type, float(r.score), name))
+            meta = r.recognition_metadata or {}
+            name = str(meta.get(RecognizerResult.RECOGNIZER_NAME_KEY, ""))
+            kind = str(meta.get(KIND_KEY, ""))
+            spans.append(Span(r.start, r.end, r.entity_type, float(r.score), name, kind))
         return merge_overlapping(spans)
 
 
@@ -230,9 +231,7 @@ class _Segment:
 def _shifted(span: Span, offset: int) -> Span:
     if not offset:
         return span
-    return Span(
-        span.start + offset, span.end + offset, span.entity_type, span.score, span.recognizer
-    )
+    return dataclasses.replace(span, start=span.start + offset, end=span.end + offset)
 
 
 _T = TypeVar("_T", bound=Sized)

@@ -203,7 +203,7 @@ def prepare_run(config: PipelineConfig) -> RunContext:
         removed = clear_stale_staging(output_dir)
         if removed:
             logger.warning("removed %d staging dir(s) of interrupted runs", removed)
-        key = load_key(config.deid)
+        key = load_key(config.deid.anonymization)
         config_hash = config.config_hash()
         previous, first_index, watermark = None, 0, None
         existing = read_manifest(output_dir)

@@ -40,7 +40,7 @@ def checked_out_transformer(config: PipelineConfig) -> Iterator[NoteTransformer]
     the next batch and the next run in this process; a deidentifier is not thread-safe,
     so each is lent to one task at a time.
     """
-    secret = load_key(config.deid)
+    secret = load_key(config.deid.anonymization)
     pool_key = (config.config_hash(), secret.fingerprint())  # not locations: reused across runs
     with _idle_lock:
         idle = _idle_transformers.setdefault(pool_key, [])

@@ -7,6 +7,7 @@ from typing import Any
 
 from presidio_anonymizer.entities import InvalidParamError
 
+from deid.anonymization.surrogates import AvoidSet, SurrogateSource
 from deid.entities import ENTITIES
 
 
@@ -30,9 +31,6 @@ def require_entity(params: Mapping[str, Any] | None) -> str:
 
 def require_patient_context(params: Mapping[str, Any] | None) -> None:
     """Parameters every keyed, per-patient operator needs: surrogate source, patient, entity."""
-    from deid.anonymization.surrogates import SurrogateSource
-    from deid.anonymization.surrogates.source import AvoidSet
-
     require(params, "source", SurrogateSource)
     require(params, "patient_id", str)
     if params and "avoid" in params:

@@ -8,9 +8,10 @@ from presidio_anonymizer.entities import InvalidParamError
 from presidio_anonymizer.operators import Operator, OperatorType
 
 from deid.anonymization.operators._params import require_entity
-from deid.anonymization.policy import generalize_age, generalize_zip
+from deid.entities import ENTITIES, entity
 
-_RULES = {"AGE": generalize_age, "ZIP_CODE": generalize_zip}
+GENERALIZED = tuple(sorted(e.name for e in ENTITIES.values() if e.generalization is not None))
+"""The entity types Safe Harbor generalizes (AGE, ZIP_CODE)."""
 
 
 class GeneralizeOperator(Operator):
@@ -18,11 +19,11 @@ class GeneralizeOperator(Operator):
 
     def operate(self, text: str, params: dict[str, Any] | None = None) -> str:
         assert params is not None
-        return _RULES[params["entity_type"]](text)
+        return entity(params["entity_type"]).generalize(text)
 
     def validate(self, params: dict[str, Any] | None = None) -> None:
-        if require_entity(params) not in _RULES:
-            raise InvalidParamError(f"generalize applies to {sorted(_RULES)} only")
+        if require_entity(params) not in GENERALIZED:
+            raise InvalidParamError(f"generalize applies to {list(GENERALIZED)} only")
 
     def operator_name(self) -> str:
         return "generalize"

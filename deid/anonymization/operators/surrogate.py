@@ -7,12 +7,14 @@ from typing import Any
 from presidio_anonymizer.operators import Operator, OperatorType
 
 from deid.anonymization.operators._params import require_patient_context
-from deid.anonymization.surrogates import SurrogateSource, surrogate_for
+from deid.anonymization.surrogates import SurrogateSource
 from deid.anonymization.surrogates.source import NO_AVOID
+from deid.entities import entity
 
 
 class SurrogateOperator(Operator):
-    """Replace a value by a Faker surrogate seeded from HMAC(key, patient, type, value).
+    """Replace a value by its entity's surrogate (``EntityType.surrogate``), drawn from
+    Faker seeded with HMAC(key, patient, type, value).
 
     Params: ``source`` (a ``SurrogateSource``), ``patient_id`` (str), optionally
     ``avoid`` (an ``AvoidSet`` of the note's real values no surrogate may contain), and
@@ -23,7 +25,7 @@ class SurrogateOperator(Operator):
         assert params is not None
         source: SurrogateSource = params["source"]
         draw = source.for_patient(params["patient_id"], params.get("avoid", NO_AVOID))
-        return surrogate_for(params["entity_type"], text, draw)
+        return entity(params["entity_type"]).surrogate(text, draw)
 
     def validate(self, params: dict[str, Any] | None = None) -> None:
         require_patient_context(params)

@@ -342,6 +342,11 @@ def _split_pair(text: str) -> tuple[tuple[str, ParsedDate], str, tuple[str, Pars
 
 
 # --- surrogates ----------------------------------------------------------------------------
+def date_surrogate(text: str, draw: Draw) -> str:
+    """A keyed surrogate date for ``text``, in a plausible format (``surrogate_date_text``)."""
+    return surrogate_date_text(text, parse_date(text), draw)
+
+
 def surrogate_date_text(text: str, parsed: ParsedDate | None, draw: Draw) -> str:
     """A keyed surrogate for a date that cannot be shifted, in a plausible format."""
     if parsed is not None and parsed.kind == "day":

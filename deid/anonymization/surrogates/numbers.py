@@ -55,6 +55,11 @@ def phone_surrogate(text: str, draw: Draw, kind: str = "PHONE_NUMBER") -> str:
     return _layout(text, draw(kind, alnum_key(text), make))
 
 
+def fax_surrogate(text: str, draw: Draw) -> str:
+    """A fax number: a phone number drawn apart from the phone numbers."""
+    return phone_surrogate(text, draw, "FAX_NUMBER")
+
+
 def ssn_surrogate(text: str, draw: Draw) -> str:
     """A well-formed SSN (Faker's: no 000/666/9xx area) in the original separators."""
     digits = [c for c in text if c.isdigit()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from deid import entities
 from deid.detection.tagger.component import SPANS_KEY
 
 
@@ -17,7 +18,11 @@ class TaggerRecognizer(EntityRecognizer):
 
     def __init__(self) -> None:
         super().__init__(
-            supported_entities=["PERSON", "HOSPITAL", "LOCATION"],
+            supported_entities=[
+                entities.PERSON.name,
+                entities.HOSPITAL.name,
+                entities.LOCATION.name,
+            ],
             name="TaggerRecognizer",
             supported_language="en",
         )

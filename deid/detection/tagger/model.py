@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 from spacy.tokens import Doc
 
+from deid import entities
 from deid.detection.tagger.features import N_BUCKETS, FeatureExtractor
 
-LABELS = ("O", "PERSON", "HOSPITAL", "LOCATION")
+LABELS = ("O", entities.PERSON.name, entities.HOSPITAL.name, entities.LOCATION.name)
 MODEL_FILE = "phi_tagger.npz"
 _BRIDGE = frozenset({"-", ".", "'", "&"})
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from deid.anonymization.deidentifier import Deidentifier
-from deid.detection.recognizers.patterns.dates import YEAR_RECOGNIZER_NAME
+from deid.entities import DateKind
 from deid.evaluation.corpora import Note, read_physionet
 from deid.spans import Span
 from tests.deid.anonymization.helpers import KEY, OTHER_KEY, make_deid
@@ -35,8 +35,8 @@ def notes() -> list[Note]:
 
 def _spans(note: Note) -> list[Span]:
     return [
-        Span(s.start, s.end, GOLD_TO_ENTITY[s.entity_type], 1.0,
-             YEAR_RECOGNIZER_NAME if s.entity_type == "DateYear" else "gold")
+        Span(s.start, s.end, GOLD_TO_ENTITY[s.entity_type], 1.0, "gold",
+             DateKind.YEAR if s.entity_type == "DateYear" else "")
         for s in note.gold
     ]  # fmt: skip
 

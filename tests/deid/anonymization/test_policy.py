@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from deid.anonymization.policy import (
-    RESTRICTED_ZIP3,
-    generalize_age,
-    generalize_zip,
-    is_identifier,
-    operator_name_for,
-    parse_age,
-)
-from deid.detection.recognizers.patterns.dates import YEAR_RECOGNIZER_NAME
+from deid.anonymization.policy import is_identifier, operator_name_for
+from deid.anonymization.surrogates.ages import generalize_age, parse_age
+from deid.anonymization.surrogates.zip_codes import RESTRICTED_ZIP3, generalize_zip
+from deid.entities import DateKind
 
 
 @pytest.mark.parametrize(
@@ -35,11 +30,21 @@ def test_bare_year_stays_under_safe_harbor_and_goes_under_strict(value: str) -> 
     assert is_identifier("DATE", value, "strict")
 
 
-def test_year_recognizer_marks_short_years() -> None:
-    # "04" alone reads as a day of the month, unless the year recognizer found it.
+def test_a_span_of_kind_year_marks_short_years() -> None:
+    # "04" alone reads as a day of the month, unless its recognizer said it is a year.
     assert is_identifier("DATE", "04", "safe_harbor")
-    assert not is_identifier("DATE", "04", "safe_harbor", recognizer=YEAR_RECOGNIZER_NAME)
-    assert is_identifier("DATE", "7/22", "safe_harbor", recognizer=YEAR_RECOGNIZER_NAME)
+    assert not is_identifier("DATE", "04", "safe_harbor", kind=DateKind.YEAR)
+    assert is_identifier("DATE", "7/22", "safe_harbor", kind=DateKind.YEAR)
+    assert is_identifier("DATE", "04", "safe_harbor", kind=DateKind.YEAR, keep_years=False)
+
+
+def test_the_policy_never_reads_a_recognizer_name() -> None:
+    import inspect
+
+    from deid.anonymization import policy
+
+    assert "recognizer" not in inspect.signature(is_identifier).parameters
+    assert "RECOGNIZER" not in inspect.getsource(policy)
 
 
 @pytest.mark.parametrize("value", ["7/22", "July 1992", "7/92", "the 3rd", "Christmas", "garbled"])

@@ -9,11 +9,11 @@ import pytest
 from faker.providers.address.en_US import Provider as AddressProvider
 from faker.providers.person.en_US import Provider as PersonProvider
 
-from deid.anonymization.surrogates import SurrogateSource, surrogate_for
+from deid.anonymization.surrogates import Draw, SurrogateSource
 from deid.anonymization.surrogates.names import normalize_name, person_surrogate
 from deid.anonymization.surrogates.places import place_surrogate, street_address_surrogate
 from deid.anonymization.surrogates.source import AvoidSet
-from deid.entities import ENTITY_NAMES
+from deid.entities import ENTITY_NAMES, entity
 from tests.deid.anonymization.helpers import KEY, OTHER_KEY
 
 FIRST_NAMES = {n.casefold() for n in PersonProvider.first_names}
@@ -41,6 +41,11 @@ SAMPLES = {
     "IP_ADDRESS": "192.168.14.7",
     "ID_NUMBER": "8336652",
 }
+
+
+def surrogate_for(entity_type: str, text: str, draw: Draw) -> str:
+    """The entity's own surrogate (``EntityType.surrogate``)."""
+    return entity(entity_type).surrogate(text, draw)
 
 
 def _shape(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import regex
 from spacy.tokens import Doc
 
+from deid import entities
 from deid.detection import lexicon
 from deid.detection.recognizers.context._token_rules import (
     TokenRuleRecognizer,
@@ -185,7 +186,7 @@ _WARD_RE = regex.compile(r"(?<=\b(?P<word>[A-Za-z]{4,}) ?)[1-9][0-9]{0,2}\b")
 class FacilityRecognizer(TokenRuleRecognizer):
     """Names of hospitals, rehab centres and similar, found by the words around them."""
 
-    ENTITIES = ("HOSPITAL",)
+    ENTITIES = (entities.HOSPITAL.name,)
     NAME = "FacilityRecognizer"
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
@@ -200,17 +201,17 @@ class FacilityRecognizer(TokenRuleRecognizer):
                     last = i if low in _NAME_PART_FACILITY_WORDS else i - 1
                     if doc[last].text == "-":
                         last -= 1
-                    found.append((first, last, "HOSPITAL", 0.7))
+                    found.append((first, last, entities.HOSPITAL.name, 0.7))
             elif low.rstrip(".") in _SAINTS:
                 # "St. Mary", "St Joseph's" but not "ST elevation": a first name follows.
                 j = next_word(doc, i, skip=frozenset({"."}))
                 if j is not None and j - i <= 2 and doc[j].lower_ in lexicon.first_names():
-                    found.append((i, j, "HOSPITAL", 0.7))
+                    found.append((i, j, entities.HOSPITAL.name, 0.7))
             elif low in _UNIVERSITY:
                 # "U Maryland", "Univ of Maryland", "University of Iowa"
                 j = next_word(doc, i, skip=frozenset({".", "of"}))
                 if j is not None and j - i <= 3 and doc[j].lower_ in lexicon.place_names():
-                    found.append((i, j, "HOSPITAL", 0.65))
+                    found.append((i, j, entities.HOSPITAL.name, 0.65))
         found.extend(self._wards(doc, mode))
         return found
 
@@ -244,7 +245,9 @@ class FacilityRecognizer(TokenRuleRecognizer):
             if lexical_name_likeness(word.lower()) < NameLikeness.MEDIUM:
                 continue
             score = 0.6 if k in moved_to else 0.45
-            out.append((k, k + 1 if numbered and doc[k + 1].is_digit else k, "HOSPITAL", score))
+            out.append(
+                (k, k + 1 if numbered and doc[k + 1].is_digit else k, entities.HOSPITAL.name, score)
+            )
         return out
 
     @staticmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc
 
+from deid import entities
 from deid.detection import lexicon
 from deid.detection.recognizers.context._token_rules import (
     TokenRuleRecognizer,
@@ -23,7 +24,7 @@ _MAX_PARTS = 3
 class FullNameRecognizer(TokenRuleRecognizer):
     """First name + surname pairs, found from the name dictionaries and word rarity."""
 
-    ENTITIES = ("PERSON",)
+    ENTITIES = (entities.PERSON.name,)
     NAME = "FullNameRecognizer"
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
@@ -61,7 +62,12 @@ class FullNameRecognizer(TokenRuleRecognizer):
                 # before a clinical word) is left to the tagger, which sees this rule as a feature.
                 both_dictionary = any(doc[m].lower_ in last_names for m in range(i + 1, last + 1))
                 found.append(
-                    (i, last, "PERSON", 0.6 if consistent_case and both_dictionary else 0.45)
+                    (
+                        i,
+                        last,
+                        entities.PERSON.name,
+                        0.6 if consistent_case and both_dictionary else 0.45,
+                    )
                 )
                 covered_to = last
         return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc
 
+from deid import entities
 from deid.detection import lexicon
 from deid.detection.recognizers.context._token_rules import (
     TokenRuleRecognizer,
@@ -60,7 +61,7 @@ _PREPOSITIONS = frozenset({"in", "of", "near", "from", "to", "at"})
 class PlaceRecognizer(TokenRuleRecognizer):
     """Named places after a place-introducing phrase."""
 
-    ENTITIES = ("LOCATION",)
+    ENTITIES = (entities.LOCATION.name,)
     NAME = "PlaceRecognizer"
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
@@ -93,7 +94,7 @@ class PlaceRecognizer(TokenRuleRecognizer):
                 else:
                     break
             if last is not None:
-                found.append((j, last, "LOCATION", 0.7))
+                found.append((j, last, entities.LOCATION.name, 0.7))
         found.extend(self._known_places(doc, mode, places))
         return found
 
@@ -113,7 +114,7 @@ class PlaceRecognizer(TokenRuleRecognizer):
                 continue
             if doc[j].lower_ in places and name_likeness(doc[j], mode) >= NameLikeness.MEDIUM:
                 score = 0.6 if mode == CaseMode.MIXED and doc[j].is_title else 0.45
-                out.append((j, j, "LOCATION", score))
+                out.append((j, j, entities.LOCATION.name, score))
         return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc
 
+from deid import entities
 from deid.detection import lexicon
 from deid.detection.recognizers.context._token_rules import (
     TokenRuleRecognizer,
@@ -94,7 +95,7 @@ _TRIGGERS = _RELATIONS | _CONTACT_WORDS
 class RelativeNameRecognizer(TokenRuleRecognizer):
     """A name right after a family/contact relation word."""
 
-    ENTITIES = ("PERSON",)
+    ENTITIES = (entities.PERSON.name,)
     NAME = "RelativeNameRecognizer"
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
@@ -135,7 +136,7 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
                 or (mode == CaseMode.MIXED and tok.is_title)
                 or (doc[i].lower_ in _RELATIONS and tok.lower_ in lexicon.first_names())
             )
-            found.append((j, last, "PERSON", 0.75 if confident else 0.45))
+            found.append((j, last, entities.PERSON.name, 0.75 if confident else 0.45))
         return found
 
     @staticmethod

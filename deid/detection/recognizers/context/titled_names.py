@@ -10,6 +10,7 @@ import re
 
 from spacy.tokens import Doc, Token
 
+from deid import entities
 from deid.detection import lexicon
 from deid.detection._speedups.word_filter import WordFilter, doc_letter_runs
 from deid.detection._speedups.word_trie import word_trie_regex
@@ -118,7 +119,7 @@ def credential_starts(text: str) -> list[int]:
 class TitledNameRecognizer(TokenRuleRecognizer):
     """Names after a title (Dr., Mr., NP ...) or before a credential (RN, MD, RRT ...)."""
 
-    ENTITIES = ("PERSON",)
+    ENTITIES = (entities.PERSON.name,)
     NAME = "TitledNameRecognizer"
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
@@ -135,15 +136,17 @@ class TitledNameRecognizer(TokenRuleRecognizer):
                 titled_with_period = low in ("mr", "ms") and _period_after(doc, i)
                 if strict and not titled_with_period and not _has_dictionary_name(doc, span, mode):
                     score = 0.45
-                found.append((*span, "PERSON", score))
+                found.append((*span, entities.PERSON.name, score))
         for i in candidates(doc, _NOTIFIED):
             span = self._before_notified(doc, i, mode)
             if span:
-                found.append((*span, "PERSON", self._confidence(doc, span, mode) - 0.1))
+                found.append((*span, entities.PERSON.name, self._confidence(doc, span, mode) - 0.1))
         for i in self._credential_tokens(doc):
             span = self._before_credential(doc, i, mode)
             if span:
-                found.append((*span, "PERSON", self._confidence(doc, span, mode) - 0.05))
+                found.append(
+                    (*span, entities.PERSON.name, self._confidence(doc, span, mode) - 0.05)
+                )
         return found
 
     @staticmethod

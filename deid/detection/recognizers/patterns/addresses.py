@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import regex
 
+from deid import entities
 from deid.detection.recognizers.patterns._structured import PHI_GROUP, StructuredRecognizer
 from deid.detection.recognizers.patterns.zip_codes import STATE_NAMES, ZIP_PREFIXES
 
@@ -126,7 +127,7 @@ _LOOK = 80
 class StreetAddressRecognizer(StructuredRecognizer):
     """Street addresses and PO boxes."""
 
-    ENTITY = "STREET_ADDRESS"
+    ENTITY = entities.STREET_ADDRESS.name
     NAME = "deid.addresses"
     PATTERNS = (
         ("street_address", STREET_ADDRESS, 0.8),

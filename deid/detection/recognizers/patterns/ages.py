@@ -3,7 +3,7 @@
 Finds ``92 yo``, ``93 y/o``, ``95-year-old``, ``age 91``, ``in her 90s``, ``ninety-two
 year old`` and, opening a line, ``98 s/p ...`` / ``98 M``.  Ages of 89 and under are
 not PHI and are never reported.  The span covers the number only, not its unit.
-Each result has ``recognition_metadata["age_kind"]``: ``"years"`` or ``"decade"``
+Each result has ``recognition_metadata[deid.spans.KIND_KEY]``: ``"years"`` or ``"decade"``
 (``in her 90s``).
 
 Speed: the scan looks only for numbers 90-125 and the words "ninet"/"hundred"; the
@@ -17,10 +17,11 @@ import re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from deid import entities
 from deid.detection.recognizers.patterns.dates import lowered
+from deid.spans import KIND_KEY
 
-AGE = "AGE"
-AGE_KIND_KEY = "age_kind"
+AGE = entities.AGE.name
 AGE_RECOGNIZER_NAME = "deid.ages"
 
 SCORE_STATED = 0.85  # "92 yo", "age 91", "92 year old woman"
@@ -97,13 +98,13 @@ class AgeOver89Recognizer(EntityRecognizer):
             judged = _judge(low, start, end)
             if judged is not None:
                 end, score, kind = judged
-                results.append(RecognizerResult(AGE, start, end, score, None, {AGE_KIND_KEY: kind}))
+                results.append(RecognizerResult(AGE, start, end, score, None, {KIND_KEY: kind}))
         if "ninet" in low or "hundred" in low:
             for pattern, kind in ((_SPELLED, "years"), (_NINETIES, "decade")):
                 for m in pattern.finditer(low):
                     if not (m.start() and low[m.start() - 1].isalpha()):
                         span = m.span("age")
-                        meta = {AGE_KIND_KEY: kind}
+                        meta = {KIND_KEY: kind}
                         results.append(RecognizerResult(AGE, *span, SCORE_DESCRIBED, None, meta))
         return sorted(results, key=lambda r: r.start)
 

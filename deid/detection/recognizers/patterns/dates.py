@@ -7,16 +7,18 @@ times (``2130``).  A regex alone cannot tell them apart, so each candidate is pa
 then judged by the words around it on the same line.  That logic lives in code rather
 than in Presidio's context enhancer, which can only raise scores and only looks back.
 
-Two recognizers, so that spans say what kind of date they are:
+Two recognizers, each reporting what kind of date a span holds (``deid.entities.DateKind``,
+as the span's ``kind``):
 
 * ``ClinicalDateRecognizer`` (name ``"deid.dates"``): calendar dates and date elements more specific
   than a year -- ``7/22``, ``7/22/93``, ``2019-07-22``, ``July 22nd``, ``22-Jul-2019``,
   ``July 2019``, ``on the 3rd``, ``Friday 9/17``, holidays.
 * ``YearRecognizer`` (name ``"deid.dates.year"``): years standing alone -- ``1992``, ``'92``,
-  ``MI 92``, ``CABG 81, 84``, ``CVA 74'``, ``1980s``.  Safe Harbor lets a bare year
-  stay; the anonymizer tells them apart by recognizer name (or ``date_kind``).
+  ``MI 92``, ``CABG 81, 84``, ``CVA 74'``, ``1980s``, kind ``DateKind.YEAR`` (only this
+  recognizer reports it).  Safe Harbor lets a bare year stay; the policy tells them
+  apart by the span's kind.
 
-Every result has ``recognition_metadata["date_kind"]``, one of ``DATE_KINDS``.
+Every result has ``recognition_metadata[deid.spans.KIND_KEY]``, a ``DateKind``.
 
 Speed: patterns run case-sensitively on a lower-cased copy of the note and start with a
 literal, a digit or a small letter set, so the regex engine can skip ahead; boundary
@@ -33,15 +35,13 @@ from dataclasses import dataclass
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-DATE = "DATE"
+from deid import entities
+from deid.entities import DateKind
+from deid.spans import KIND_KEY
+
+DATE = entities.DATE.name
 DATE_RECOGNIZER_NAME = "deid.dates"
 YEAR_RECOGNIZER_NAME = "deid.dates.year"
-
-DATE_KIND_KEY = "date_kind"
-DATE_KINDS = ("full", "month_day", "month_year", "day", "month", "holiday", "year")
-"""``full``: day, month and year; ``month_day`` / ``month_year``: two of them; ``day``:
-an ordinal day (``the 3rd``); ``month``: a month name alone; ``holiday``: a named day;
-``year``: a year alone (emitted only by ``YearRecognizer``)."""
 
 # Scores.  The Detector keeps >= 0.5; lower ones are reported but dropped there.
 SCORE_FULL = 0.95
@@ -193,7 +193,7 @@ class _Hit:
     start: int
     end: int
     score: float
-    kind: str
+    kind: DateKind
 
 
 # --- text helpers ----------------------------------------------------------------------
@@ -272,16 +272,16 @@ def _results(hits: list[_Hit]) -> list[RecognizerResult]:
             last.end = max(last.end, hit.end)
             if hit.score > last.score:
                 last.score = hit.score
-                last.recognition_metadata[DATE_KIND_KEY] = hit.kind
+                last.recognition_metadata[KIND_KEY] = hit.kind
             continue
-        meta = {DATE_KIND_KEY: hit.kind}
+        meta = {KIND_KEY: hit.kind}
         out.append(RecognizerResult(DATE, hit.start, hit.end, hit.score, None, meta))
     return out
 
 
 # --- numeric dates -----------------------------------------------------------------------
 
-_Candidate = tuple[int, int, float, str, bool]  # start, end, score, kind, weak
+_Candidate = tuple[int, int, float, DateKind, bool]  # start, end, score, kind, weak
 
 
 def _numeric_dates(text: str, low: str, match: re.Match[str]) -> list[_Hit]:
@@ -299,7 +299,7 @@ def _numeric_dates(text: str, low: str, match: re.Match[str]) -> list[_Hit]:
         # Decimals: labs and gases, except the dotted dates 11.21.93 and 11/21.93.
         dotted = seps in ([".", "."], ["/", "."]) and len(nums[0]) <= 2 and len(nums[1]) <= 2
         if dotted and _valid_month_day(int(nums[0]), int(nums[1])) and _valid_year(nums[2]):
-            candidates.append((start, end, SCORE_FULL, "full", False))
+            candidates.append((start, end, SCORE_FULL, DateKind.FULL, False))
     elif "/" in seps and "-" in seps:
         # "8/2-8/10" is a date range, "94-113/42-51" a blood-pressure range: a slash
         # pair counts only when the piece before it (if any) also holds a slash.
@@ -317,7 +317,7 @@ def _numeric_dates(text: str, low: str, match: re.Match[str]) -> list[_Hit]:
             first = _slash_date(nums[:2], start, mid - 1)
             second = _slash_date(nums[2:], mid, end)
             if first and second and not first[0][4] and not second[0][4]:
-                candidates.append((start, end, SCORE_MONTH_DAY, "month_day", False))
+                candidates.append((start, end, SCORE_MONTH_DAY, DateKind.MONTH_DAY, False))
     else:
         candidates.extend(_dash_date(nums, start, end))
 
@@ -336,26 +336,34 @@ def _slash_date(nums: list[str], start: int, end: int) -> list[_Candidate]:
     if len(nums) == 3:
         a, b, c = nums
         if len(a) <= 2 and len(b) <= 2 and _valid_month_day(int(a), int(b)) and _valid_year(c):
-            return [(start, end, SCORE_FULL, "full", False)]
+            return [(start, end, SCORE_FULL, DateKind.FULL, False)]
         if len(a) == 4 and len(b) <= 2 and _valid_year(a) and _valid_month_day(int(b), int(c)):
-            return [(start, end, SCORE_FULL, "full", False)]
+            return [(start, end, SCORE_FULL, DateKind.FULL, False)]
         return []
     a, b = nums
     if len(a) > 2 or not 1 <= int(a) <= 12:
         return []
     if len(b) == 4:
-        return [(start, end, SCORE_MONTH_YEAR, "month_year", False)] if _valid_year(b) else []
+        return (
+            [(start, end, SCORE_MONTH_YEAR, DateKind.MONTH_YEAR, False)] if _valid_year(b) else []
+        )
     if len(b) > 2:
         return []
     if len(b) == 2 and (b[0] == "0" or int(b) > 31):
         # "3/02", "8/87": month/year (or a zero-padded day: a date either way)
-        return [(start, end, SCORE_MONTH_YEAR, "month_year", False)]
+        return [(start, end, SCORE_MONTH_YEAR, DateKind.MONTH_YEAR, False)]
     month, day = int(a), int(b)
     if not _valid_month_day(month, day):
         return []
     fraction_like = month < day <= 4  # 1/2, 1/3, 2/3, 3/4
     return [
-        (start, end, SCORE_WEAK if fraction_like else SCORE_MONTH_DAY, "month_day", fraction_like)
+        (
+            start,
+            end,
+            SCORE_WEAK if fraction_like else SCORE_MONTH_DAY,
+            DateKind.MONTH_DAY,
+            fraction_like,
+        )
     ]
 
 
@@ -364,18 +372,18 @@ def _dash_date(nums: list[str], start: int, end: int) -> list[_Candidate]:
     if len(nums) == 3:
         a, b, c = nums
         if len(a) <= 2 and len(b) <= 2 and _valid_month_day(int(a), int(b)) and _valid_year(c):
-            return [(start, end, SCORE_FULL, "full", False)]
+            return [(start, end, SCORE_FULL, DateKind.FULL, False)]
         if len(a) == 4 and len(b) <= 2 and _valid_year(a) and _valid_month_day(int(b), int(c)):
-            return [(start, end, SCORE_FULL, "full", False)]
+            return [(start, end, SCORE_FULL, DateKind.FULL, False)]
     elif len(nums) == 2 and max(map(len, nums)) <= 2 and _valid_month_day(*map(int, nums)):
         # "7-8" is far more often a range ("2-3 times") than a date
-        return [(start, end, SCORE_WEAK, "month_day", True)]
+        return [(start, end, SCORE_WEAK, DateKind.MONTH_DAY, True)]
     return []
 
 
 def _judge_context(low: str, start: int, end: int, score: float, kind: str, weak: bool) -> float:
     """Score a numeric date candidate by the words around it; 0 rejects it."""
-    if kind == "full":
+    if kind == DateKind.FULL:
         return score
     prev = _tokens_before(low, start, 3)
     nxt = _tokens_after(low, end, 3)
@@ -439,7 +447,7 @@ def _month_dates(low: str, match: re.Match[str]) -> list[_Hit]:
     if not hits and word not in _MONTH_WORDS_NEVER_ALONE:
         prev, _ = _word_before(low, start)
         if word in _MONTH_FULL_NAMES or prev in _WORDS_BEFORE_LONE_MONTH:
-            hits.append(_Hit(start, end, SCORE_NAMED, "month"))
+            hits.append(_Hit(start, end, SCORE_NAMED, DateKind.MONTH))
     return hits
 
 
@@ -451,7 +459,7 @@ def _month_first(low: str, start: int, after: re.Match[str], ambiguous: bool) ->
         if not 1 <= int(num) <= 31:
             return None
         if _year_acceptable(low, after):
-            return _Hit(start, after.end("year"), SCORE_FULL, "full")
+            return _Hit(start, after.end("year"), SCORE_FULL, DateKind.FULL)
         day_end = after.end("ord" if ordinal else "num")
         if ambiguous and not ordinal:
             # "May 5" is a date; "MAR 2 doses", "dec 2 mg" are not: nothing but a
@@ -461,15 +469,15 @@ def _month_first(low: str, start: int, after: re.Match[str], ambiguous: bool) ->
                 low, day_end
             ):
                 return None
-            return _Hit(start, day_end, SCORE_AMBIGUOUS_MONTH_DAY, "month_day")
-        return _Hit(start, day_end, SCORE_MONTH_DAY, "month_day")
+            return _Hit(start, day_end, SCORE_AMBIGUOUS_MONTH_DAY, DateKind.MONTH_DAY)
+        return _Hit(start, day_end, SCORE_MONTH_DAY, DateKind.MONTH_DAY)
     # the number is the year
     if _quantity_follows(low, after.end("num")):
         return None
     if len(num) == 4 and _valid_year(num):
-        return _Hit(start, after.end("num"), SCORE_MONTH_YEAR, "month_year")
+        return _Hit(start, after.end("num"), SCORE_MONTH_YEAR, DateKind.MONTH_YEAR)
     if len(num) == 2 and "," in low[after.start() : after.start("num")] and not ambiguous:
-        return _Hit(start, after.end("num"), SCORE_MONTH_YEAR, "month_year")
+        return _Hit(start, after.end("num"), SCORE_MONTH_YEAR, DateKind.MONTH_YEAR)
     return None
 
 
@@ -480,10 +488,10 @@ def _day_first(low: str, before: re.Match[str], month_end: int, ambiguous: bool)
         return None
     year = _YEAR_AFTER_MONTH.match(low, month_end)
     if year is not None and _year_acceptable(low, year):
-        return _Hit(before.start(), year.end("year"), SCORE_FULL, "full")
+        return _Hit(before.start(), year.end("year"), SCORE_FULL, DateKind.FULL)
     if ambiguous and not (before.group("ord") or before.group("ord2")):
         return None  # "2 may need", "4 dec"
-    return _Hit(before.start(), month_end, SCORE_MONTH_DAY, "month_day")
+    return _Hit(before.start(), month_end, SCORE_MONTH_DAY, DateKind.MONTH_DAY)
 
 
 def _year_acceptable(low: str, match: re.Match[str]) -> bool:
@@ -506,7 +514,7 @@ def _ordinal_day(low: str, match: re.Match[str]) -> _Hit | None:
     prev, _ = _word_before(low, match.start())
     if prev not in _WORDS_BEFORE_ORDINAL and next_word and next_word != "of":
         return None  # "the 2nd attempt": a word after makes it a count
-    return _Hit(match.start("day"), match.end(), SCORE_NAMED, "day")
+    return _Hit(match.start("day"), match.end(), SCORE_NAMED, DateKind.DAY)
 
 
 # --- years -----------------------------------------------------------------------------
@@ -516,17 +524,17 @@ def _year_hits(text: str, low: str) -> list[_Hit]:
     hits: list[_Hit] = []
     for m in _YEAR_QUOTED.finditer(text):
         if m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_'"):
-            hits.append(_Hit(m.start(), m.end(), SCORE_YEAR_QUOTED, "year"))
+            hits.append(_Hit(m.start(), m.end(), SCORE_YEAR_QUOTED, DateKind.YEAR))
     last_year_end = -1
     for m in _YEAR_TWO_DIGIT.finditer(low):
         start, end = m.span()
         gap = _YEAR_LIST_GAP.fullmatch(low, last_year_end, start) if last_year_end >= 0 else None
         if _after_event_word(low, start) or gap is not None:
             if not _quantity_follows(low, end):
-                hits.append(_Hit(start, end, SCORE_YEAR, "year"))
+                hits.append(_Hit(start, end, SCORE_YEAR, DateKind.YEAR))
                 last_year_end = end
         elif m.group().endswith("'"):
-            hits.append(_Hit(start, end, SCORE_YEAR_WEAK, "year"))  # "HOB 30'" is an angle
+            hits.append(_Hit(start, end, SCORE_YEAR_WEAK, DateKind.YEAR))  # "HOB 30'" is an angle
     for m in _YEAR_FOUR.finditer(low):
         hit = _four_digit_year(low, m)
         if hit is not None:
@@ -553,16 +561,16 @@ def _four_digit_year(low: str, match: re.Match[str]) -> _Hit | None:
     if _quantity_follows(low, end) or (prev and prev[-1] in _MEASURE_WORDS_BEFORE):
         return None
     if 1960 <= value <= 1999:  # cannot be a 24-hour clock time (minutes >= 60)
-        return _Hit(start, end, SCORE_YEAR, "year")
+        return _Hit(start, end, SCORE_YEAR, DateKind.YEAR)
     # 1900-1959 and 2000-2039 are also clock times ("at 2000"): need year context.
     if (
         (prev and prev[-1] in _YEAR_WORDS_BEFORE)
         or prev[-2:] == ["it", "is"]
         or prev[-1:] == ["it's"]
     ):
-        return _Hit(start, end, SCORE_YEAR, "year")
+        return _Hit(start, end, SCORE_YEAR, DateKind.YEAR)
     if _after_event_word(low, start):
-        return _Hit(start, end, SCORE_YEAR, "year")
+        return _Hit(start, end, SCORE_YEAR, DateKind.YEAR)
     return None
 
 
@@ -583,7 +591,7 @@ class ClinicalDateRecognizer(EntityRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        """DATE results with ``date_kind`` metadata (see ``DATE_KINDS``)."""
+        """DATE results with their ``DateKind`` (never ``YEAR``) as metadata."""
         if entities and DATE not in entities:
             return []
         low = lowered(text)
@@ -600,15 +608,14 @@ class ClinicalDateRecognizer(EntityRecognizer):
         if any(stem in low for stem in _HOLIDAY_STEMS):
             for m in _HOLIDAY.finditer(low):
                 if not _letter_before(low, m.start()):
-                    hits.append(_Hit(m.start(), m.end(), SCORE_NAMED, "holiday"))
+                    hits.append(_Hit(m.start(), m.end(), SCORE_NAMED, DateKind.HOLIDAY))
         return _results(hits)
 
 
 class YearRecognizer(EntityRecognizer):
-    """Years standing alone (``1992``, ``'92``, ``MI 92``); ``date_kind`` is ``"year"``.
+    """Years standing alone (``1992``, ``'92``, ``MI 92``): kind ``DateKind.YEAR``.
 
-    A separate recognizer so that spans say ``recognizer="deid.dates.year"``: Safe Harbor keeps
-    bare years, stricter policies do not, and the anonymizer needs to tell them apart.
+    Safe Harbor keeps bare years, stricter policies do not: the policy reads the kind.
     """
 
     def __init__(self) -> None:
@@ -622,7 +629,7 @@ class YearRecognizer(EntityRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        """DATE results (``date_kind="year"``) for years standing alone."""
+        """DATE results of kind ``DateKind.YEAR`` for years standing alone."""
         if entities and DATE not in entities:
             return []
         return _results(_year_hits(text, lowered(text)))

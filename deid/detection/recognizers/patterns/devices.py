@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import regex
 
+from deid import entities
 from deid.detection.recognizers.patterns._structured import (
     ID_VALUE,
     StructuredRecognizer,
@@ -49,7 +50,7 @@ MAC_ADDRESS = (
 class DeviceIdRecognizer(StructuredRecognizer):
     """Serial numbers and UDIs after their label, GS1 UDIs and MAC addresses."""
 
-    ENTITY = "DEVICE_ID"
+    ENTITY = entities.DEVICE_ID.name
     NAME = "deid.devices"
     PATTERNS = (
         ("serial_labelled", LABELLED_SERIAL, 0.85),

@@ -17,6 +17,7 @@ from functools import lru_cache
 import regex
 import tldextract
 
+from deid import entities
 from deid.detection.recognizers.patterns._structured import StructuredRecognizer
 
 _LOCAL_CHARS = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"
@@ -44,7 +45,7 @@ def is_public_suffix_tld(tld: str) -> bool:
 class ClinicalEmailRecognizer(StructuredRecognizer):
     """Email addresses, with a real top-level domain."""
 
-    ENTITY = "EMAIL_ADDRESS"
+    ENTITY = entities.EMAIL_ADDRESS.name
     NAME = "deid.emails"
     PATTERNS = (("email", EMAIL_REGEX, 0.9),)
 

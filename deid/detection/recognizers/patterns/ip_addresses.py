@@ -15,6 +15,7 @@ import ipaddress
 
 import regex
 
+from deid import entities
 from deid.detection.recognizers.patterns._structured import StructuredRecognizer
 
 _OCTET = r"[0-9]{1,3}"
@@ -37,7 +38,7 @@ _LOOKBACK = 24
 class IpAddressRecognizer(StructuredRecognizer):
     """IPv4 and IPv6 addresses, parsed and sanity-checked."""
 
-    ENTITY = "IP_ADDRESS"
+    ENTITY = entities.IP_ADDRESS.name
     NAME = "deid.ip_addresses"
     PATTERNS = (("ipv4", IPV4_REGEX, 0.85), ("ipv6", IPV6_REGEX, 0.85))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import regex
 
+from deid import entities
 from deid.detection.recognizers.patterns._structured import (
     StructuredRecognizer,
     digit_count,
@@ -57,7 +58,7 @@ def npi_valid(value: str) -> bool:
 class DeaNumberRecognizer(StructuredRecognizer):
     """DEA registration numbers with a valid check digit."""
 
-    ENTITY = "LICENSE_NUMBER"
+    ENTITY = entities.LICENSE_NUMBER.name
     NAME = "deid.licenses.dea"
     PATTERNS = (("dea", DEA_REGEX, 0.85), ("dea_labelled", LABELLED_DEA, 0.95))
 
@@ -69,7 +70,7 @@ class NpiRecognizer(StructuredRecognizer):
     """National Provider Identifiers after an "NPI" label; a failed Luhn check lowers the
     score (a mistyped NPI still identifies) but keeps it above the default threshold."""
 
-    ENTITY = "LICENSE_NUMBER"
+    ENTITY = entities.LICENSE_NUMBER.name
     NAME = "deid.licenses.npi"
     PATTERNS = (("npi_labelled", NPI_REGEX, 0.95),)
     UNCHECKED_SCORE = 0.7
@@ -83,7 +84,7 @@ class NpiRecognizer(StructuredRecognizer):
 class LicenseNumberRecognizer(StructuredRecognizer):
     """Licence, certificate and permit numbers after their label."""
 
-    ENTITY = "LICENSE_NUMBER"
+    ENTITY = entities.LICENSE_NUMBER.name
     NAME = "deid.licenses.license"
     PATTERNS = (
         ("license_labelled", LABELLED_LICENSE, 0.85),

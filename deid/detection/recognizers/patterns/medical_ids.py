@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import regex
 
+from deid import entities
 from deid.detection.recognizers.patterns._structured import (
     StructuredRecognizer,
     digit_count,
@@ -73,7 +74,7 @@ class _LabelledIdRecognizer(StructuredRecognizer):
 class MrnRecognizer(_LabelledIdRecognizer):
     """Medical record numbers after an MRN label."""
 
-    ENTITY = "MRN"
+    ENTITY = entities.MRN.name
     NAME = "deid.medical_ids.mrn"
     PATTERNS = (("mrn_labelled", labelled(_MRN_LABELS), 0.9),)
 
@@ -81,7 +82,7 @@ class MrnRecognizer(_LabelledIdRecognizer):
 class AccountNumberRecognizer(_LabelledIdRecognizer):
     """Account, billing, encounter and claim numbers after their label."""
 
-    ENTITY = "ACCOUNT_NUMBER"
+    ENTITY = entities.ACCOUNT_NUMBER.name
     NAME = "deid.medical_ids.account"
     PATTERNS = (
         ("account_labelled", labelled(_ACCOUNT_STRONG), 0.85),
@@ -92,7 +93,7 @@ class AccountNumberRecognizer(_LabelledIdRecognizer):
 class HealthPlanIdRecognizer(_LabelledIdRecognizer):
     """Health plan member / subscriber / policy / Medicare numbers after their label."""
 
-    ENTITY = "HEALTH_PLAN_ID"
+    ENTITY = entities.HEALTH_PLAN_ID.name
     NAME = "deid.medical_ids.health_plan"
     PATTERNS = (
         ("health_plan_labelled", labelled(_PLAN_STRONG), 0.9),
@@ -105,7 +106,7 @@ class IdNumberRecognizer(_LabelledIdRecognizer):
     """Any other identifier after a generic label ("ID #", "case no.", "accession #"), and
     long numbers after a bare "#" ("envelope #4463132")."""
 
-    ENTITY = "ID_NUMBER"
+    ENTITY = entities.ID_NUMBER.name
     NAME = "deid.medical_ids.id_number"
     PATTERNS = (
         ("id_marked", labelled(_ID_WEAK, marker_required=True), 0.7),

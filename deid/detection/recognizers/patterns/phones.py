@@ -7,7 +7,7 @@ numbers, 4-5 digit pagers and extensions (``Pager #54321``, ``beeper number 5503
 (volumes, ranges, clock times), so they count only after a phone word on the same line.
 When the phone word nearest the number is ``fax``, the number is a FAX_NUMBER.
 
-Each result has ``recognition_metadata["phone_kind"]``: ``"full"``, ``"local"``
+Each result has ``recognition_metadata[deid.spans.KIND_KEY]``: ``"full"``, ``"local"``
 (7 digits), ``"short"`` (pager or internal extension) or ``"extension"`` (``x4521``).
 
 Speed: the scan anchors on "3 digits, separator, 4-5 digits" and on 4-5 digit runs;
@@ -21,11 +21,12 @@ import re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from deid import entities
 from deid.detection.recognizers.patterns.dates import lowered
+from deid.spans import KIND_KEY
 
-PHONE = "PHONE_NUMBER"
-FAX = "FAX_NUMBER"
-PHONE_KIND_KEY = "phone_kind"
+PHONE = entities.PHONE_NUMBER.name
+FAX = entities.FAX_NUMBER.name
 PHONE_RECOGNIZER_NAME = "deid.phones"
 
 SCORE_WITH_LABEL = 0.85  # any shape right after a phone word
@@ -112,7 +113,7 @@ def _label_before(low: str, start: int) -> tuple[str | None, bool]:
 
 def _result(label: str | None, start: int, end: int, score: float, kind: str) -> RecognizerResult:
     entity = FAX if label in _FAX_LABELS else PHONE
-    return RecognizerResult(entity, start, end, score, None, {PHONE_KIND_KEY: kind})
+    return RecognizerResult(entity, start, end, score, None, {KIND_KEY: kind})
 
 
 def _punctuated(area: re.Match[str], number: re.Match[str]) -> bool:
@@ -153,7 +154,7 @@ class ClinicalPhoneRecognizer(EntityRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        """PHONE_NUMBER / FAX_NUMBER results with ``phone_kind`` metadata."""
+        """PHONE_NUMBER / FAX_NUMBER results with kind metadata."""
         wanted = set(entities) & {PHONE, FAX} if entities else {PHONE, FAX}
         if not wanted:
             return []

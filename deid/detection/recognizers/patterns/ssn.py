@@ -10,6 +10,7 @@ context words ("ssid", "social") can lift.
 
 from __future__ import annotations
 
+from deid import entities
 from deid.detection.recognizers.patterns._structured import StructuredRecognizer, labelled
 
 _SSN_LABEL = (
@@ -33,7 +34,7 @@ def ssn_is_issuable(value: str) -> bool:
 class SsnRecognizer(StructuredRecognizer):
     """US social security numbers: dashed form on its own, other forms after a label."""
 
-    ENTITY = "US_SSN"
+    ENTITY = entities.US_SSN.name
     NAME = "deid.ssn"
     PATTERNS = (("ssn_dashed", DASHED_SSN, 0.85), ("ssn_labelled", LABELLED_SSN, 0.95))
 

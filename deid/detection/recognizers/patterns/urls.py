@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import regex
 
+from deid import entities
 from deid.detection.recognizers.patterns._structured import PHI_GROUP, StructuredRecognizer
 from deid.detection.recognizers.patterns.emails import is_public_suffix_tld
 
@@ -50,7 +51,7 @@ LABELLED_URL = (
 class ClinicalUrlRecognizer(StructuredRecognizer):
     """Web addresses: scheme or ``www.`` always; bare domains with a common TLD or a label."""
 
-    ENTITY = "URL"
+    ENTITY = entities.URL.name
     NAME = "deid.urls"
     PATTERNS = (
         ("url_scheme", SCHEME_URL, 0.9),

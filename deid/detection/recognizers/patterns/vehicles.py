@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import regex
 
+from deid import entities
 from deid.detection.recognizers.patterns._structured import (
     LABEL_SEPARATOR,
     PHI_GROUP,
@@ -67,7 +68,7 @@ def vin_check_digit_valid(vin: str) -> bool:
 class VinRecognizer(StructuredRecognizer):
     """Vehicle identification numbers: check digit on their own, any after a label."""
 
-    ENTITY = "VEHICLE_ID"
+    ENTITY = entities.VEHICLE_ID.name
     NAME = "deid.vehicles.vin"
     PATTERNS = (("vin_check_digit", VIN_REGEX, 0.9), ("vin_labelled", LABELLED_VIN, 0.9))
 
@@ -85,7 +86,7 @@ class VinRecognizer(StructuredRecognizer):
 class LicensePlateRecognizer(StructuredRecognizer):
     """Licence plates after a plate label."""
 
-    ENTITY = "VEHICLE_ID"
+    ENTITY = entities.VEHICLE_ID.name
     NAME = "deid.vehicles.plate"
     PATTERNS = (
         ("plate_labelled", LABELLED_PLATE, 0.85),

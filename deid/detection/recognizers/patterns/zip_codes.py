@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import regex
 
+from deid import entities
 from deid.detection.recognizers.patterns._structured import (
     PHI_GROUP,
     StructuredRecognizer,
@@ -82,7 +83,7 @@ def zip_in_state(zip_code: str, state: str) -> bool:
 class ZipCodeRecognizer(StructuredRecognizer):
     """US ZIP codes after a city and state, a matching state, or a ZIP label."""
 
-    ENTITY = "ZIP_CODE"
+    ENTITY = entities.ZIP_CODE.name
     NAME = "deid.zip_codes"
     PATTERNS = (
         ("zip_state", BARE_ZIP, 0.9),

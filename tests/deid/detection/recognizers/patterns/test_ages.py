@@ -8,7 +8,8 @@ import pytest
 
 from deid.config import DetectionConfig
 from deid.detection.detector import Detector
-from deid.detection.recognizers.patterns.ages import AGE_KIND_KEY, AgeOver89Recognizer
+from deid.detection.recognizers.patterns.ages import AgeOver89Recognizer
+from deid.spans import KIND_KEY
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_not_an_age_over_89(detector: Detector, text: str) -> None:
 def test_kind_metadata_and_entity_filter() -> None:
     rec = AgeOver89Recognizer()
     results = rec.analyze("92 yo, in her 90s", ["AGE"])
-    assert [r.recognition_metadata[AGE_KIND_KEY] for r in results] == ["years", "decade"]
+    assert [r.recognition_metadata[KIND_KEY] for r in results] == ["years", "decade"]
     assert rec.analyze("92 yo", ["DATE"]) == []
 
 

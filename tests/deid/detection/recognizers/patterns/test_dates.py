@@ -9,12 +9,13 @@ import pytest
 from deid.config import DetectionConfig
 from deid.detection.detector import Detector
 from deid.detection.recognizers.patterns.dates import (
-    DATE_KIND_KEY,
     DATE_RECOGNIZER_NAME,
     YEAR_RECOGNIZER_NAME,
     ClinicalDateRecognizer,
     YearRecognizer,
 )
+from deid.entities import DateKind
+from deid.spans import KIND_KEY
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +151,7 @@ def test_detector_finds_years(detector: Detector, text: str, years: list[str]) -
     spans = detector.detect(text)
     assert [text[s.start : s.end] for s in spans] == years
     assert {s.recognizer for s in spans} == {YEAR_RECOGNIZER_NAME}
+    assert {s.kind for s in spans} == {DateKind.YEAR}  # what the policy reads
 
 
 NOT_YEARS = [
@@ -172,7 +174,7 @@ def test_numbers_are_not_years(detector: Detector, text: str) -> None:
 def test_date_kind_metadata() -> None:
     text = "seen 7/22/93, MI '92, on July 2nd, in July 2019, for Christmas"
     kinds = {
-        text[r.start : r.end]: r.recognition_metadata[DATE_KIND_KEY]
+        text[r.start : r.end]: r.recognition_metadata[KIND_KEY]
         for rec in (ClinicalDateRecognizer(), YearRecognizer())
         for r in rec.analyze(text, ["DATE"])
     }

@@ -15,9 +15,9 @@ from deid.detection.recognizers.patterns import phones
 from deid.detection.recognizers.patterns.phones import (
     FAX,
     PHONE,
-    PHONE_KIND_KEY,
     ClinicalPhoneRecognizer,
 )
+from deid.spans import KIND_KEY
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_unlabelled_short_numbers_stay_under_threshold() -> None:
 def test_kind_metadata_and_entity_filter() -> None:
     rec = ClinicalPhoneRecognizer()
     text = "cell 617-555-0199, pager 54321, x4521, 555-0123"
-    kinds = [r.recognition_metadata[PHONE_KIND_KEY] for r in rec.analyze(text, [PHONE, FAX])]
+    kinds = [r.recognition_metadata[KIND_KEY] for r in rec.analyze(text, [PHONE, FAX])]
     assert sorted(kinds) == ["extension", "full", "local", "short"]
     assert rec.analyze(text, ["DATE"]) == []
     assert rec.analyze("fax 617-555-0100", [PHONE]) == []  # asked for phones only
