@@ -1,24 +1,9 @@
-"""Great Expectations suites, defined as code (the one source of truth for the gate).
+"""Great Expectations suites, defined as code: what de-identified output must satisfy.
 
-Names are re-exported lazily so that ``expectations.residual_patterns`` (no GX) can be
-imported without loading Great Expectations.
+* ``deidentified_notes``: the row suite (schema, types, splits, residual identifiers
+  outside the replaced spans, the kept-text ratio) and the window-counts suite;
+* ``residual_patterns``: the residual-identifier patterns, plain ``re`` (no GX import),
+  shared with the screen that runs on the workers (``pipelines.gate.residual``).
+
+Where they run and what is done with the outcome: ``pipelines.gate``.
 """
-
-from __future__ import annotations
-
-from typing import Any
-
-__all__ = [
-    "DERIVED_COLUMNS",
-    "RESIDUAL_PATTERNS",
-    "build_batch_counts_suite",
-    "build_deidentified_suite",
-]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from expectations import deidentified_notes
-
-        return getattr(deidentified_notes, name)
-    raise AttributeError(f"module 'expectations' has no attribute {name!r}")

@@ -153,11 +153,11 @@ def diagnose(exc: BaseException) -> tuple[ExitCode, str]:
 
 def _pipeline_code(exc: BaseException) -> tuple[ExitCode, str] | None:
     """Errors of the pipeline's own classes; imported only if the pipeline was loaded."""
-    if "pipelines.tasks" not in sys.modules:
+    if "pipelines.flow" not in sys.modules:
         return None
-    from pipelines.gate.validation import ValidationFailed
+    from pipelines.gate.enforcement import ValidationFailed
     from pipelines.output.shards import ShardCorrupted, UnswappableOutput
-    from pipelines.tasks import IncompatibleOutput, OutputBusy
+    from pipelines.tasks.prepare import IncompatibleOutput, OutputBusy
 
     if isinstance(exc, ValidationFailed):
         todo = exc.advice or "the previous dataset is untouched; fix the cause and run again"

@@ -1,8 +1,12 @@
 """The de-identification flow, top to bottom.
 
-extract -> batches -> detect + anonymize + residual screen (mapped) -> validate -> stage
-shards -> publish (swap in the new version) -> audit summary -> audit report + Prefect
-artifacts.
+prepare -> extract windows of batches -> detect + anonymize + residual screen (mapped) ->
+validate and stage each window -> seal shards + enforce the gate -> stage the manifest ->
+run summary + audit report -> publish (swap in the new version) -> Prefect artifacts.
+
+Tasks return what they did and the flow folds it into the run's tally
+(``pipelines.tasks.context.RunTally``); the staging area, a live handle, is passed to
+the tasks that write into it.
 
 Streaming: records are pulled one window at a time (``runtime.window_batches`` batches
 of ``source.batch_size`` notes), processed, validated and appended to the staged
@@ -21,11 +25,12 @@ in a Prefect transaction: a failed gate rolls it back, which deletes the staging
 and nothing is published.  Any other failure discards the staging dir too
 (``finally``).  ``publish`` completes the next version (kept files hard-linked, manifest
 written) and swaps it with the output dir in one atomic rename (``pipelines.output.shards``).
-The run's audit summary and report are written into the next version before the swap,
+The run's summary and audit report are written into the next version before the swap,
 so they are published with its data: new data never sits beside the previous run's
-report, and a run whose report cannot be written publishes nothing.  The per-window tasks stay outside the transaction on purpose: a transaction
-keeps every task run it contains (and its inputs and results) alive until it closes,
-which would make memory grow with the input.
+report, and a run whose report cannot be written publishes nothing.  The per-window
+tasks stay outside the transaction on purpose: a transaction keeps every task run it
+contains (and its inputs and results) alive until it closes, which would make memory
+grow with the input.
 
 The flow's only parameter is the config (no PHI: it names files, env variables and
 settings), so that is all Prefect stores about a run besides states and counts.
@@ -45,27 +50,17 @@ from prefect.utilities.annotations import quote
 from deid import safe_logging
 from deid.errors import phi_safe_iter, register_safe_exception
 from pipelines.config import PipelineConfig
-from pipelines.gate.validation import ValidationFailed
+from pipelines.gate.enforcement import ValidationFailed
 from pipelines.output.shards import ShardCorrupted, UnswappableOutput, scratch_location
 from pipelines.report.summary import RunSummary
 from pipelines.stream import CountMismatch, RunCounts, Window, extract_windows
-from pipelines.tasks import (
-    IncompatibleOutput,
-    OutputBusy,
-    RunState,
-    deidentify_batch,
-    enforce_gate,
-    open_staging,
-    prepare_run,
-    publish,
-    publish_artifacts,
-    seal_shards,
-    stage_manifest,
-    stage_window,
-    validate_window,
-    write_audit,
-    write_report,
-)
+from pipelines.tasks.context import RunContext, RunTally, Staging
+from pipelines.tasks.deidentify import deidentify_batch
+from pipelines.tasks.gate import enforce_gate, validate_window
+from pipelines.tasks.prepare import IncompatibleOutput, OutputBusy, open_staging, prepare_run
+from pipelines.tasks.publish import publish
+from pipelines.tasks.report import publish_artifacts, write_report, write_run_summary
+from pipelines.tasks.stage import seal_shards, stage_manifest, stage_window
 from pipelines.transform import BatchFailed, BatchOutput
 
 # Messages built from counts, check names, exception type names and paths only: shown as
@@ -111,29 +106,33 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
     """De-identify the notes of ``config.source`` into Parquet shards + manifest."""
     safe_logging.install()  # no-op under run_pipeline; a served flow's process needs it
     run = prepare_run(config)  # lock output dir, clear leftovers, key fingerprint
-    state, failed = None, True
+    staging, failed = None, True
+    tally = RunTally()  # counts, validation, stats: folded in from the tasks' results
     try:
-        state = open_staging(run)
+        staging = open_staging(run)
         done = 0  # records of the windows finished so far
-        _report_progress(done, state.counts)
+        _report_progress(done, tally.counts)
         # One window ahead: the next window's batches run while this one is validated
         # and staged, so the workers do not wait for the flow process (two windows in
         # memory at most).
         pending = None
-        for window in windows(state):
+        for window in windows(run, staging, tally):
             futures = deidentify_batch.map(window.batches, unmapped(config))
             if pending is not None:
-                done = _finish_window(state, done, *pending)
+                done = _finish_window(staging, tally, done, *pending)
             pending = (window, futures)
         if pending is not None:
-            done = _finish_window(state, done, *pending)
+            done = _finish_window(staging, tally, done, *pending)
         with transaction():  # a failed gate rolls back: the sealed shards are deleted
-            shards = seal_shards(quote(state))
-            enforce_gate(quote(state))
-        manifest = stage_manifest(quote(state), shards)  # the next version, but its audit
-        summary = write_audit(quote(state), manifest, str(runtime.flow_run.id))
-        files = write_report(quote(state), manifest, summary)  # audit_report.json/.html
-        publish(quote(state))  # swap in shards, manifest and audit files at once
+            empty = tally.counts.rows_out == 0 and run.previous_manifest is None
+            shards = seal_shards(quote(staging), write_empty=empty)
+            enforce_gate(config, quote(tally.counts), tally.window_failures)
+        # The next version of the output dir, but its audit files; then those; then the swap.
+        version = stage_manifest(quote(run), quote(staging), quote(tally), shards)
+        flow_run_id = str(runtime.flow_run.id)
+        summary = write_run_summary(quote(run), quote(staging), quote(tally), version, flow_run_id)
+        files = write_report(quote(run), quote(staging), quote(tally), version, summary)
+        publish(quote(staging), version)  # shards, manifest and audit files at once
         failed = False  # published: nothing this run made is removed, whatever follows
         publish_artifacts(files)  # the report in the Prefect UI
         return summary
@@ -141,18 +140,22 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
         _report_gate_failure(config, err)
         raise
     finally:
-        if state is not None:
-            if state.staging.swapped:
+        if staging is not None:
+            if staging.area.swapped:
                 for callback in _published:
                     callback(config.output.dir)
-            state.discard()  # whatever a failed run staged (nothing left after publish)
+            staging.discard()  # whatever a failed run staged (nothing left after publish)
         run.release()
         if failed:
             run.remove_created()  # an output or quarantine dir this failed run made
 
 
 def _finish_window(
-    state: RunState, done: int, window: Window, futures: PrefectFutureList[BatchOutput]
+    staging: Staging,
+    tally: RunTally,
+    done: int,
+    window: Window,
+    futures: PrefectFutureList[BatchOutput],
 ) -> int:
     """Wait for a window's batches, then validate and stage them in order.
 
@@ -164,11 +167,11 @@ def _finish_window(
         outputs.append(future.result())
         notes_done += len(window.batches[len(outputs) - 1])
         share = notes_done / window.notes if window.notes else 0.0
-        _report_progress(done + int(window.rows_in * share), state.counts, batch=True)
-    validate_window(quote(state), quote(window), quote(outputs))
-    stage_window(quote(state), quote(window), quote(outputs))
+        _report_progress(done + int(window.rows_in * share), tally.counts, batch=True)
+    tally.add_verdict(validate_window(quote(window), quote(outputs)))
+    tally.add_staged(stage_window(quote(staging), quote(window), quote(outputs)), outputs)
     done += window.rows_in
-    _report_progress(done, state.counts)
+    _report_progress(done, tally.counts)
     return done
 
 
@@ -185,20 +188,23 @@ def _report_progress(done: int, counts: RunCounts, batch: bool = False) -> None:
         callback(done, counts, batch)
 
 
-def windows(state: RunState) -> Iterator[Window]:
-    """Read the source as checked, de-duplicated windows of batches (errors: type only)."""
-    config = state.run.config
+def windows(run: RunContext, staging: Staging, tally: RunTally) -> Iterator[Window]:
+    """Read the source as checked, de-duplicated windows of batches (errors: type only).
+
+    The reader quarantines what it cannot take and counts everything it reads into
+    ``tally`` as it goes."""
+    config = run.config
     return phi_safe_iter(
         extract_windows(
-            state.source.records(),
+            staging.source.records(),
             columns=config.columns,
             max_note_chars=config.limits.max_note_chars,
             date_shift_days=config.deid.anonymization.date_shift_days,
             batch_size=config.source.batch_size,
             window_batches=config.runtime.window_batches,
-            quarantine=state.quarantine,
-            counts=state.counts,
-            input_digest=state.input_digest,
-            scratch=scratch_location(state.run.output_dir),
+            quarantine=staging.quarantine,
+            counts=tally.counts,
+            input_digest=tally.input_digest,
+            scratch=scratch_location(run.output_dir),
         )
     )

@@ -160,7 +160,7 @@ def _check_incremental_output(config: PipelineConfig, key_fingerprint: str) -> N
     manifest = read_manifest(config.output.dir) if config.output.dir.is_dir() else None
     if manifest is None:
         return
-    if (manifest.get("config_hash"), manifest.get("key_fingerprint")) != (
+    if (manifest.config_hash, manifest.key_fingerprint) != (
         config.config_hash(),
         key_fingerprint,
     ):

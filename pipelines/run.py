@@ -121,7 +121,7 @@ def _count(config: PipelineConfig) -> int | None:
     previous = None
     if getattr(config.source, "incremental", False) and config.output.dir.is_dir():
         manifest = read_manifest(config.output.dir)
-        previous = manifest["source"].get("watermark") if manifest else None
+        previous = manifest.source.watermark if manifest else None
     return count_records(config, previous)
 
 

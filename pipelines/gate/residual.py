@@ -1,11 +1,12 @@
 """The residual-identifier screen and kept-text arithmetic, without Great Expectations.
 
 What runs on the workers next to detection (``pipelines.tasks.deidentify``): masking the
-spans the anonymizer replaced, counting ``RESIDUAL_PATTERNS`` hits in what is left, and
-counting the characters outside the replaced spans.  The gate
-(``pipelines.gate.validation``) builds its derived columns with the same functions, so the
-screen and the gate see the same masked text; keeping them apart from the gate's module
-spares each worker process the Great Expectations import (seconds of CPU and ~100 MB).
+spans the anonymizer replaced, counting ``RESIDUAL_PATTERNS`` hits in what is left
+(``screen_residuals`` withholds such rows), and counting the characters outside the
+replaced spans.  The per-window check (``pipelines.gate.validation``) builds its derived
+columns with the same functions, so the screen and the check see the same masked text;
+keeping them apart from it spares each worker process the Great Expectations import
+(seconds of CPU and ~100 MB).
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from expectations.residual_patterns import (
     RESIDUAL_PATTERNS,
     RESIDUAL_PREFILTERS,
     residual_check_name,
 )
+
+if TYPE_CHECKING:
+    from pipelines.transform import BatchOutput
 
 MASK_CHAR = "\u2588"
 """Replaces each character of a replaced span before residual-identifier checks."""
@@ -119,3 +123,26 @@ def _bounds(span: SpanLike) -> tuple[int, int]:
         start, end = span
         return int(start), int(end)
     return int(span.start), int(span.end)
+
+
+def screen_residuals(out: BatchOutput, batch_len: int) -> int:
+    """Withhold the rows whose text still holds a residual identifier; returns how many.
+
+    The row-level screen in front of the gate (``residual_hits``: the gate's own patterns
+    on the text outside replaced spans).  Withheld notes are listed in ``out.residual``
+    with their check names and match counts; the stage task quarantines them as
+    ``RESIDUAL_IDENTIFIER``.
+    """
+    texts = out.table.column("text").to_pylist()
+    hits = {}
+    for row, (text, spans) in enumerate(zip(texts, out.replaced_spans, strict=True)):
+        found = residual_hits(text, spans)
+        if found:
+            hits[row] = found
+    out.withhold(hits, batch_len)
+    return len(hits)
+
+
+def residual_detail(hits: dict[str, int]) -> str:
+    """``residual_phone=1 residual_ssn=2``: check names and match counts, never values."""
+    return " ".join(f"{check}={n}" for check, n in sorted(hits.items()))

@@ -1,10 +1,10 @@
-"""The quality gate: validate one batch of de-identified notes with Great Expectations.
+"""The gate's per-window check: de-identified rows and their counts, with Great Expectations.
 
-``validate_batch`` runs the suites of ``expectations.deidentified_notes`` and returns a
-``ValidationOutcome`` that carries expectation names and counts only; ``require_valid``
-turns a failed outcome into ``ValidationFailed`` so the flow can refuse to publish the
-batch (fail closed: run it inside the transaction that stages the shard, so a failure
-rolls the shard back).
+``check_window`` validates one window's output rows (``validate_batch``: the suites of
+``expectations.deidentified_notes``) and reconciles its counts, returning a
+``ValidationOutcome`` that carries expectation names and counts only; the run-level
+decision on all windows is ``pipelines.gate.enforcement.enforce``.  ``require_valid``
+turns a failed outcome into ``ValidationFailed``.
 
 PHI never leaves this module through GX results: every validation uses
 ``RESULT_FORMAT`` (counts, no values), the result dict is scrubbed again before it is
@@ -21,8 +21,9 @@ hide a boundary next to a missed identifier.  What this cannot see is a *partial
 detected identifier (e.g. only the last four digits replaced): that is a recall problem
 measured by the span-level evaluation, not by this gate.
 
-One missed identifier must not stop a ten-million-note run, so ``residual_hits`` screens
-each row with the same patterns *before* the gate: the flow quarantines a row with a hit
+One missed identifier must not stop a ten-million-note run, so
+``pipelines.gate.residual.residual_hits`` screens each row with the same patterns
+*before* the gate: the flow quarantines a row with a hit
 (reason ``RESIDUAL_IDENTIFIER``) and the gate runs on the rows that are left, where the
 residual checks must still pass.  A run-level cap
 (``validation.max_residual_fraction``) fails the run when the screen withholds more
@@ -66,13 +67,10 @@ from expectations.deidentified_notes import (
     build_batch_counts_suite,
     build_deidentified_suite,
 )
-from pipelines.gate.residual import (  # noqa: F401 - re-exported: the gate's helpers
-    MASK_CHAR,
-    SpanLike,
-    chars_outside,
-    mask_replaced,
-    residual_hits,
-)
+from pipelines.gate.enforcement import ValidationFailed
+from pipelines.gate.residual import SpanLike, chars_outside, mask_replaced
+from pipelines.stream import Window
+from pipelines.transform import BatchOutput
 from schemas.deidentified import COLUMN_NAMES
 
 RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
@@ -103,36 +101,32 @@ class ValidationOutcome:
     summary: dict[str, Any]
 
 
-class ValidationFailed(Exception):
-    """A batch failed the gate.  The message names expectations and counts, nothing else.
+def check_window(window: Window, outputs: Sequence[BatchOutput]) -> ValidationOutcome:
+    """Validate one window: its published rows (``validate_batch``) and its counts.
 
-    ``advice`` says what to do about it, where the gate knows (the publication guard).
+    Every record of the window must be a published row, a quarantined record (by the
+    reader, or by a worker: a note that raised or the residual screen withheld) or a
+    removed duplicate; skipped entries are not records.  A window without rows is
+    checked on its counts alone.
     """
-
-    def __init__(self, failures: Sequence[tuple[str, int]], advice: str = "") -> None:
-        self.failures = list(failures)
-        self.advice = advice
-        super().__init__(format_failures(self.failures))
-
-    def __reduce__(self) -> tuple[type[ValidationFailed], tuple[list[tuple[str, int]], str]]:
-        # Prefect and Dask pickle task exceptions; the default would pass the message.
-        return (type(self), (self.failures, self.advice))
-
-
-class PublicationRefused(ValidationFailed):
-    """The publication guard refused the run (too much quarantined, or no rows).
-
-    Its message is the guard's own sentence, not the list of expectations.
-    """
-
-    def __str__(self) -> str:
-        return "; ".join(name for name, _ in self.failures)
-
-
-def format_failures(failures: Sequence[tuple[str, int]]) -> str:
-    """One line naming each failed expectation and its row count."""
-    parts = "; ".join(f"{name} [{count} row(s)]" for name, count in failures)
-    return f"validation failed, {len(failures)} expectation(s): {parts}"
+    failed_rows = sum(len(o.failures) + len(o.residual) for o in outputs)  # both quarantined
+    counts = {
+        "rows_in": window.rows_in - window.skipped,
+        "quarantined": window.quarantined + failed_rows,
+        "duplicates_removed": window.duplicates_removed,
+    }
+    tables = [o.table for o in outputs]
+    table = pa.concat_tables(tables) if tables else None
+    if table is None or table.num_rows == 0:
+        lost = counts["rows_in"] - counts["quarantined"] - counts["duplicates_removed"]
+        failures = [("row_reconciliation", abs(lost))] if lost else []
+        return ValidationOutcome(success=not lost, failures=failures, summary={})
+    return validate_batch(
+        table,
+        counts,
+        replaced_spans=[spans for o in outputs for spans in o.replaced_spans],
+        orig_kept_chars=[n for o in outputs for n in o.orig_kept_chars],
+    )
 
 
 def require_valid(outcome: ValidationOutcome) -> None:

@@ -1,40 +1,38 @@
 """``manifest.json``: the commit point of a run, and the way to check its output.
 
-The manifest is written last (temp file, fsync, rename): shards not listed in it are
-not part of the dataset.  It holds nothing that varies between identical runs (no
-timestamps, no Prefect run IDs), so re-running the same input, config and key gives a
-byte-identical file.  Incremental runs append shards; ``runs`` keeps one entry per
-run whose shards are still listed, and ``source.watermark`` is where the next
-incremental run starts.
+Its content is ``schemas.manifest.Manifest``.  The manifest is written last (temp file,
+fsync, rename): shards not listed in it are not part of the dataset.  It holds nothing
+that varies between identical runs (no timestamps, no Prefect run IDs), so re-running
+the same input, config and key gives a byte-identical file.  Incremental runs append
+shards; ``runs`` keeps one entry per run whose shards are still listed, and
+``source.watermark`` is where the next incremental run starts.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pipelines.output.shards import SHARD_PATTERN, file_sha256
+from schemas.manifest import Manifest
 
 MANIFEST_NAME = "manifest.json"
-MANIFEST_VERSION = 1
 
 
-def read_manifest(output_dir: Path) -> dict[str, Any] | None:
+def read_manifest(output_dir: Path) -> Manifest | None:
     """The published manifest of ``output_dir``, or ``None`` if there is none."""
     path = output_dir / MANIFEST_NAME
     if not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    return Manifest.from_json(path.read_text(encoding="utf-8"))
 
 
-def write_manifest(output_dir: Path, manifest: dict[str, Any]) -> Path:
-    """Write ``manifest.json`` atomically, in canonical JSON (sorted keys, 2-space indent)."""
+def write_manifest(output_dir: Path, manifest: Manifest) -> Path:
+    """Write ``manifest.json`` atomically, in canonical JSON (``Manifest.to_json``)."""
     final = output_dir / MANIFEST_NAME
     tmp = output_dir / f".{MANIFEST_NAME}.tmp"
-    blob = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    blob = manifest.to_json()
     with tmp.open("w", encoding="utf-8") as fh:
         fh.write(blob)
         fh.flush()
@@ -58,21 +56,21 @@ def verify_output(output_dir: Path) -> VerifyResult:
         return VerifyResult(False, [f"{MANIFEST_NAME} missing"])
     problems: list[str] = []
     listed = set()
-    for shard in manifest.get("shards", []):
-        name = shard["name"]
+    for shard in manifest.shards:
+        name = shard.name
         listed.add(name)
         path = output_dir / name
         if not path.is_file():
             problems.append(f"{name}: missing")
             continue
-        if path.stat().st_size != shard["bytes"]:
-            problems.append(f"{name}: size {path.stat().st_size} != {shard['bytes']}")
-        elif file_sha256(path) != shard["sha256"]:
+        if path.stat().st_size != shard.bytes:
+            problems.append(f"{name}: size {path.stat().st_size} != {shard.bytes}")
+        elif file_sha256(path) != shard.sha256:
             problems.append(f"{name}: sha256 mismatch")
     for entry in sorted(output_dir.iterdir()):
         if SHARD_PATTERN.match(entry.name) and entry.name not in listed:
             problems.append(f"{entry.name}: not listed in {MANIFEST_NAME}")
-    total = sum(s["rows"] for s in manifest.get("shards", []))
-    if total != manifest.get("rows"):
-        problems.append(f"shard rows sum to {total}, manifest says {manifest.get('rows')}")
+    total = sum(s.rows for s in manifest.shards)
+    if total != manifest.rows:
+        problems.append(f"shard rows sum to {total}, manifest says {manifest.rows}")
     return VerifyResult(not problems, problems)

@@ -31,7 +31,6 @@ import shutil
 import stat
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -40,6 +39,7 @@ import pyarrow.parquet as pq
 
 from pipelines.config import OutputConfig
 from schemas.deidentified import DEIDENTIFIED_SCHEMA
+from schemas.manifest import ShardEntry
 
 LOCK_NAME = ".deidflow.lock"
 """The output dir's lock file: one writer at a time (``pipelines.tasks``)."""
@@ -56,19 +56,6 @@ _DICTIONARY_COLUMNS = ["note_type", "split", "pipeline_version", "policy_version
 
 def shard_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
-
-
-@dataclass(frozen=True)
-class ShardInfo:
-    """One published shard as the manifest lists it."""
-
-    name: str
-    rows: int
-    bytes: int
-    sha256: str
-
-    def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "rows": self.rows, "bytes": self.bytes, "sha256": self.sha256}
 
 
 def file_sha256(path: Path) -> str:
@@ -97,7 +84,7 @@ class ShardWriter:
         self._tmp_path: Path | None = None
         self._shard_rows = 0
         self._shard_text_bytes = 0
-        self.shards: list[ShardInfo] = []
+        self.shards: list[ShardEntry] = []
 
     def write(self, table: pa.Table) -> None:
         """Append rows; full row groups are written straight away."""
@@ -110,7 +97,7 @@ class ShardWriter:
         while self._pending_rows >= self._group_size():
             self._write_group(self._take(self._group_size()))
 
-    def close(self) -> list[ShardInfo]:
+    def close(self) -> list[ShardEntry]:
         """Flush the last rows and close the open shard; returns every shard written."""
         if self._pending_rows:
             self._write_group(self._take(self._pending_rows))
@@ -179,7 +166,12 @@ class ShardWriter:
         _fsync(self._tmp_path)
         os.replace(self._tmp_path, final)
         self.shards.append(
-            ShardInfo(final.name, self._shard_rows, final.stat().st_size, file_sha256(final))
+            ShardEntry(
+                name=final.name,
+                rows=self._shard_rows,
+                bytes=final.stat().st_size,
+                sha256=file_sha256(final),
+            )
         )
         self._next_index += 1
         self._tmp_path = None
@@ -401,7 +393,7 @@ class ShardCorrupted(RuntimeError):
     """A staged shard no longer matches the size or SHA-256 recorded when it was closed."""
 
 
-def verify_staged_shards(staging: StagingArea, shards: list[ShardInfo]) -> None:
+def verify_staged_shards(staging: StagingArea, shards: list[ShardEntry]) -> None:
     """Check every staged shard against its record before anything is published.
 
     Raises ``ShardCorrupted`` naming the shards and what differs (file names only).

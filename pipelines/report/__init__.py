@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from deid.evaluation.metrics import EvaluationReport
     from pipelines.config import PipelineConfig
     from pipelines.report.summary import RunSummary
+    from schemas.manifest import Manifest
 
 __all__ = [
     "REPORT_HTML_NAME",
@@ -87,7 +88,7 @@ def risk_section(
 def make_run_report(
     *,
     config: PipelineConfig,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     summary: RunSummary,
     stats: RunStats,
     source: dict[str, Any],
@@ -102,7 +103,7 @@ def make_run_report(
     (default: the output dir).
     """
     output_dir = directory if directory is not None else Path(summary.output_dir)
-    run_entry = manifest["runs"][-1] if manifest.get("runs") else {}
+    run_entry = manifest.runs[-1] if manifest.runs else None
     risk = risk_section(
         phi_total=sum(summary.phi_by_type.values()),
         notes_in_run=summary.rows_out,
@@ -117,7 +118,7 @@ def make_run_report(
         stats=stats,
         source=source,
         risk=risk,
-        lineage=lineage_for(output_dir, list(run_entry.get("shards", []))),
+        lineage=lineage_for(output_dir, list(run_entry.shards) if run_entry else []),
         validation_checks=validation_checks(),
     )
     json_path = write_report_json(output_dir, report)

@@ -26,6 +26,7 @@ from pipelines.report.stats import RunStats
 if TYPE_CHECKING:
     from pipelines.config import PipelineConfig
     from pipelines.report.summary import RunSummary
+    from schemas.manifest import Manifest
 
 REPORT_SCHEMA_VERSION = "1"
 REPORT_JSON_NAME = "audit_report.json"
@@ -53,7 +54,7 @@ SOFTWARE_PACKAGES = (
 def build_report(
     *,
     config: PipelineConfig,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     summary: RunSummary,
     stats: RunStats,
     source: dict[str, Any],
@@ -62,8 +63,7 @@ def build_report(
     validation_checks: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Assemble the report of one published run (see the module docstring for contents)."""
-    run_entry = manifest["runs"][-1] if manifest.get("runs") else {}
-    new_shards = set(run_entry.get("shards", []))
+    new_shards = set(manifest.runs[-1].shards) if manifest.runs else set()
     phi_total = sum(summary.phi_by_type.values())
     tokens = sum(stats.tokens_by_note_type.values())
     anon = config.deid.anonymization
@@ -77,8 +77,8 @@ def build_report(
             "manifest": Path(summary.manifest).name,
             "config_hash": summary.config_hash,
             "key_fingerprint": summary.key_fingerprint,
-            "pipeline_version": manifest.get("pipeline_version"),
-            "output_schema_version": manifest.get("schema_version"),
+            "pipeline_version": manifest.pipeline_version,
+            "output_schema_version": manifest.schema_version,
             "wall_seconds": summary.wall_seconds,
             "notes_per_second": summary.notes_per_second,
         },
@@ -89,7 +89,7 @@ def build_report(
             "modes": dict(sorted(anon.modes.items())),
             "keep_bare_years": anon.keep_bare_years,
             "date_shift_days": list(anon.date_shift_days),
-            "policy_versions": manifest.get("policy_versions", []),
+            "policy_versions": manifest.policy_versions,
             "deid_config_hash": config.deid.config_hash(),
         },
         "counts": {
@@ -133,11 +133,7 @@ def build_report(
             "ratio_bounds": stats.ratio_bounds,
             "checks": validation_checks,
         },
-        "shards": [
-            {k: s[k] for k in ("name", "rows", "bytes", "sha256")}
-            for s in manifest.get("shards", [])
-            if s["name"] in new_shards
-        ],
+        "shards": [s.model_dump() for s in manifest.shards if s.name in new_shards],
         "lineage": lineage,
         "risk": risk,
         "software": software_versions(config),

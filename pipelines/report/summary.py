@@ -1,4 +1,7 @@
-"""The audit summary of a run: counts, timing, where things went.  No PHI, no raw IDs.
+"""The run summary: counts, timing, where things went.  No PHI, no raw IDs.
+
+Not the audit report (``pipelines.report.audit``), which stewards sign off: this is
+the run's own record, returned by ``run_pipeline`` and printed by ``deidflow run``.
 
 ``run_summary.json`` in the output directory is overwritten by each run.  Unlike the
 manifest it varies between identical runs (wall time, the Prefect flow run ID), which

@@ -1,12 +1,9 @@
 """The mapped task: detect, anonymize and screen one batch of notes.
 
 The one task that runs on the workers (threads of the flow process, or Dask worker
-processes).  It lives apart from ``pipelines.tasks`` so that a worker imports only what
-it runs: deid, the transform and the residual screen; not Great Expectations nor the
-report writer, which the flow process alone needs (that import was ~6 s of CPU and
-~100 MB per worker).  ``pipelines.tasks`` re-exports everything here.
-
-PHI and Prefect: see ``pipelines.tasks``; the same ``NO_PHI_STORAGE`` options apply.
+processes).  A worker imports only what it runs: deid, the transform and the residual
+screen (``pipelines.gate.residual``); not Great Expectations nor the report writer,
+which the flow process alone needs (that import was ~6 s of CPU and ~100 MB per worker).
 """
 
 from __future__ import annotations
@@ -14,19 +11,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from prefect import task
-from prefect.cache_policies import NO_CACHE
 
+from deid.anonymization.deidentifier import Deidentifier
 from deid.anonymization.keys import load_key
 from deid.errors import phi_safe_errors
 from pipelines.config import PipelineConfig
-from pipelines.gate.residual import residual_hits
+from pipelines.gate.residual import screen_residuals
+from pipelines.tasks import NO_PHI_STORAGE
 from pipelines.transform import BatchOutput, NoteBatch, NoteTransformer
-
-# Every task handling notes: no result persistence, no cache keys over inputs.
-NO_PHI_STORAGE: dict[str, Any] = {"persist_result": False, "cache_policy": NO_CACHE}
 
 _idle_transformers: dict[tuple[str, str], list[NoteTransformer]] = {}
 _idle_lock = threading.Lock()
@@ -46,8 +40,6 @@ def checked_out_transformer(config: PipelineConfig) -> Iterator[NoteTransformer]
         idle = _idle_transformers.setdefault(pool_key, [])
         transformer = idle.pop() if idle else None
     if transformer is None:
-        from deid.anonymization.deidentifier import Deidentifier
-
         deidentifier = Deidentifier(config.deid, key=secret)
         _ = deidentifier.detector  # build now: a broken setup must fail the run, not each note
         transformer = NoteTransformer(config, secret, deidentifier)
@@ -66,21 +58,3 @@ def deidentify_batch(batch: NoteBatch, config: PipelineConfig) -> BatchOutput:
         out = transformer.transform(batch)
     screen_residuals(out, len(batch))
     return out
-
-
-def screen_residuals(out: BatchOutput, batch_len: int) -> int:
-    """Withhold the rows whose text still holds a residual identifier; returns how many.
-
-    The row-level screen in front of the gate (``pipelines.gate.residual.residual_hits``: the gate's
-    own patterns on the text outside replaced spans).  Withheld notes are listed in
-    ``out.residual`` with their check names and match counts; ``stage_window``
-    quarantines them as ``RESIDUAL_IDENTIFIER``.
-    """
-    texts = out.table.column("text").to_pylist()
-    hits = {}
-    for row, (text, spans) in enumerate(zip(texts, out.replaced_spans, strict=True)):
-        found = residual_hits(text, spans)
-        if found:
-            hits[row] = found
-    out.withhold(hits, batch_len)
-    return len(hits)

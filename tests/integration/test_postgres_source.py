@@ -18,7 +18,7 @@ from pipelines.quarantine import check_record
 from pipelines.records import Reason
 from pipelines.run import run_pipeline
 from pipelines.sources.postgres import PostgresRecordSource
-from pipelines.tasks import IncompatibleOutput
+from pipelines.tasks.prepare import IncompatibleOutput
 from schemas.notes import ColumnMapping, NoteRecord
 from tests.paths import SAMPLE
 
@@ -146,10 +146,11 @@ def test_full_then_incremental_runs_append_only_new_rows(
     second = run_pipeline(config)
     assert (second.rows_in, second.rows_out) == (3, 3)
     manifest = read_manifest(out)
-    assert [s["name"] for s in manifest["shards"]] == ["part-00000.parquet", "part-00001.parquet"]
-    assert manifest["rows"] == N_NOTES + 3
-    assert [r["counts"]["rows_in"] for r in manifest["runs"]] == [N_NOTES + 1, 3]
-    assert manifest["source"]["watermark"] == (T0 + dt.timedelta(minutes=N_NOTES + 3)).isoformat()
+    assert manifest is not None
+    assert [s.name for s in manifest.shards] == ["part-00000.parquet", "part-00001.parquet"]
+    assert manifest.rows == N_NOTES + 3
+    assert [r.counts.rows_in for r in manifest.runs] == [N_NOTES + 1, 3]
+    assert manifest.source.watermark == (T0 + dt.timedelta(minutes=N_NOTES + 3)).isoformat()
     assert verify_output(out).ok
 
     before = (out / MANIFEST_NAME).read_bytes()

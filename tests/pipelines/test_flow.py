@@ -22,7 +22,8 @@ import pytest
 from deid.anonymization.keys import SecretKey
 from pipelines import stream
 from pipelines.config import PipelineConfig
-from pipelines.gate.validation import ValidationFailed, ValidationOutcome
+from pipelines.gate.enforcement import ValidationFailed
+from pipelines.gate.validation import ValidationOutcome
 from pipelines.output.manifest import MANIFEST_NAME, read_manifest, verify_output
 from pipelines.report.summary import SUMMARY_NAME, RunSummary
 from pipelines.run import config_for_input, run_from_cli, run_pipeline
@@ -117,8 +118,8 @@ def test_counts_add_up_and_every_failure_has_its_reason(baseline) -> None:
     assert summary.rows_out == N_SAMPLE + 1  # sample notes + canary; bad records never count
     assert summary.rows_in == summary.rows_out + summary.quarantined + summary.duplicates_removed
     manifest = read_manifest(config.output.dir)
-    assert manifest["rows"] == summary.rows_out
-    assert manifest["runs"][-1]["counts"]["quarantined_by_reason"] == EXPECTED_QUARANTINE
+    assert manifest is not None and manifest.rows == summary.rows_out
+    assert manifest.runs[-1].counts.quarantined_by_reason == EXPECTED_QUARANTINE
     report = json.loads(Path(summary.quarantine_report).read_text())
     assert sorted(r["reason"] for r in report["records"]) == sorted(EXPECTED_QUARANTINE)
     assert {r["note_id"] for r in report["records"]} >= {"e1", "e2", "e3", "e4"}
@@ -137,12 +138,12 @@ def test_manifest_verifies_and_describes_the_run(baseline) -> None:
     config, summary = baseline
     assert verify_output(config.output.dir).ok
     manifest = read_manifest(config.output.dir)
-    assert [s["rows"] for s in manifest["shards"]] == [10, 10, 5]
-    assert manifest["run_id"] == summary.run_id
-    assert manifest["config_hash"] == config.config_hash()
-    assert manifest["key_fingerprint"] == summary.key_fingerprint
-    assert manifest["schema_version"] == "1"
-    assert manifest["validation"]["success"] is True
+    assert manifest is not None and [s.rows for s in manifest.shards] == [10, 10, 5]
+    assert manifest.run_id == summary.run_id
+    assert manifest.config_hash == config.config_hash()
+    assert manifest.key_fingerprint == summary.key_fingerprint
+    assert manifest.schema_version == "1"
+    assert manifest.validation.success is True
     meta = pq.ParquetFile(config.output.dir / "part-00000.parquet").metadata
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [4, 4, 2]
 
@@ -295,7 +296,7 @@ def test_failed_validation_publishes_nothing(
     def failing_gate(table, counts, **_: object) -> ValidationOutcome:
         return ValidationOutcome(False, [("residual_ssn: stand-in", 2)], {})
 
-    monkeypatch.setattr("pipelines.tasks.validate_batch", failing_gate)
+    monkeypatch.setattr("pipelines.gate.validation.validate_batch", failing_gate)
     moved = config.model_copy(update={"output": config.output.model_copy(update={"dir": out})})
     with pytest.raises(ValidationFailed, match="residual_ssn"):
         run_pipeline(moved)

@@ -25,6 +25,7 @@ import pipelines.output.shards as shards_mod
 from pipelines.config import PipelineConfig
 from pipelines.output.manifest import MANIFEST_NAME, read_manifest, verify_output
 from pipelines.output.shards import (
+    LOCK_NAME,
     SHARD_PATTERN,
     StagingArea,
     UnswappableOutput,
@@ -34,17 +35,11 @@ from pipelines.output.shards import (
     find_interrupted_swap,
     rename_exchange,
 )
-from pipelines.tasks import (
-    LOCK_NAME,
-    OutputBusy,
-    RunContext,
-    RunState,
-    _lock,
-    _unlock,
-    publish,
-    restore_interrupted_swap,
-    stage_manifest,
-)
+from pipelines.tasks.context import RunContext, RunTally, Staging
+from pipelines.tasks.prepare import OutputBusy, _lock, _unlock, restore_interrupted_swap
+from pipelines.tasks.publish import publish
+from pipelines.tasks.stage import stage_manifest
+from schemas.manifest import Manifest
 from tests.pipelines.tables import deidentified_rows
 
 USER_FILE = "README.txt"  # something a user keeps in the output dir: must survive
@@ -65,23 +60,23 @@ def _config(root: Path, out: Path) -> PipelineConfig:
     )
 
 
-def _publish(root: Path, out: Path, rows: int, start: int, incremental: bool) -> dict[str, Any]:
+def _publish(root: Path, out: Path, rows: int, start: int, incremental: bool) -> Manifest:
     """One run's staging + ``tasks.stage_manifest`` + ``tasks.publish`` under the output's lock, as the flow does it
     after the gate passed.  The lock is released however it ends, as a dead process's is."""
     out.mkdir(exist_ok=True)
     fd = _lock(out)
     try:
         previous = read_manifest(out) if incremental else None
-        first = len(previous["shards"]) if previous else 0
+        first = len(previous.shards) if previous else 0
         run = RunContext(_config(root, out), out, "c" * 64, "f" * 16, previous, first, None)
-        state = RunState(run)
-        state.writer.write(deidentified_rows(rows, start))
-        state.counts.rows_in = state.counts.rows_out = rows
-        state.input_digest.update(f"{rows}:{start}".encode())
-        sealed = state.writer.close()
-        manifest = stage_manifest.fn(state, sealed)
-        publish.fn(state)
-        return manifest
+        staging, tally = Staging(run), RunTally()
+        staging.writer.write(deidentified_rows(rows, start))
+        tally.counts.rows_in = tally.counts.rows_out = rows
+        tally.input_digest.update(f"{rows}:{start}".encode())
+        sealed = staging.writer.close()
+        version = stage_manifest.fn(run, staging, tally, sealed)
+        publish.fn(staging, version)
+        return version.manifest
     finally:
         _unlock(fd)
 

@@ -19,7 +19,8 @@ from deid.anonymization.deidentifier import KEEP, AppliedSpan, Deidentifier, Dei
 from deid.anonymization.keys import SecretKey
 from deid.spans import Span
 from pipelines.config import PipelineConfig, SplitRatios
-from pipelines.gate.validation import chars_outside, validate_batch
+from pipelines.gate.residual import chars_outside
+from pipelines.gate.validation import validate_batch
 from pipelines.transform import (
     PSEUDONYM_HEX_CHARS,
     BatchFailed,

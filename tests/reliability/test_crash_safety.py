@@ -1,7 +1,7 @@
 """Crash safety: SIGKILL the pipeline at random points, re-run, get the same bytes.
 
 Each kill targets a phase (extraction, detection, validation, staging, sealing, the
-quarantine commit, publishing, the manifest, the swap, the audit summary): the test
+quarantine commit, publishing, the manifest, the swap, the run summary): the test
 waits until the run's trace shows the k-th event of that phase, sleeps a random
 fraction of the gap to the next event, and sends SIGKILL.  Right after the kill the
 output directory must hold either the dataset it held before (shards + manifest) or
@@ -38,8 +38,7 @@ import pytest
 
 from pipelines.config import QUARANTINE_SUFFIX
 from pipelines.output.manifest import MANIFEST_NAME, verify_output
-from pipelines.output.shards import SHARD_PATTERN
-from pipelines.tasks import LOCK_NAME
+from pipelines.output.shards import LOCK_NAME, SHARD_PATTERN
 from sample_data.generate import iter_notes
 from tests.paths import REPO
 from tests.reliability.support import DEIDFLOW, PrefectServer, base_env, run_cli, write_jsonl

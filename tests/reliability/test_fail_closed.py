@@ -22,7 +22,7 @@ import pytest
 
 from deid.entities import ENTITY_NAMES
 from pipelines.config import QUARANTINE_SUFFIX, PipelineConfig
-from pipelines.gate.validation import ValidationFailed
+from pipelines.gate.enforcement import ValidationFailed
 from pipelines.output.manifest import verify_output
 from pipelines.output.shards import ShardCorrupted, ShardWriter
 from pipelines.run import run_from_cli, run_pipeline

@@ -117,7 +117,7 @@ def _child(request: dict[str, str]) -> int:
 def main() -> None:
     config_path = Path(sys.argv[1])
     from pipelines.config import PipelineConfig
-    from pipelines.tasks import checked_out_transformer
+    from pipelines.tasks.deidentify import checked_out_transformer
 
     with checked_out_transformer(PipelineConfig.from_file(config_path)):
         pass  # built once here; every child starts with it

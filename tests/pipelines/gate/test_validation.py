@@ -28,16 +28,13 @@ from expectations.deidentified_notes import (
 )
 from expectations.residual_patterns import RESIDUAL_PREFILTERS
 from pipelines.gate import validation
+from pipelines.gate.enforcement import ValidationFailed
+from pipelines.gate.residual import MASK_CHAR, chars_outside, mask_replaced, residual_hits
 from pipelines.gate.validation import (
-    MASK_CHAR,
     RESULT_FORMAT,
-    ValidationFailed,
     assert_no_values,
     build_validation_frame,
-    chars_outside,
-    mask_replaced,
     require_valid,
-    residual_hits,
     scrub_result,
     validate_batch,
 )

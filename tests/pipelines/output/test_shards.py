@@ -20,6 +20,7 @@ from pipelines.output.shards import (
     scratch_location,
 )
 from schemas.deidentified import DEIDENTIFIED_SCHEMA
+from tests.pipelines.report.helpers import example_manifest
 from tests.pipelines.tables import deidentified_rows
 
 
@@ -68,7 +69,10 @@ def test_publish_drops_unlisted_shards_and_verify_checks_the_rest(tmp_path: Path
     writer.write(deidentified_rows(6))
     shards = writer.close()
     assert staging.carry_over([], rewritten=["manifest.json"]) == ["notes.parquet"]
-    write_manifest(staging.path, {"shards": [s.to_dict() for s in shards], "rows": 6})
+    write_manifest(
+        staging.path,
+        example_manifest("part-00000.parquet").model_copy(update={"shards": shards, "rows": 6}),
+    )
     staging.swap_in()
     assert sorted(p.name for p in out.iterdir()) == [
         "manifest.json",

@@ -16,6 +16,7 @@ from pipelines.report import REPORT_SCHEMA_VERSION, RunStats, make_run_report
 from pipelines.report.summary import RunSummary
 from pipelines.transform import BatchOutput
 from schemas.deidentified import DEIDENTIFIED_SCHEMA
+from schemas.manifest import Manifest
 from tests.paths import REPO
 
 SCHEMA_PATH = REPO / "schemas" / "audit_report.schema.json"
@@ -95,13 +96,7 @@ def write_run(tmp_path: Path, gold_sample: Path | None = None) -> tuple[Path, di
         key_fingerprint="0123456789abcdef",
         config_hash="a" * 64,
     )
-    manifest = {
-        "pipeline_version": "0.1.0",
-        "schema_version": "1",
-        "policy_versions": ["safe_harbor@abc"],
-        "shards": [{"name": shard, "rows": 5, "bytes": 100, "sha256": "b" * 64}],
-        "runs": [{"shards": [shard]}],
-    }
+    manifest = example_manifest(shard)
     stats = RunStats()
     stats.add_output(
         output_batch(["nursing_note", "nursing_note", None], [100, 300, 50], [3, 2, 1])
@@ -120,3 +115,45 @@ def write_run(tmp_path: Path, gold_sample: Path | None = None) -> tuple[Path, di
     )
     assert files.report["schema_version"] == REPORT_SCHEMA_VERSION
     return out, files.report
+
+
+def example_manifest(shard: str) -> Manifest:
+    """A one-shard, one-run manifest of 5 rows."""
+    validation = {"success": True, "windows": 1, "failures": []}
+    counts = {
+        "rows_in": 7,
+        "rows_out": 5,
+        "quarantined": 1,
+        "quarantined_by_reason": {"EMPTY_TEXT": 1},
+        "duplicates_removed": 1,
+        "skipped": 0,
+        "skipped_by_reason": {},
+        "phi_by_type": {"DATE": 6, "PERSON": 4},
+        "rows_by_split": {"train": 5},
+    }
+    return Manifest.model_validate(
+        {
+            "manifest_version": 1,
+            "schema_version": "1",
+            "pipeline_version": "0.1.0",
+            "policy_versions": ["safe_harbor@abc"],
+            "run_id": "0123456789abcdef",
+            "config_hash": "a" * 64,
+            "key_fingerprint": "0123456789abcdef",
+            "source": {"kind": "files", "format": "jsonl", "name": "notes.jsonl"},
+            "splits": {"train": 0.8, "validation": 0.1, "test": 0.1},
+            "rows": 5,
+            "validation": validation,
+            "shards": [{"name": shard, "rows": 5, "bytes": 100, "sha256": "b" * 64}],
+            "runs": [
+                {
+                    "run_id": "0123456789abcdef",
+                    "input_fingerprint": "c" * 64,
+                    "counts": counts,
+                    "shards": [shard],
+                    "validation": validation,
+                    "watermark": None,
+                }
+            ],
+        }
+    )

@@ -5,21 +5,55 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from pipelines.config import PipelineConfig
-from pipelines.gate.validation import ValidationFailed
-from pipelines.stream import CountMismatch, Window
-from pipelines.tasks import RunContext, RunState, enforce_gate, stage_window, validate_window
-from pipelines.transform import BatchOutput, NoteBatch
+from pipelines.gate.enforcement import PublicationRefused, ValidationFailed, publication_guard
+from pipelines.gate.residual import screen_residuals
+from pipelines.stream import CountMismatch, RunCounts, Window
+from pipelines.tasks.context import RunContext, RunTally, Staging
+from pipelines.tasks.gate import enforce_gate, validate_window
+from pipelines.tasks.stage import stage_window
+from pipelines.transform import BatchOutput, NoteBatch, NoteTransformer
 from schemas.deidentified import DEIDENTIFIED_SCHEMA
 from schemas.notes import NoteRecord
+from tests.pipelines.test_transform import KEY, FakeDeidentifier
+
+
+@dataclass
+class Rig:
+    """One run's context, staging area and tally, as the flow holds them."""
+
+    run: RunContext
+    staging: Staging
+    tally: RunTally = field(default_factory=RunTally)
+
+    @property
+    def counts(self) -> RunCounts:
+        return self.tally.counts
+
+    def validate(self, window: Window, outputs: list[BatchOutput]) -> bool:
+        outcome = validate_window.fn(window, outputs)
+        self.tally.add_verdict(outcome)
+        return outcome.success
+
+    def stage(self, window: Window, outputs: list[BatchOutput]) -> None:
+        self.tally.add_staged(stage_window.fn(self.staging, window, outputs), outputs)
+
+    def enforce(self) -> None:
+        enforce_gate.fn(self.run.config, self.counts, self.tally.window_failures)
+
+
+def _rig(config: PipelineConfig, out: Path) -> Rig:
+    run = RunContext(config, out, "hash", "fp", None, 0, None)
+    return Rig(run, Staging(run))
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> RunState:
+def state(tmp_path: Path) -> Rig:
     src = tmp_path / "notes.jsonl"
     src.write_text("")
     config = PipelineConfig.model_validate(
@@ -31,18 +65,18 @@ def state(tmp_path: Path) -> RunState:
         }
     )
     (tmp_path / "out").mkdir()
-    return RunState(RunContext(config, tmp_path / "out", "hash", "fp", None, 0, None))
+    return _rig(config, tmp_path / "out")
 
 
-def test_a_note_that_raised_is_quarantined_and_accounted_for(state: RunState) -> None:
+def test_a_note_that_raised_is_quarantined_and_accounted_for(state: Rig) -> None:
     note = NoteRecord("n1", "p1", "Mr. Canary was seen.")
     window = Window([NoteBatch(0, (note,))], rows_in=1)
     failed = BatchOutput(0, DEIDENTIFIED_SCHEMA.empty_table(), [], [], Counter(), [(0, "KeyError")])
-    assert validate_window.fn(state, window, [failed]) is True
-    stage_window.fn(state, window, [failed])
+    assert state.validate(window, [failed]) is True
+    state.stage(window, [failed])
     state.counts.rows_in = 1
-    enforce_gate.fn(state)  # 1 in == 0 out + 1 quarantined
-    report = json.loads(state.quarantine.commit("r1").read_text())
+    state.enforce()  # 1 in == 0 out + 1 quarantined
+    report = json.loads(state.staging.quarantine.commit("r1").read_text())
     assert report["records"] == [
         {
             "detail": "KeyError",
@@ -51,35 +85,32 @@ def test_a_note_that_raised_is_quarantined_and_accounted_for(state: RunState) ->
             "source_ref": "batch 0 note 0",
         }
     ]
-    held = (state.quarantine.directory / "quarantine-r1.jsonl").read_text()
+    held = (state.staging.quarantine.directory / "quarantine-r1.jsonl").read_text()
     assert "Mr. Canary" in held
 
 
-def test_gate_refuses_lost_records_and_failed_windows(state: RunState) -> None:
+def test_gate_refuses_lost_records_and_failed_windows(state: Rig) -> None:
     state.counts.rows_in = 2
     with pytest.raises(CountMismatch, match="rows_in=2"):
-        enforce_gate.fn(state)
+        state.enforce()
     state.counts.rows_in = 0
-    state.validation_failures["residual_ssn: x"] = 3
+    state.tally.window_failures["residual_ssn: x"] = 3
     with pytest.raises(ValidationFailed, match=r"residual_ssn: x \[3 row"):
-        enforce_gate.fn(state)
+        state.enforce()
 
 
-def test_a_window_that_loses_a_record_fails_validation(state: RunState) -> None:
+def test_a_window_that_loses_a_record_fails_validation(state: Rig) -> None:
     window = Window([], rows_in=3, quarantined=1, duplicates_removed=1)
-    assert validate_window.fn(state, window, []) is False
-    assert state.validation_failures == {"row_reconciliation": 1}
+    assert state.validate(window, []) is False
+    assert state.tally.window_failures == {"row_reconciliation": 1}
+    assert state.tally.windows_validated == 1
 
 
 SSN = "078-05-1120"
 
 
-def _screened_window(state: RunState, tmp_path: Path) -> tuple[Window, list[BatchOutput]]:
+def _screened_window(state: Rig, tmp_path: Path) -> tuple[Window, list[BatchOutput]]:
     """Four notes: clean, residual SSN, raises, residual phone + SSN (stand-in detector)."""
-    from pipelines.tasks import screen_residuals
-    from pipelines.transform import NoteTransformer
-    from tests.pipelines.test_transform import KEY, FakeDeidentifier
-
     notes = (
         NoteRecord("n0", "p0", "SECRET was seen."),
         NoteRecord("n1", "p1", f"SECRET gave SSN {SSN}."),
@@ -94,13 +125,13 @@ def _screened_window(state: RunState, tmp_path: Path) -> tuple[Window, list[Batc
 
 
 def test_a_residual_identifier_withholds_the_row_not_the_run(
-    state: RunState,
+    state: Rig,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     logger = logging.getLogger("test.deidflow.tasks")  # stands in for Prefect's run logger
-    monkeypatch.setattr("pipelines.tasks.get_run_logger", lambda: logger)
+    monkeypatch.setattr("pipelines.tasks.stage.get_run_logger", lambda: logger)
     window, outputs = _screened_window(state, tmp_path)
     (out,) = outputs
     assert out.table.num_rows == 1 and out.residual == [
@@ -111,9 +142,9 @@ def test_a_residual_identifier_withholds_the_row_not_the_run(
     assert out.phi_counts == {"PERSON": 1} and out.operator_counts == {"tag": 1, "keep": 1}
     assert len(out.replaced_spans) == len(out.orig_kept_chars) == len(out.orig_tokens) == 1
     assert out.orig_kept_chars == [len(" was seen.")]  # n0's, not a withheld note's
-    assert validate_window.fn(state, window, outputs) is True  # 4 in = 1 out + 3 quarantined
+    assert state.validate(window, outputs) is True  # 4 in = 1 out + 3 quarantined
     with caplog.at_level(logging.WARNING, logger=logger.name):
-        stage_window.fn(state, window, outputs)
+        state.stage(window, outputs)
     assert [r.getMessage() for r in caplog.records if r.name == logger.name] == [
         "withheld 2 note(s) whose output still matched a residual-identifier check "
         "(residual_phone=1 residual_ssn=2): quarantined as RESIDUAL_IDENTIFIER"
@@ -123,9 +154,9 @@ def test_a_residual_identifier_withholds_the_row_not_the_run(
     assert state.counts.residual_by_check == {"residual_ssn": 2, "residual_phone": 1}
     assert (state.counts.rows_out, state.counts.screened) == (1, 3)
     with pytest.raises(ValidationFailed, match=r"residual_identifier_fraction: 2 of 3 "):
-        enforce_gate.fn(state)  # default cap: 0.1 %
+        state.enforce()  # default cap: 0.1 %
 
-    report = state.quarantine.commit("r1")
+    report = state.staging.quarantine.commit("r1")
     entries = json.loads(report.read_text())["records"]
     assert [(e["note_id"], e["reason"], e["detail"]) for e in entries] == [
         ("n1", "RESIDUAL_IDENTIFIER", "residual_ssn=1"),
@@ -133,7 +164,7 @@ def test_a_residual_identifier_withholds_the_row_not_the_run(
         ("n3", "RESIDUAL_IDENTIFIER", "residual_phone=1 residual_ssn=1"),
     ]
     assert SSN not in report.read_text()  # the PHI-free report
-    held = (state.quarantine.directory / "quarantine-r1.jsonl").read_text()
+    held = (state.staging.quarantine.directory / "quarantine-r1.jsonl").read_text()
     assert held.count(SSN) == 2  # the raw records are kept, restricted
 
 
@@ -149,11 +180,9 @@ def test_the_residual_cap_is_a_share_of_the_screened_notes(tmp_path: Path) -> No
             }
         )
         (tmp_path / "out").mkdir(exist_ok=True)
-        state = RunState(RunContext(config, tmp_path / "out", "hash", "fp", None, 0, None))
-        state.counts.rows_in = withheld + published
-        state.counts.rows_out = published
-        state.counts.quarantined["RESIDUAL_IDENTIFIER"] = withheld
-        enforce_gate.fn(state)
+        counts = RunCounts(rows_in=withheld + published, rows_out=published)
+        counts.quarantined["RESIDUAL_IDENTIFIER"] = withheld
+        enforce_gate.fn(config, counts, {})
 
     gate(0.001, 1, 999)  # exactly 0.1 %: allowed
     gate(0.5, 1, 1)
@@ -164,31 +193,24 @@ def test_the_residual_cap_is_a_share_of_the_screened_notes(tmp_path: Path) -> No
 
 
 def test_a_batch_whose_every_row_is_withheld_stages_nothing_and_counts_all(
-    state: RunState, monkeypatch: pytest.MonkeyPatch
+    state: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first batch of a run is small (one note for small batch sizes): all withheld."""
     logger = logging.getLogger("test.deidflow.tasks")  # stands in for Prefect's run logger
-    monkeypatch.setattr("pipelines.tasks.get_run_logger", lambda: logger)
-    from pipelines.tasks import screen_residuals
-    from pipelines.transform import NoteTransformer
-    from tests.pipelines.test_transform import KEY, FakeDeidentifier
-
+    monkeypatch.setattr("pipelines.tasks.stage.get_run_logger", lambda: logger)
     batch = NoteBatch(0, (NoteRecord("n1", "p1", f"SECRET gave SSN {SSN}."),))
     out = NoteTransformer(state.run.config, KEY, FakeDeidentifier()).transform(batch)
     assert screen_residuals(out, len(batch)) == 1
     assert out.table.num_rows == 0 and out.table.schema == DEIDENTIFIED_SCHEMA
     window = Window([batch], rows_in=1)
-    assert validate_window.fn(state, window, [out]) is True
-    stage_window.fn(state, window, [out])
+    assert state.validate(window, [out]) is True
+    state.stage(window, [out])
     assert state.counts.rows_out == 0
     assert state.counts.quarantined == {"RESIDUAL_IDENTIFIER": 1}
 
 
 def _guard(tmp_path: Path, counts: dict[str, int], **validation: object) -> str | None:
     """The publication guard's verdict for these counts (``None``: it lets the run publish)."""
-    from pipelines.stream import RunCounts
-    from pipelines.tasks import publication_guard
-
     src = tmp_path / "notes.jsonl"
     src.touch()
     incremental = bool(validation.pop("incremental", False))
@@ -229,15 +251,13 @@ def test_the_publication_guard_refuses_mostly_quarantined_or_empty_runs(tmp_path
     assert _guard(tmp_path, {"in": 10, "out": 4, "empty": 6}, max_quarantine_fraction=0.6) is None
 
 
-def test_the_gate_raises_the_guard_with_advice(state: RunState) -> None:
-    from pipelines.gate.validation import PublicationRefused
-
+def test_the_gate_raises_the_guard_with_advice(state: Rig) -> None:
     strict = state.run.config.model_copy(update={"validation": type(state.run.config.validation)()})
     state.run.config = strict
     state.counts.rows_in = 4
     state.counts.rows_out = 1
     state.counts.quarantined["EMPTY_TEXT"] = 3
     with pytest.raises(PublicationRefused) as refused:
-        enforce_gate.fn(state)
+        state.enforce()
     assert str(refused.value).startswith("3 of 4 records were quarantined (EMPTY_TEXT 3)")
     assert "--max-quarantine-fraction" in refused.value.advice
