@@ -29,12 +29,16 @@ system-deps:
 demo: setup
 	scripts/demo.sh
 
-## Run the whole test suite (installs PostgreSQL for the database-source tests if missing).
-test: setup system-deps
+## Lint (ruff format, ruff check, mypy), then the whole test suite (installs PostgreSQL for
+## the database-source tests if missing).
+test: lint system-deps
 	$(PY) -m pytest -n 2 --dist loadscope $(PYTEST_ARGS)
 
+## ruff format --check, ruff check and mypy on the shipped packages.
 lint: setup
-	.venv/bin/ruff format --check . && .venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/ruff check .
+	.venv/bin/mypy deid pipelines schemas expectations
 
 ## Throughput benchmark (detection vs plain Presidio) and cross-validated accuracy.
 bench: setup

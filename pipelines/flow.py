@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar, cast
 
 from prefect import flow, runtime, unmapped
 from prefect.futures import PrefectFutureList
@@ -76,6 +77,15 @@ register_safe_exception(
     UnswappableOutput,
 )
 register_safe_exception(OSError)  # errno and file names
+
+_T = TypeVar("_T")
+
+
+def by_reference(value: _T) -> _T:
+    """``value`` wrapped in Prefect's ``quote``: handed to a task as it is, never walked
+    into or copied (Prefect unwraps it before the call, so the task gets a ``_T``)."""
+    return cast(_T, quote(value))
+
 
 ProgressCallback = Callable[[int, RunCounts, bool], None]
 """Called with (records done, running counts, whether a batch just finished) after each
@@ -125,14 +135,20 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
             done = _finish_window(staging, tally, done, *pending)
         with transaction():  # a failed gate rolls back: the sealed shards are deleted
             empty = tally.counts.rows_out == 0 and run.previous_manifest is None
-            shards = seal_shards(quote(staging), write_empty=empty)
-            enforce_gate(config, quote(tally.counts), tally.window_failures)
+            shards = seal_shards(by_reference(staging), write_empty=empty)
+            enforce_gate(config, by_reference(tally.counts), tally.window_failures)
         # The next version of the output dir, but its audit files; then those; then the swap.
-        version = stage_manifest(quote(run), quote(staging), quote(tally), shards)
+        version = stage_manifest(
+            by_reference(run), by_reference(staging), by_reference(tally), shards
+        )
         flow_run_id = str(runtime.flow_run.id)
-        summary = write_run_summary(quote(run), quote(staging), quote(tally), version, flow_run_id)
-        files = write_report(quote(run), quote(staging), quote(tally), version, summary)
-        publish(quote(staging), version)  # shards, manifest and audit files at once
+        summary = write_run_summary(
+            by_reference(run), by_reference(staging), by_reference(tally), version, flow_run_id
+        )
+        files = write_report(
+            by_reference(run), by_reference(staging), by_reference(tally), version, summary
+        )
+        publish(by_reference(staging), version)  # shards, manifest and audit files at once
         failed = False  # published: nothing this run made is removed, whatever follows
         publish_artifacts(files)  # the report in the Prefect UI
         return summary
@@ -168,8 +184,10 @@ def _finish_window(
         notes_done += len(window.batches[len(outputs) - 1])
         share = notes_done / window.notes if window.notes else 0.0
         _report_progress(done + int(window.rows_in * share), tally.counts, batch=True)
-    tally.add_verdict(validate_window(quote(window), quote(outputs)))
-    tally.add_staged(stage_window(quote(staging), quote(window), quote(outputs)), outputs)
+    tally.add_verdict(validate_window(by_reference(window), by_reference(outputs)))
+    tally.add_staged(
+        stage_window(by_reference(staging), by_reference(window), by_reference(outputs)), outputs
+    )
     done += window.rows_in
     _report_progress(done, tally.counts)
     return done

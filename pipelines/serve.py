@@ -13,35 +13,31 @@ The parameters are paths and setting names, never data: they are what Prefect st
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 from prefect import flow
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.deployments.runner import RunnerDeployment
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from deid.config import Mode, Policy
 from pipelines.config import FilesSource, PipelineConfig, PostgresSource
 from pipelines.report.summary import RunSummary
 
-if TYPE_CHECKING:
-    from prefect.deployments.runner import RunnerDeployment
-
 DEFAULT_CRON = "0 2 * * *"
 """Nightly at 02:00 (in ``timezone``, UTC by default)."""
-
-Policy = Literal["safe_harbor", "strict"]
-Mode = Literal["surrogate", "tag", "mask"]
-
 
 SERVED_THREADS = 1
 """Threads of the served flow's own task runner: the default ``runtime.workers``.  Prefect's
 default pool is unbounded, so every batch in flight ran at once (8 on a test run), each
 building its own de-identifier.  Other ``runtime`` settings run as a subflow."""
+_SERVED_RUNNER: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=SERVED_THREADS)
 
 
 @flow(
     name="deidflow",
     persist_result=False,
     log_prints=False,
-    task_runner=ThreadPoolTaskRunner(max_workers=SERVED_THREADS),
+    task_runner=_SERVED_RUNNER,
 )
 def scheduled_deidentify(
     config_file: str,
@@ -143,7 +139,7 @@ def build_deployment(
         parameters["source"] = str(config.source.path)
     if config.report.gold_sample is not None:
         parameters["gold_sample"] = str(config.report.gold_sample)
-    return scheduled_deidentify.to_deployment(  # the runner: ``config.runtime``, per run
+    deployment = scheduled_deidentify.to_deployment(  # the runner: ``config.runtime``, per run
         name=name or config_path.stem,
         schedules=[Cron(cron, timezone=timezone)] if cron else None,
         paused=paused,
@@ -151,6 +147,9 @@ def build_deployment(
         description=f"De-identify notes per {config_path.name}; edit the parameters to override it.",
         tags=["deidflow"],
     )
+    if not isinstance(deployment, RunnerDeployment):  # a coroutine, from async code only
+        raise TypeError("deployments are built from synchronous code here")
+    return deployment
 
 
 def serve_configs(

@@ -55,13 +55,20 @@ def _site_list_recognizers(config: DetectionConfig) -> list[EntityRecognizer]:
     return out
 
 
+def build_pipeline(config: DetectionConfig) -> Language:
+    """The spaCy pipeline detection runs: the base tokenizer, and the tagger if configured."""
+    nlp = load_base_pipeline()
+    if config.use_tagger:
+        model = str(config.tagger_model) if config.tagger_model else ""
+        nlp.add_pipe(FACTORY, config={"threshold": config.tagger_threshold, "model": model})
+    return nlp
+
+
 def build_analyzer(config: DetectionConfig, nlp: Language | None = None) -> AnalyzerEngine:
-    """The configured analyzer: our spaCy pipeline plus all deidflow recognizers."""
+    """The configured analyzer over ``nlp`` (default: ``build_pipeline(config)``) with all
+    deidflow recognizers."""
     if nlp is None:
-        nlp = load_base_pipeline()
-        if config.use_tagger:
-            model = str(config.tagger_model) if config.tagger_model else ""
-            nlp.add_pipe(FACTORY, config={"threshold": config.tagger_threshold, "model": model})
+        nlp = build_pipeline(config)
     registry = CachingRecognizerRegistry(supported_languages=["en"])
     for rec in build_recognizers(config):
         registry.add_recognizer(rec)

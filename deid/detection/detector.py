@@ -14,7 +14,7 @@ from presidio_analyzer import RecognizerResult
 from deid.config import DetectionConfig
 from deid.detection._speedups.heap import release_free_heap
 from deid.detection._speedups.vocab_index import compact_vocab_indexes
-from deid.detection.analyzer import build_analyzer
+from deid.detection.analyzer import build_analyzer, build_pipeline
 from deid.detection.consistency import propagate, propagate_in_text, seed_words
 from deid.spans import KIND_KEY, Span, merge_overlapping
 
@@ -57,8 +57,8 @@ class Detector:
 
     def __init__(self, config: DetectionConfig | None = None) -> None:
         self.config = config or DetectionConfig()
-        self.analyzer = build_analyzer(self.config)
-        self._nlp = self.analyzer.nlp_engine.get_nlp("en")
+        self._nlp = build_pipeline(self.config)
+        self.analyzer = build_analyzer(self.config, self._nlp)
         self._allow = {w.lower() for w in self.config.allow_list}
         self.segment_chars = SEGMENT_CHARS
         self.segment_overlap = SEGMENT_OVERLAP

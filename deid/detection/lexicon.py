@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 
@@ -67,7 +68,9 @@ def _ascii_words(values: object) -> set[str]:
     out: set[str] = set()
     if isinstance(values, dict):  # Faker weighted lists are OrderedDicts
         values = values.keys()
-    for v in values or ():  # type: ignore[union-attr]
+    if not isinstance(values, Iterable):  # None: the provider lacks the list
+        return out
+    for v in values:
         if isinstance(v, str) and v.isascii() and v.replace("-", "").replace("'", "").isalpha():
             out.add(v.lower())
     return out

@@ -13,6 +13,7 @@ keeps one history per dataset.  Keys allow lowercase letters, digits and dashes 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -147,17 +148,21 @@ def publish_run_artifacts(report: dict[str, Any]) -> list[UUID]:
 
     output_dir = report["run"]["output_dir"]
     ids = [
-        create_markdown_artifact(
-            summary_markdown(report),
-            key=artifact_key(output_dir, "summary"),
-            description="deidflow run summary (counts, validation, residual risk)",
+        _created(
+            create_markdown_artifact(
+                summary_markdown(report),
+                key=artifact_key(output_dir, "summary"),
+                description="deidflow run summary (counts, validation, residual risk)",
+            )
         )
     ]
     for suffix, (description, rows) in artifact_tables(report).items():
         if rows:
             ids.append(
-                create_table_artifact(
-                    rows, key=artifact_key(output_dir, suffix), description=description
+                _created(
+                    create_table_artifact(
+                        rows, key=artifact_key(output_dir, suffix), description=description
+                    )
                 )
             )
     return ids
@@ -173,11 +178,21 @@ def publish_failure_artifact(output_dir: str | Path, failures: list[tuple[str, i
         "Nothing was published; the previous dataset is unchanged.\n\n"
         f"| Failed check | Rows |\n|---|---:|\n{rows}\n"
     )
-    return create_markdown_artifact(
-        markdown,
-        key=artifact_key(output_dir, "summary"),
-        description="deidflow run stopped by the validation gate",
+    return _created(
+        create_markdown_artifact(
+            markdown,
+            key=artifact_key(output_dir, "summary"),
+            description="deidflow run stopped by the validation gate",
+        )
     )
+
+
+def _created(result: UUID | Awaitable[UUID]) -> UUID:
+    """The artifact's ID.  Prefect's creators return a coroutine when called from async
+    code; deidflow calls them from its synchronous flow and tasks only."""
+    if not isinstance(result, UUID):
+        raise TypeError("Prefect artifacts must be created from synchronous code here")
+    return result
 
 
 def _failed(check: str, validation: dict[str, Any]) -> bool:

@@ -28,7 +28,9 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             models=[{"lang_code": "en", "model_name": SPACY_MODEL}],
             ner_model_configuration=NerModelConfiguration(),
         )
-        self.nlp = {"en": nlp}
+        self._pipelines: dict[str, Language] = {"en": nlp}
+        # Presidio declares ``nlp`` as None until its own load() fills in such a dict.
+        self.nlp = self._pipelines  # type: ignore[assignment]
 
     def load(self) -> None:  # already loaded
         return None
@@ -43,9 +45,11 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
     ) -> Iterator[Any]:
         """Presidio's ``process_batch``, yielding the input text instead of ``doc.text``."""
         if as_tuples or n_process != 1:
-            yield from super().process_batch(texts, language, batch_size, n_process, as_tuples)
+            yield from super().process_batch(
+                list(texts), language, batch_size, n_process, as_tuples
+            )
             return
-        for doc in self.nlp[language].pipe((str(t) for t in texts), batch_size=batch_size):
+        for doc in self._pipelines[language].pipe((str(t) for t in texts), batch_size=batch_size):
             yield doc_text(doc), self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:

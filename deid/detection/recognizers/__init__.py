@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 
 from presidio_analyzer import EntityRecognizer
 
+RecognizerClass = Callable[[], EntityRecognizer]
+"""A recognizer class: constructible with no arguments."""
 
-def recognizer_classes() -> list[type[EntityRecognizer]]:
+
+def recognizer_classes() -> list[RecognizerClass]:
     """All recognizer classes declared by modules of this package and its groups.
 
     In the order of their modules' file names, whatever their group (recognizers run in
     this order, and the first of two that find the same span alike names it).
     """
-    classes: list[type[EntityRecognizer]] = []
+    classes: list[RecognizerClass] = []
     for _, module_name in sorted(_recognizer_modules()):
         module = importlib.import_module(module_name)
         classes.extend(getattr(module, "RECOGNIZERS", ()))

@@ -20,6 +20,8 @@ SCORE = 0.9
 class SiteListRecognizer(EntityRecognizer):
     """Whole-word, case-insensitive matches of a site's own list of names or places."""
 
+    name: str  # set by Presidio's EntityRecognizer.__init__
+
     def __init__(self, entries: Iterable[str], entity: str, name: str) -> None:
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self._automaton = ahocorasick.Automaton()

@@ -16,6 +16,8 @@ from deid.detection.tagger.component import SPANS_KEY
 class TaggerRecognizer(EntityRecognizer):
     """PERSON / HOSPITAL / LOCATION spans predicted by the PHI tagger."""
 
+    name: str  # set by Presidio's EntityRecognizer.__init__
+
     def __init__(self) -> None:
         super().__init__(
             supported_entities=[

@@ -111,8 +111,8 @@ class FeatureExtractor:
             n_alpha = max(1, int(a[:, 4].sum()))
             upper_share = float(a[:, 6].sum()) / n_alpha
             title_share = float(a[:, 5].sum()) / n_alpha
-            case_mode = 0 if upper_share > 0.5 else (1 if title_share > 0.12 else 2)
-            parts.append((a, line_start, line_end, self._rule_flags(doc, keep), case_mode))
+            doc_case = 0 if upper_share > 0.5 else (1 if title_share > 0.12 else 2)
+            parts.append((a, line_start, line_end, self._rule_flags(doc, keep), doc_case))
         if not parts:
             return keeps, np.zeros((0, N_TEMPLATES), dtype=np.int64)
         lengths = np.array([len(part[0]) for part in parts])

@@ -108,8 +108,8 @@ class TaggerModel:
         run: list[int] = []  # positions in `keep` of the current run
         phi = 1.0 - probs[:, 0] if len(keep) else probs[:, 0]
         positive = phi >= threshold
-        for j in np.flatnonzero(positive):
-            positive[j] = _has_alpha(doc[int(keep[j])].text)
+        for k in np.flatnonzero(positive):
+            positive[k] = _has_alpha(doc[int(keep[k])].text)
         j = 0
         while j < len(keep):
             if positive[j] or (

@@ -9,7 +9,7 @@ import numpy as np
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.attrs import IDX, LOWER
-from spacy.strings import hash_string
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 from deid.detection.nlp import doc_text
@@ -28,6 +28,7 @@ class TokenRuleRecognizer(EntityRecognizer):
 
     ENTITIES: tuple[str, ...] = ()
     NAME = ""
+    name: str  # set by Presidio's EntityRecognizer.__init__ (to NAME)
 
     def __init__(self) -> None:
         super().__init__(
@@ -42,7 +43,7 @@ class TokenRuleRecognizer(EntityRecognizer):
 
     def hits(self, doc: Doc) -> list[tuple[int, int, str, float]]:
         """``find`` results, computed once per Doc."""
-        key = ("deid_rule", self.NAME)
+        key = f"deid_rule:{self.NAME}"
         cached = doc.user_data.get(key)
         if cached is None:
             cached = doc.user_data[key] = self.find(doc, case_mode(doc))
@@ -124,4 +125,6 @@ def tokens_starting_at(doc: Doc, char_offsets: Iterable[int]) -> list[int]:
 @lru_cache(maxsize=64)
 def _hashes(words: frozenset[str]) -> np.ndarray:
     """spaCy's 64-bit string hashes of ``words`` (deterministic, so computed once)."""
-    return np.sort(np.fromiter((hash_string(w) for w in words), dtype=np.uint64, count=len(words)))
+    return np.sort(
+        np.fromiter((get_string_id(w) for w in words), dtype=np.uint64, count=len(words))
+    )

@@ -254,7 +254,7 @@ class TitledNameRecognizer(TokenRuleRecognizer):
         first = None
         best = NameLikeness.NO
         initials = 0
-        k = j
+        k: int | None = j
         taken = 0
         while k is not None and taken < 4 and same_line(doc, k, i):
             tok = doc[k]

@@ -98,14 +98,17 @@ class AgeOver89Recognizer(EntityRecognizer):
             judged = _judge(low, start, end)
             if judged is not None:
                 end, score, kind = judged
-                results.append(RecognizerResult(AGE, start, end, score, None, {KIND_KEY: kind}))
+                meta = {KIND_KEY: kind}
+                results.append(RecognizerResult(AGE, start, end, score, recognition_metadata=meta))
         if "ninet" in low or "hundred" in low:
             for pattern, kind in ((_SPELLED, "years"), (_NINETIES, "decade")):
                 for m in pattern.finditer(low):
                     if not (m.start() and low[m.start() - 1].isalpha()):
                         span = m.span("age")
                         meta = {KIND_KEY: kind}
-                        results.append(RecognizerResult(AGE, *span, SCORE_DESCRIBED, None, meta))
+                        results.append(
+                            RecognizerResult(AGE, *span, SCORE_DESCRIBED, recognition_metadata=meta)
+                        )
         return sorted(results, key=lambda r: r.start)
 
 

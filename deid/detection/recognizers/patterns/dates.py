@@ -275,7 +275,7 @@ def _results(hits: list[_Hit]) -> list[RecognizerResult]:
                 last.recognition_metadata[KIND_KEY] = hit.kind
             continue
         meta = {KIND_KEY: hit.kind}
-        out.append(RecognizerResult(DATE, hit.start, hit.end, hit.score, None, meta))
+        out.append(RecognizerResult(DATE, hit.start, hit.end, hit.score, recognition_metadata=meta))
     return out
 
 

@@ -113,7 +113,7 @@ def _label_before(low: str, start: int) -> tuple[str | None, bool]:
 
 def _result(label: str | None, start: int, end: int, score: float, kind: str) -> RecognizerResult:
     entity = FAX if label in _FAX_LABELS else PHONE
-    return RecognizerResult(entity, start, end, score, None, {KIND_KEY: kind})
+    return RecognizerResult(entity, start, end, score, recognition_metadata={KIND_KEY: kind})
 
 
 def _punctuated(area: re.Match[str], number: re.Match[str]) -> bool:
@@ -186,6 +186,7 @@ class ClinicalPhoneRecognizer(EntityRecognizer):
                 # a range ("900-1300") never starts its upper bound with 0
                 score = SCORE_FULL_PLAIN if low[m.start() + 4] == "0" else SCORE_UNLABELLED
             else:
+                assert area is not None  # a full number: its area code was found
                 score = SCORE_FULL if _punctuated(area, m) else SCORE_FULL_PLAIN
             found.append(_result(label, start, end, score, kind))
         return found
