@@ -1,13 +1,18 @@
-"""Shared fixtures: a test key, and one Prefect harness per session (starting one costs ~10 s)."""
+"""Shared fixtures: a test key, and one Prefect server per test session, shared by all
+xdist workers (``tests/prefect_harness.py``)."""
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import prefect_harness as prefect_harness_module
 
 # Before Prefect is imported anywhere: keep its home (result storage, profiles) inside a
 # throwaway directory the PHI-leak tests can scan, and keep the test server offline.
@@ -24,6 +29,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--runslow", action="store_true", default=False, help="also run tests marked slow"
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
+        prefect_harness_module.configure_session()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        prefect_harness_module.stop_session_server()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -44,11 +59,25 @@ def deid_key(monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[Path]:
-    """Run flows against a temporary Prefect server + SQLite DB; yields the DB file."""
-    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
-    from prefect.testing.utilities import prefect_test_harness
+    """Run flows against the session's Prefect server (SQLite); yields its database file."""
+    import prefect.context
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.utilities.asyncutils import run_coro_as_sync
 
-    # Prefect's 30 s start-up limit fails the whole session on a loaded 2-core machine.
-    with prefect_test_harness(server_startup_timeout=180):
-        url = PREFECT_SERVER_DATABASE_CONNECTION_URL.value()
-        yield Path(url.split(":///", 1)[1])
+    server = prefect_harness_module.session_server()
+    with (
+        temporary_settings(updates={PREFECT_API_URL: server.api_url}),
+        prefect.context._temporary_global_settings_context(  # as prefect_test_harness does
+            prefect.context.get_settings_context()
+        ),
+    ):
+        yield server.db
+
+        async def drain() -> None:  # logs still buffered go out before the server stops
+            with contextlib.suppress(RuntimeError):
+                result = APILogWorker.instance().drain()
+                if inspect.isawaitable(result):
+                    await result
+
+        run_coro_as_sync(drain())

@@ -73,8 +73,8 @@ def dump(corpus: Path | None, generated: int, seed: int, out: Any) -> dict[str, 
         }
         digests["spans"].update(json.dumps(row["spans"]).encode())
         for name, deid in deidentifiers.items():
-            result = deid.deidentify(text, patient_id, spans)
-            part = {"text": result.text, "meta": result.metadata()}
+            deidentified = deid.deidentify(text, patient_id, spans)
+            part = {"text": deidentified.text, "meta": deidentified.metadata()}
             row[name] = part
             digests[name].update(json.dumps(part, ensure_ascii=False).encode())
         line = json.dumps(row, ensure_ascii=False, sort_keys=True)

@@ -106,7 +106,7 @@ class Browser:
         self._events: list[dict[str, Any]] = []
 
     # -- protocol ----------------------------------------------------------------------
-    def _devtools_endpoint(self, timeout: float = 30.0) -> tuple[str, str]:
+    def _devtools_endpoint(self, timeout: float = 300.0) -> tuple[str, str]:
         port_file = self._profile / "DevToolsActivePort"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -146,7 +146,7 @@ class Browser:
                 self._events.append(message)
 
     # -- what tests use ----------------------------------------------------------------
-    def load(self, url: str, settle: float = 1.0, timeout: float = 60.0) -> PageLoad:
+    def load(self, url: str, settle: float = 1.0, timeout: float = 300.0) -> PageLoad:
         """Navigate, wait for the load event plus ``settle`` seconds, report the requests."""
         self._events = []
         self.send("Page.navigate", {"url": url})

@@ -26,6 +26,7 @@ import pytest
 from pipelines.config import PipelineConfig
 from tests.conftest import TEST_KEY
 from tests.paths import REPO
+from tests.prefect_harness import STARTUP_TIMEOUT_S
 
 if TYPE_CHECKING:
     from pipelines.report.summary import RunSummary
@@ -83,7 +84,7 @@ def dask_address(prefect_harness: Path) -> Iterator[str]:
         **common,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:  # the scheduler needs a moment before it accepts connections
             try:
                 with Client(address, timeout=5) as client:

@@ -30,6 +30,7 @@ import yaml
 from tests.conftest import TEST_KEY
 from tests.integration.chromium import browser, ensure_chromium
 from tests.paths import REPO
+from tests.prefect_harness import STARTUP_TIMEOUT_S
 
 pytestmark = pytest.mark.integration
 
@@ -118,7 +119,7 @@ def prefect_server() -> Iterator[Server]:
         )
     server = Server(f"http://127.0.0.1:{port}", home)
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"prefect server exited {proc.returncode}:\n{_tail(log)}")
@@ -128,7 +129,9 @@ def prefect_server() -> Iterator[Server]:
             except (httpx.HTTPError, ValueError):
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"prefect server not healthy after 90 s:\n{_tail(log)}")
+                pytest.fail(
+                    f"prefect server not healthy after {STARTUP_TIMEOUT_S:g} s:\n{_tail(log)}"
+                )
             time.sleep(0.5)
         yield server
     finally:
@@ -180,7 +183,7 @@ def served(prefect_server: Server, job: Path) -> Iterator[dict[str, Any]]:
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"deidflow serve exited {proc.returncode}:\n{_tail(log)}")
@@ -188,7 +191,9 @@ def served(prefect_server: Server, job: Path) -> Iterator[dict[str, Any]]:
             if reply.status_code == 200:
                 break
             if time.monotonic() > deadline:
-                pytest.fail(f"deployment not registered after 60 s:\n{_tail(log)}")
+                pytest.fail(
+                    f"deployment not registered after {STARTUP_TIMEOUT_S:g} s:\n{_tail(log)}"
+                )
             time.sleep(0.5)
         yield {**reply.json(), "log": log}
     finally:
@@ -205,7 +210,7 @@ def completed_run(prefect_server: Server, served: dict[str, Any]) -> dict[str, A
     )
     assert reply.status_code == 201, f"{reply.status_code}: {reply.text[:500]}"
     run_id = reply.json()["id"]
-    deadline = time.monotonic() + 150
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while True:
         run = _api("GET", f"{prefect_server.api}/flow_runs/{run_id}").json()
         state = (run.get("state") or {}).get("type")

@@ -29,6 +29,7 @@ from wordfreq import zipf_frequency
 
 from deid.evaluation.corpora import Note, read_physionet
 from tests.paths import DEV_CORPUS, REPO
+from tests.prefect_harness import STARTUP_TIMEOUT_S
 
 BIN = Path(sys.executable).parent
 DEIDFLOW = BIN / "deidflow"
@@ -99,7 +100,7 @@ class PrefectServer:
             )
         return self
 
-    def wait_ready(self, timeout: float = 90.0) -> None:
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self._proc is not None and self._proc.poll() is None, "server exited"

@@ -41,6 +41,7 @@ from pipelines.output.manifest import MANIFEST_NAME, verify_output
 from pipelines.output.shards import LOCK_NAME, SHARD_PATTERN
 from sample_data.generate import iter_notes
 from tests.paths import REPO
+from tests.prefect_harness import STARTUP_TIMEOUT_S
 from tests.reliability.support import DEIDFLOW, PrefectServer, base_env, run_cli, write_jsonl
 
 KEY = "crash-safety-test-key-0123456789abcdef"
@@ -315,7 +316,7 @@ def plan_kill(rng: random.Random, trace: list[tuple[float, str]], phase: str, fr
 
 def kill_run(rig: Rig, out: Path, kill: Kill) -> Kill:
     pid, trace = rig.start(rig.crash_source, out)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         events = read_trace(trace)
         if sum(1 for _, name in events if name == kill.phase) > kill.occurrence:

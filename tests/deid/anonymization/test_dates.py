@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 
@@ -18,6 +17,7 @@ from deid.anonymization.surrogates.dates import (
     shift_date_text,
 )
 from tests.deid.anonymization.helpers import KEY, OTHER_KEY
+from tests.timing import assert_costs_like_benign
 
 
 @pytest.fixture
@@ -190,10 +190,8 @@ def test_parse_kinds() -> None:
      "'" * 100_000, "Aa, " * 25_000, "1-1 " * 25_000, "Monday, " * 12_000 + "x"],
 )  # fmt: skip
 def test_parsing_is_linear_on_hostile_input(hostile: str, draw) -> None:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
     assert parse_date(hostile) is None
-    shift_date_text(hostile, -40, draw)
-    assert time.perf_counter() - start < 1.0
+    assert_costs_like_benign(lambda t: (parse_date(t), shift_date_text(t, -40, draw)), hostile)
 
 
 @pytest.mark.parametrize(
@@ -204,11 +202,13 @@ def test_parsing_is_linear_on_hostile_input(hostile: str, draw) -> None:  # type
 def test_date_regexes_are_linear_even_without_the_length_cap(hostile: str) -> None:
     from deid.anonymization.surrogates.dates import _HOLIDAY_RE, _PATTERNS
 
-    start = time.perf_counter()
-    for _, pattern in _PATTERNS:
-        pattern.fullmatch(hostile)
-    _HOLIDAY_RE.fullmatch(hostile)
-    assert time.perf_counter() - start < 0.5
+    def match_all(text: str) -> None:
+        for _ in range(100):  # microseconds each: enough calls to time them
+            for _, pattern in _PATTERNS:
+                pattern.fullmatch(text)
+            _HOLIDAY_RE.fullmatch(text)
+
+    assert_costs_like_benign(match_all, hostile)
 
 
 DETECTOR_SAMPLE = """admitted on 7/22. seen 7/22/19 and 07/22/2019, then 11.21.93 and 11/21.93.

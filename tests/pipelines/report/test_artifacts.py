@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 from pipelines.report.artifacts import (
@@ -14,6 +13,7 @@ from pipelines.report.artifacts import (
 )
 from pipelines.report.risk import SampleInfo, estimate_risk
 from tests.pipelines.report.helpers import HASHES, evaluation, write_run
+from tests.timing import assert_costs_like_benign
 
 _VALID_KEY = re.compile(r"^[a-z0-9-]+$")
 
@@ -29,9 +29,8 @@ def test_keys_follow_prefect_rules() -> None:
 
 def test_key_slug_runs_in_linear_time() -> None:
     for hostile in ("a-" * 50_000, "-" * 100_000, "Ab1 ." * 20_000):
-        started = time.perf_counter()
         assert _VALID_KEY.match(artifact_key(f"/x/{hostile}", "summary"))
-        assert time.perf_counter() - started < 0.5
+        assert_costs_like_benign(lambda name: artifact_key(f"/x/{name}", "summary"), hostile)
 
 
 def test_summary_and_tables_carry_the_runs_numbers(tmp_path: Path) -> None:
