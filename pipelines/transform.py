@@ -1,6 +1,6 @@
 """One batch of notes -> one Arrow table of ``DEIDENTIFIED_SCHEMA`` rows.
 
-Plain library code (no Prefect): ``pipelines.tasks`` wraps it.  IDs become keyed
+Plain library code (no Prefect): ``pipelines.tasks.deidentify`` wraps it.  IDs become keyed
 pseudonyms, the split comes from an HMAC of the patient ID, the note date moves by the
 patient's date offset (the one ``Deidentifier`` applies to dates in the text), and a
 note whose de-identification raises is reported back by position with its exception

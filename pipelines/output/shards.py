@@ -42,7 +42,7 @@ from schemas.deidentified import DEIDENTIFIED_SCHEMA
 from schemas.manifest import ShardEntry
 
 LOCK_NAME = ".deidflow.lock"
-"""The output dir's lock file: one writer at a time (``pipelines.tasks``)."""
+"""The output dir's lock file: one writer at a time (``pipelines.tasks.prepare``)."""
 SHARD_PATTERN = re.compile(r"^part-\d{5}\.parquet$")
 STAGING_PREFIX = ".staging-"
 """Staging dirs *inside* the output dir, as older versions made them (still cleared)."""

@@ -59,7 +59,7 @@ ALL_PHASES = (
     "publish",
     "manifest",
     "swap",
-    "audit",
+    "summary",
 )
 SLOW_ROUNDS = 3  # kills per phase with --runslow: 30
 VARIES = {"run_summary.json", "audit_report.json", "audit_report.html"}

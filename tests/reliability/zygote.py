@@ -8,7 +8,7 @@ for each request forks a child that runs exactly what ``deidflow run CONFIG`` ru
 
 Children write a trace of what they are doing (``<seconds> <phase>`` per line) so the
 test can aim kills at extraction, detection, validation, staging, sealing, publishing
-(files hard-linked into the next version), the manifest, the swap and the audit
+(files hard-linked into the next version), the manifest, the swap and the run
 summary.  Those links, the manifest rename and the swap are slowed by ``STRETCH_S`` so
 that kills can land between them; nothing else is changed.
 
@@ -52,10 +52,11 @@ def _wrap(owner: Any, attr: str, phase: str) -> None:
 
 
 def install_trace() -> None:
+    import pipelines.gate.validation as validation
     import pipelines.output.shards as shards
     import pipelines.quarantine as quarantine
     import pipelines.stream as stream
-    import pipelines.tasks as tasks
+    import pipelines.tasks.report as report_tasks
     import pipelines.transform as transform
 
     check_record = stream.check_record
@@ -68,11 +69,11 @@ def install_trace() -> None:
 
     stream.check_record = counted_check
     _wrap(transform.NoteTransformer, "transform", "detect")
-    _wrap(tasks, "validate_batch", "validate")
+    _wrap(validation, "validate_batch", "validate")
     _wrap(shards.ShardWriter, "_write_group", "stage")
     _wrap(shards.ShardWriter, "close", "seal")
     _wrap(quarantine.QuarantineWriter, "commit", "quarantine")
-    _wrap(tasks, "write_summary", "audit")
+    _wrap(report_tasks, "write_summary", "summary")
 
     replace = os.replace
 

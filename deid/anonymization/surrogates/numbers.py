@@ -5,6 +5,10 @@ number its punctuation ("(617) 555-0134" -> "(412) 739-2208"), an SSN its separa
 Values are keyed on their alphanumeric characters, so "123-45-6789" and "123456789"
 get the same digits.  Emails, URLs and IP addresses are made by Faker on reserved
 (example.*) domains and private address ranges.
+
+The ``kind`` strings handed to ``draw`` ("PHONE_NUMBER", "US_SSN", ...) name the keyed
+derivation's namespace: they spell entity labels, but changing one changes every
+surrogate of that kind, so they are written out here rather than looked up.
 """
 
 from __future__ import annotations
