@@ -22,6 +22,7 @@ from sample_data.builder import CaseStyle, NoteBuilder
 from sample_data.context import NoteContext
 from sample_data.document_notes import discharge_summary, ed_note, referral_letter
 from sample_data.identity import Patient, make_patient
+from sample_data.questions import clinical_question
 from sample_data.ward_notes import nursing_note, progress_note, radiology_report
 
 NOTE_TYPES = (
@@ -31,6 +32,7 @@ NOTE_TYPES = (
     "nursing_note",
     "ed_note",
     "referral_letter",
+    "clinical_question",
 )
 
 _WRITERS: dict[str, Callable[[NoteBuilder, NoteContext], None]] = {
@@ -40,6 +42,7 @@ _WRITERS: dict[str, Callable[[NoteBuilder, NoteContext], None]] = {
     "nursing_note": nursing_note,
     "ed_note": ed_note,
     "referral_letter": referral_letter,
+    "clinical_question": clinical_question,
 }
 
 # (upper, lower) probabilities per note type; the rest is mixed case.  Nursing notes in
@@ -51,13 +54,20 @@ _CASE_ODDS: dict[str, tuple[float, float]] = {
     "ed_note": (0.2, 0.0),
     "discharge_summary": (0.1, 0.0),
     "referral_letter": (0.0, 0.0),
+    # Typed by patients and staff: some never press shift, a few only type capitals.
+    "clinical_question": (0.04, 0.25),
 }
 
 _WARD_TYPES = ("nursing_note", "progress_note", "radiology_report")
+_INPATIENT_TYPES = frozenset({*_WARD_TYPES, "ed_note", "discharge_summary"})
 _WARD_WEIGHTS = (3.0, 2.0, 1.5)
 # Order of notes written on the same day.
 _DAY_ORDER = {t: i for i, t in enumerate(("referral_letter", "ed_note", *_WARD_TYPES))}
 _DAY_ORDER["discharge_summary"] = len(_DAY_ORDER)
+_DAY_ORDER["clinical_question"] = len(_DAY_ORDER)
+# Share of patients who send one clinical question (a portal message or a question to a
+# health assistant), before admission or after discharge: about 1 note in 11.
+_QUESTION_ODDS = 0.45
 
 
 def _case_style(rng: Random, note_type: str) -> CaseStyle:
@@ -79,6 +89,8 @@ def _plan(rng: Random, pt: Patient, k: int) -> list[tuple[str, dt.date]]:
         types.append("ed_note")
     if k >= 2 and rng.random() < 0.75:
         types.append("discharge_summary")
+    if rng.random() < _QUESTION_ODDS:
+        types.append("clinical_question")
     types = types[:k]
     types += rng.choices(_WARD_TYPES, weights=_WARD_WEIGHTS, k=k - len(types))
     plan = []
@@ -89,6 +101,13 @@ def _plan(rng: Random, pt: Patient, k: int) -> list[tuple[str, dt.date]]:
             day = pt.admit_date
         elif t == "discharge_summary":
             day = pt.discharge_date
+        elif t == "clinical_question":
+            before = rng.random() < 0.3
+            day = (
+                pt.admit_date - dt.timedelta(days=rng.randint(1, 30))
+                if before
+                else pt.discharge_date + dt.timedelta(days=rng.randint(1, 45))
+            )
         else:
             day = pt.admit_date + dt.timedelta(days=rng.randint(0, pt.stay_days))
         plan.append((t, day))
@@ -119,7 +138,7 @@ def patient_notes(
             {
                 "note_id": f"{pt.patient_id}-{i:02d}",
                 "patient_id": pt.patient_id,
-                "encounter_id": outpatient if note_type == "referral_letter" else inpatient,
+                "encounter_id": inpatient if note_type in _INPATIENT_TYPES else outpatient,
                 "note_type": note_type,
                 "note_date": day.isoformat(),
                 "text": text,
@@ -151,6 +170,31 @@ def iter_notes(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
             yield note
             produced += 1
         index += 1
+
+
+def iter_questions(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
+    """Exactly ``n`` clinical questions, one each from patients ``0..n-1`` of ``seed``.
+
+    The same writer as the questions among ``iter_notes`` (about a third PHI-free), but
+    every record is one, and identifiers also come in the shapes validators reject
+    (``varied_identifiers``): the question benchmark's input.  Deterministic per seed.
+    """
+    for index in range(n):
+        pt = make_patient(seed, index)
+        rng = Random(f"question:{seed}:{index}")
+        day = pt.discharge_date + dt.timedelta(days=rng.randint(1, 45))
+        builder = NoteBuilder(_case_style(rng, "clinical_question"))
+        clinical_question(builder, NoteContext(pt, rng, day), varied_identifiers=True)
+        text, spans = builder.build()
+        yield {
+            "note_id": f"{pt.patient_id}-Q",
+            "patient_id": pt.patient_id,
+            "encounter_id": f"E{rng.randrange(10**8):08d}",
+            "note_type": "clinical_question",
+            "note_date": day.isoformat(),
+            "text": text,
+            "spans": spans,
+        }
 
 
 def write_jsonl(notes: Iterable[dict[str, Any]], path: str | Path | TextIO) -> int:
@@ -190,8 +234,13 @@ class Summary(NamedTuple):
         )
 
 
-def generate(n: int, seed: int, path: str | Path | TextIO) -> Summary:
-    """Write ``n`` notes (not patients) for ``seed`` to ``path`` (or an open stream) as JSONL."""
+def generate(
+    n: int, seed: int, path: str | Path | TextIO, *, questions_only: bool = False
+) -> Summary:
+    """Write ``n`` notes (not patients) for ``seed`` to ``path`` (or an open stream) as JSONL.
+
+    ``questions_only``: ``n`` clinical questions (``iter_questions``) instead of a mix.
+    """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     patients: set[str] = set()
@@ -199,7 +248,7 @@ def generate(n: int, seed: int, path: str | Path | TextIO) -> Summary:
 
     def counted() -> Iterator[dict[str, Any]]:
         nonlocal spans
-        for note in iter_notes(n, seed):
+        for note in iter_questions(n, seed) if questions_only else iter_notes(n, seed):
             patients.add(note["patient_id"])
             spans += len(note["spans"])
             yield note
@@ -217,8 +266,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=60, help="number of notes (default 60)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output JSONL path")
+    parser.add_argument(
+        "--questions",
+        action="store_true",
+        help="only short clinical questions (one per patient; about a third PHI-free)",
+    )
     args = parser.parse_args(argv)
-    print(generate(args.n, args.seed, args.output).describe())
+    print(generate(args.n, args.seed, args.output, questions_only=args.questions).describe())
 
 
 if __name__ == "__main__":

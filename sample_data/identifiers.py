@@ -101,6 +101,65 @@ def mrn(rng: Random) -> str:
     return str(rng.randint(1, 9)) + digits(rng, rng.choice((6, 7)))
 
 
+def prefixed_mrn(rng: Random, mrn_digits: str) -> str:
+    """An MRN as some systems print it, letters first: "AB-123456", "E1234567", "MC0012345"."""
+    tail = mrn_digits[-rng.choice((6, 7)) :] if len(mrn_digits) > 6 else mrn_digits
+    return letters(rng, rng.choice((1, 2, 2))) + rng.choice(("-", "", "-")) + tail
+
+
+def unusual_ssn(rng: Random) -> str:
+    """An SSN that a validator would reject (advertising range 987-65-4320..4329, area
+    000/666/9xx, group 00, serial 0000, "123-45-6789"): a de-identifier must still hide it."""
+    style = rng.random()
+    if style < 0.35:
+        return f"987-65-432{rng.randint(0, 9)}"
+    if style < 0.55:
+        return f"9{digits(rng, 2)}-{digits(rng, 2)}-{digits(rng, 4)}"
+    if style < 0.65:
+        return f"000-{digits(rng, 2)}-{digits(rng, 4)}"
+    if style < 0.75:
+        return f"666-{digits(rng, 2)}-{digits(rng, 4)}"
+    if style < 0.85:
+        return f"{digits(rng, 3)}-00-{digits(rng, 4)}"
+    if style < 0.93:
+        return f"{rng.randint(100, 899)}-{digits(rng, 2)}-0000"
+    return "123-45-6789"
+
+
+def plan_number(rng: Random) -> str:
+    """Insurance, plan, policy or member numbers as printed on cards: "HMO-234567",
+    "789-1234-567", "ZY-678912", "XEH123456789", "W123456789"."""
+    style = rng.random()
+    if style < 0.25:
+        return rng.choice(("HMO", "PPO", "EPO", "POS", "HMO")) + "-" + digits(rng, 6)
+    if style < 0.45:
+        return f"{digits(rng, 3)}-{digits(rng, 4)}-{digits(rng, 3)}"
+    if style < 0.65:
+        return letters(rng, 2) + "-" + digits(rng, 6)
+    if style < 0.85:
+        return letters(rng, 3) + digits(rng, 9)
+    return "W" + digits(rng, 9)
+
+
+def reference_code(rng: Random) -> str:
+    """A confirmation, ticket, claim or authorization code: "QX7-44821", "7XK2P9",
+    "REF-2023-004821", "C1234567", "2023-118734-01"."""
+    style = rng.random()
+    if style < 0.25:
+        return letters(rng, 2) + str(rng.randint(1, 9)) + "-" + digits(rng, 5)
+    if style < 0.45:
+        alnum = _UPPER.replace("O", "").replace("I", "") + "23456789"
+        code = rng.choices(alnum, k=rng.choice((6, 8)))
+        code[rng.randrange(len(code))] = str(rng.randint(2, 9))  # codes always hold a digit
+        return "".join(code)
+    if style < 0.6:
+        prefix = rng.choice(("REF", "TKT", "CASE", "PA", "AUTH"))
+        return f"{prefix}-{rng.randint(2015, 2024)}-{digits(rng, 6)}"
+    if style < 0.8:
+        return letters(rng, 1) + digits(rng, 7)
+    return f"{rng.randint(2015, 2024)}-{digits(rng, 6)}-{digits(rng, 2)}"
+
+
 def account_number(rng: Random) -> str:
     style = rng.random()
     if style < 0.5:

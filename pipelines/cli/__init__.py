@@ -53,6 +53,7 @@ EPILOG = (
   DEIDFLOW_KEY=... deidflow serve pipelines/examples/sample.yaml --cron "0 2 * * *"
   deidflow report out/sample --gold my-annotated-sample.jsonl
   deidflow sample --n 1000 -o notes.jsonl
+  deidflow sample --questions --n 1000 -o questions.jsonl
   deidflow config schema > deidflow.schema.json
 
 """

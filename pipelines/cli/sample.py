@@ -25,6 +25,12 @@ def register(command: Command) -> None:
         default=Path("sample_notes.jsonl"),
         help="JSONL to write ('-' for stdout; default sample_notes.jsonl)",
     )
+    p.add_argument(
+        "--questions",
+        action="store_true",
+        help="only short clinical questions, one per patient, about a third PHI-free "
+        "(the set benchmarks/clinical_questions.py measures)",
+    )
     p.set_defaults(handler=_sample)
 
 
@@ -34,6 +40,6 @@ def _sample(args: argparse.Namespace) -> int:
     if args.n < 0:
         raise UsageError(f"--n must be 0 or more, not {args.n}", "give a number of notes")
     with open_out(args.output) as out:
-        summary = generate(args.n, args.seed, out)
+        summary = generate(args.n, args.seed, out, questions_only=args.questions)
     print(summary._replace(path=path_or_none(args.output)).describe(), file=sys.stderr)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -15,7 +16,7 @@ import pytest
 from deid.entities import ENTITY_NAMES
 from sample_data import NOTE_TYPES, generate_notes, write_jsonl
 from sample_data.builder import NoteBuilder, Phi
-from sample_data.generate import generate, iter_notes, main, patient_notes
+from sample_data.generate import generate, iter_notes, iter_questions, main, patient_notes
 from sample_data.identifiers import dea_is_valid, vin_is_valid
 from sample_data.identity import make_patient
 from tests.paths import REPO
@@ -233,12 +234,13 @@ def test_patient_identity_is_consistent_across_notes() -> None:
             assert mrns_seen.setdefault(pt.mrn, pid) == pid, "two patients share an MRN"
         with_name = sum(pt.last.lower() in n["text"].lower() for n in patient_notes_)
         named_in_several += with_name >= 2
-        inpatient = {
-            n["encounter_id"] for n in patient_notes_ if n["note_type"] != "referral_letter"
-        }
+        outpatient = ("referral_letter", "clinical_question")
+        inpatient = {n["encounter_id"] for n in patient_notes_ if n["note_type"] not in outpatient}
         assert len(inpatient) <= 1, pid
         for note in patient_notes_:
-            assert note["note_date"] <= pt.discharge_date.isoformat()
+            # A clinical question may come after discharge (a portal message).
+            late = 45 if note["note_type"] == "clinical_question" else 0
+            assert note["note_date"] <= (pt.discharge_date + dt.timedelta(days=late)).isoformat()
     assert named_in_several >= 0.7 * len(by_patient)
 
 
@@ -283,6 +285,7 @@ def test_write_jsonl_round_trips(tmp_path: Path) -> None:
 
 def test_generation_cost_grows_no_faster_than_the_notes() -> None:
     list(iter_notes(10, seed=6))  # build the shared pools first
+    list(iter_questions(1, seed=6))  # and the lexicon pools that questions draw from
     assert len(list(iter_notes(1000, seed=6))) == 1000
     assert_scales_linearly(
         lambda: list(iter_notes(250, seed=6)),
