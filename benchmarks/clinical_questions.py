@@ -131,15 +131,15 @@ def case_style(text: str) -> str:
 
 
 def word_before(note: Note, span: Span) -> str:
-    """The word just before a gold span, lower-cased ("" at the start, "<PHI>" if that
-    word is itself inside a gold span): the context a detector had to go on."""
+    """The word just before a gold span, lower-cased ("" at the start, "<PHI>" if any
+    character of that word is inside a gold span): the context a detector had to go on."""
     head = note.text[: span.start].rstrip()
-    if not head:
+    match = re.search(r"\S+$", head)
+    if match is None:
         return ""
-    if any(g.start < len(head) <= g.end for g in note.gold):
+    if any(g.start < match.end() and match.start() < g.end for g in note.gold):
         return "<PHI>"
-    match = re.search(r"(\S+)$", head)
-    return match.group(1).lower() if match else ""
+    return match.group(0).lower()
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -138,3 +138,6 @@ def test_word_before_marks_phi_neighbours() -> None:
     hospital, date = note.gold
     assert bench.word_before(note, hospital) == "at"
     assert bench.word_before(note, date) == "<PHI>"
+    # A word that is partly PHI ("Ford," after a street named "Elm Ford") is PHI too.
+    note = _note("at 12 Elm Ford, Salem", ("12 Elm Ford", "STREET_ADDRESS"), ("Salem", "LOCATION"))
+    assert bench.word_before(note, note.gold[1]) == "<PHI>"
