@@ -9,7 +9,7 @@ reports:
   whole token, case-sensitive), overall and by category; a value that also occurs in its
   question outside every gold span is not counted (it is not evidence of a leak);
 - **PHI-free unchanged**: share of PHI-free questions whose output equals the input;
-- detection accuracy on the set (``deid.evaluate``: full-cover recall, token precision);
+- detection accuracy on the set (``deid.evaluation.metrics.evaluate``: full-cover recall, token precision);
 - timing (load, detect, anonymize; a shared machine makes these rough).
 
 Targets (issue 19): leak share <= 0.3 %, PHI-free unchanged >= 90 %.
@@ -18,7 +18,7 @@ Targets (issue 19): leak share <= 0.3 %, PHI-free unchanged >= 90 %.
         --json benchmarks/results/clinical_questions.json
 
 The questions come from seed ``SEED`` (1019).  The tagger's synthetic training notes use
-seed 7 (``deid.tagger.train.synthetic_notes``, also what ``cross_validate.py`` trains
+seed 7 (``tools/train_tagger.synthetic_notes``, also what ``cross_validate.py`` trains
 on), and the tests use seeds 0-9: never train on seed 1019, or this stops measuring
 generalisation.  ``--corpus`` measures an annotated JSONL file instead (PHI-free =
 records without spans).
@@ -42,11 +42,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from deid.anonymize import KEEP, Deidentifier, DeidResult
+from deid.anonymization.deidentifier import KEEP, Deidentifier, DeidResult
+from deid.anonymization.keys import SecretKey
 from deid.config import DeidConfig
-from deid.corpora import Note, read_corpus
-from deid.evaluate import evaluate
-from deid.keys import SecretKey
+from deid.evaluation.corpora import Note, read_corpus
+from deid.evaluation.metrics import evaluate
 from deid.spans import Span
 
 REPO = Path(__file__).resolve().parent.parent
@@ -230,7 +230,7 @@ def _covered(g: Span, preds: Sequence[Span]) -> bool:
 
 def run(notes: Sequence[Note]) -> tuple[list[list[Span]], list[DeidResult], dict[str, Any]]:
     """Detect, then anonymize the detected spans; returns predictions, results, timings."""
-    from deid.detect import Detector
+    from deid.detection.detector import Detector
 
     t0 = time.perf_counter()
     detector = Detector(DeidConfig().detection)

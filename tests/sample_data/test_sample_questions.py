@@ -21,8 +21,8 @@ from sample_data.generate import iter_notes, iter_questions
 from sample_data.identity import make_patient
 from sample_data.question_places import hospital_forms, us_town
 from sample_data.questions import PHI_FREE_SHARE, Voice, clinical_question
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 N = 1500
 
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from deid.anonymize import DeidResult
-from deid.corpora import Note
+from deid.anonymization.deidentifier import DeidResult
+from deid.evaluation.corpora import Note
 from deid.spans import Span
 from sample_data.generate import iter_questions
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 N = 16
 SEED = 5
 
