@@ -28,7 +28,11 @@ from deid.anonymization.surrogates.numbers import (
     ssn_surrogate,
     url_surrogate,
 )
-from deid.anonymization.surrogates.places import place_surrogate, street_address_surrogate
+from deid.anonymization.surrogates.places import (
+    hospital_surrogate,
+    place_surrogate,
+    street_address_surrogate,
+)
 from deid.anonymization.surrogates.source import Draw
 from deid.anonymization.surrogates.zip_codes import generalize_zip
 
@@ -127,7 +131,7 @@ HOSPITAL = EntityType(
     SafeHarbor.GEOGRAPHIC,
     "HOSPITAL",
     "Hospital, clinic, care facility, ward or unit name",
-    generator=place_surrogate,
+    generator=hospital_surrogate,
 )
 LOCATION = EntityType(
     "LOCATION",

@@ -30,8 +30,9 @@ from deid.anonymization.keys import SecretKey, load_key
 from deid.anonymization.operators import build_engine
 from deid.anonymization.policy import is_identifier, operator_name_for
 from deid.anonymization.surrogates import SurrogateSource
+from deid.anonymization.surrogates.context import note_context
 from deid.anonymization.surrogates.dates import patient_offset_days
-from deid.anonymization.surrogates.source import AvoidSet
+from deid.anonymization.surrogates.source import AvoidSet, NoteContext
 from deid.config import AnonymizationConfig, DeidConfig
 from deid.errors import InputFormatError
 from deid.spans import Span, merge_overlapping
@@ -195,6 +196,7 @@ class Deidentifier:
             patient_id,
             {sp.entity_type for sp in replace},
             AvoidSet(text[sp.start : sp.end] for sp in replace),
+            note_context(text, replace),
         )
         pieces: list[str] = []
         applied: list[AppliedSpan] = []
@@ -235,7 +237,7 @@ class Deidentifier:
         return DeidResult("".join(pieces), tuple(applied), policy)
 
     def _operators(
-        self, patient_id: str, entity_types: set[str], avoid: AvoidSet
+        self, patient_id: str, entity_types: set[str], avoid: AvoidSet, context: NoteContext
     ) -> dict[str, OperatorConfig]:
         configs: dict[str, OperatorConfig] = {}
         offset: int | None = None
@@ -244,6 +246,8 @@ class Deidentifier:
             params: dict[str, Any] = {}
             if name in ("surrogate", "date_shift"):
                 params = {"source": self._source, "patient_id": patient_id, "avoid": avoid}
+            if name == "surrogate":
+                params["context"] = context
             if name == "date_shift":
                 offset = offset if offset is not None else self.date_offset(patient_id)
                 params["offset_days"] = offset

@@ -7,7 +7,7 @@ from typing import Any
 
 from presidio_anonymizer.entities import InvalidParamError
 
-from deid.anonymization.surrogates import AvoidSet, SurrogateSource
+from deid.anonymization.surrogates import AvoidSet, NoteContext, SurrogateSource
 from deid.entities import ENTITIES
 
 
@@ -35,4 +35,6 @@ def require_patient_context(params: Mapping[str, Any] | None) -> None:
     require(params, "patient_id", str)
     if params and "avoid" in params:
         require(params, "avoid", AvoidSet)
+    if params and "context" in params:
+        require(params, "context", NoteContext)
     require_entity(params)

@@ -11,6 +11,6 @@ original value.
 
 from __future__ import annotations
 
-from deid.anonymization.surrogates.source import AvoidSet, Draw, SurrogateSource
+from deid.anonymization.surrogates.source import AvoidSet, Draw, NoteContext, SurrogateSource
 
-__all__ = ["AvoidSet", "Draw", "SurrogateSource"]
+__all__ = ["AvoidSet", "Draw", "NoteContext", "SurrogateSource"]

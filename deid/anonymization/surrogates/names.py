@@ -1,33 +1,54 @@
-"""Person-name surrogates: token by token, keeping roles, case style, titles and initials.
+"""Person-name surrogates: real names of the right sex, token by token, structure kept.
 
-"Dr. John SMITH's" -> "Dr. Paul MORROW's": titles and punctuation stay, each name
-token is replaced on its own, keyed by its normalized form and its role (first or
-last name), so "John Smith" and a later "Smith" or "SMITH" agree.  A lone token is a
-last name unless it is a known first name (Faker's list) and not a known last name,
-or unless it follows a title ("Dr. Healey").
+"Dr. John SMITH's" -> "Dr. Paul MORROW's": titles, credentials, particles ("van",
+"de") and punctuation stay; each name token is replaced on its own by a real name drawn
+from the Census tables (``deid.lexicons``) as often as people hold it, keyed by its
+normalized form and its role, so "John Smith" and a later "Smith" or "SMITH" agree.
+
+* Role: initials stay initials (another letter); "Last, First" keeps its order; in a
+  run of words the last is the surname and the others are given names, unless the
+  order is plainly reversed ("SMITH JOHN"); a lone word is a given name when far more
+  people hold it as one than as a surname ("Mary"), else a surname -- after a title
+  ("Dr. Mary") always a surname.
+* Sex: a given name of clear sex (Census 2020, >= 90 % one sex) is replaced by one of
+  the same sex; otherwise by the sex the note's words and pronouns near the name
+  suggest (``NoteContext``); otherwise by any name, weighted by how many hold it.
+* Shape: case style (HEALEY, healey, Healey), "O'" and "Mc" prefixes, hyphenated
+  parts and possessives are kept.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from functools import cache
 
 from faker import Faker
-from faker.providers.person.en_US import Provider as _PersonProvider
 
-from deid.anonymization.surrogates.casing import match_case, word_set
+from deid import lexicons
+from deid.anonymization.surrogates.casing import match_case
 from deid.anonymization.surrogates.source import Draw
+from deid.anonymization.surrogates.vocabulary import PARTICLES, TITLES
+from deid.lexicons._tables import WeightedDraw
+
+__all__ = [
+    "TITLES",
+    "WORD_RE",
+    "first_name_surrogate",
+    "initial_surrogate",
+    "name_role",
+    "normalize_name",
+    "normalize_token",
+    "person_surrogate",
+    "surname_surrogate",
+]
 
 # A word: letters, optionally joined by apostrophes (O'Brien, Smith's).  Hyphens split words.
 WORD_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 
-TITLES = word_set(
-    "mr mrs ms miss mx dr doctor prof professor rev sir madam dame "
-    "jr sr ii iii iv md do rn np pa phd dds dmd lpn cna aprn crna pac msw lcsw"
-)
-_FIRST_NAMES = frozenset(n.casefold() for n in _PersonProvider.first_names)
-_LAST_NAMES = frozenset(n.casefold() for n in _PersonProvider.last_names)
 _POSSESSIVE = ("'s", "\u2019s")
+_FIRST_OVER_SURNAME = 2.0
+"""A lone word is a given name when at least this many times more people hold it as one."""
 
 
 def normalize_token(token: str) -> str:
@@ -46,8 +67,18 @@ def normalize_name(text: str) -> str:
     return " ".join(t for t in tokens if t and t not in TITLES)
 
 
+def name_role(word: str) -> str:
+    """'first' when ``word`` is far more common as a given name than as a surname, else
+    'last' (the role of a lone name word with no title before it)."""
+    first = lexicons.first_name(word)
+    if first is None:
+        return "last"
+    last = lexicons.surname(word)
+    return "first" if last is None or first.people >= _FIRST_OVER_SURNAME * last.people else "last"
+
+
 def person_surrogate(text: str, draw: Draw) -> str:
-    """Replace each name token of ``text`` by a Faker name of the same role and case style."""
+    """Replace each name token of ``text`` by a real name of the same role, sex and shape."""
     words = list(WORD_RE.finditer(text))
     name_idx = [i for i, m in enumerate(words) if _is_name_word(m, text)]
     roles = _roles(words, name_idx, text)
@@ -80,6 +111,26 @@ def initial_surrogate(letter: str, draw: Draw) -> str:
     return new.upper() if letter.isupper() else new
 
 
+def first_name_surrogate(word: str, draw: Draw, hint: str | None = None) -> str:
+    """A real given name for ``word``: of its sex when it has a clear one, else of
+    ``hint``'s ("F"/"M"), else of either; in ``word``'s case style."""
+    record = lexicons.first_name(word)
+    sex = record.sex if record is not None else None
+    if sex is None and hint in ("F", "M"):
+        sex = hint
+    norm = normalize_token(word)
+    new = draw(f"PERSON/first/{sex or 'X'}", norm, _FIRST_MAKERS[sex])
+    return _render(new, word)
+
+
+def surname_surrogate(word: str, draw: Draw) -> str:
+    """A real surname for ``word``, in its shape ("O'Brien" -> "O'Neill", "McKay" -> "McCoy")."""
+    norm = normalize_token(word)
+    prefix = _prefix(word)
+    make = _o_surname if prefix == "o'" else _mc_surname if prefix == "mc" else _surname
+    return _render(draw(f"PERSON/last/{prefix}", norm, make), word)
+
+
 def _is_name_word(m: re.Match[str], text: str) -> bool:
     norm = normalize_token(m.group())
     if not norm:
@@ -87,6 +138,8 @@ def _is_name_word(m: re.Match[str], text: str) -> bool:
     if norm in TITLES:
         # "Dr", "MD" are titles; a lone "Do" or "Pa" in a span of one word is a name.
         return len(text.strip(" .,")) == len(m.group())
+    if m.group() in PARTICLES and m.group().islower() and len(text.split()) > 1:
+        return False  # "van", "de" inside a longer name: kept
     return True
 
 
@@ -112,16 +165,25 @@ def _roles(words: list[re.Match[str]], name_idx: list[int], text: str) -> dict[i
         after_title = any(
             normalize_token(words[j].group()) in TITLES for j in range(i) if j not in names
         )
-        roles[i] = "last" if after_title else _lone_role(normalize_token(words[i].group()))
+        roles[i] = "last" if after_title else name_role(words[i].group())
         return roles
-    for i in full[:-1]:
+    first_word, last_word = words[full[0]].group(), words[full[-1]].group()
+    reversed_order = (
+        len(full) == 2
+        and name_role(first_word) == "last"
+        and lexicons.first_name(first_word) is None
+        and lexicons.surname(last_word) is None
+        and lexicons.first_name(last_word) is not None
+    )
+    for i in full:
         roles[i] = "first"
-    roles[full[-1]] = "last"
+    roles[full[0] if reversed_order else full[-1]] = "last"
+    # Hyphenated surnames ("Smith-Jones"): every part of the last word's run is a surname.
+    for a, b in zip(full, full[1:], strict=False):
+        gap = text[words[a].end() : words[b].start()]
+        if gap == "-" and roles.get(b) == "last":
+            roles[a] = "last"
     return roles
-
-
-def _lone_role(norm: str) -> str:
-    return "first" if norm in _FIRST_NAMES and norm not in _LAST_NAMES else "last"
 
 
 def _replace_word(word: str, role: str, draw: Draw) -> str:
@@ -130,19 +192,79 @@ def _replace_word(word: str, role: str, draw: Draw) -> str:
         if word.casefold().endswith(poss) and len(word) > len(poss):
             word, suffix = word[: -len(poss)], word[-len(poss) :]
             break
-    norm = normalize_token(word)
     if role == "initial":
         return initial_surrogate(word, draw) + suffix
-    make = _first_name if role == "first" else _last_name
-    return match_case(draw(f"PERSON/{role}", norm, make), word) + suffix
+    if role == "first":
+        return first_name_surrogate(word, draw, draw.context.sex_of(word)) + suffix
+    return surname_surrogate(word, draw) + suffix
 
 
-def _first_name(fake: Faker) -> str:
-    return fake.first_name()
+def _prefix(word: str) -> str:
+    low = word.casefold().replace("\u2019", "'")
+    if low.startswith("o'") and len(low) > 3:
+        return "o'"
+    if low.startswith("mc") and len(word) > 3 and word[2:3].isupper() and word[:1].isupper():
+        return "mc"
+    return ""
 
 
-def _last_name(fake: Faker) -> str:
-    return fake.last_name()
+def _render(name: str, original: str) -> str:
+    """A lower-case lexicon name in the case style and prefix shape of ``original``."""
+    prefix = _prefix(original)
+    if prefix == "o'":
+        body = name[1:]
+        styled = "O'" + body.capitalize()
+    elif prefix == "mc":
+        styled = "Mc" + name[2:].capitalize()
+    else:
+        styled = name.capitalize()
+    return match_case(styled, original)
+
+
+# ---------------------------------------------------------------- lexicon draws
+
+
+def _first_any(fake: Faker) -> str:
+    return lexicons.sample_first_name(fake.random, None)
+
+
+def _first_female(fake: Faker) -> str:
+    return lexicons.sample_first_name(fake.random, "F")
+
+
+def _first_male(fake: Faker) -> str:
+    return lexicons.sample_first_name(fake.random, "M")
+
+
+_FIRST_MAKERS = {None: _first_any, "F": _first_female, "M": _first_male}
+
+
+def _surname(fake: Faker) -> str:
+    return lexicons.sample_surname(fake.random)
+
+
+@cache
+def _prefixed_surnames(prefix: str) -> tuple[list[str], WeightedDraw]:
+    """Census surnames that read as "O'X" (X a surname itself) or "McX"."""
+    table = lexicons.surnames()
+    names = []
+    for key in table:
+        if prefix == "o'" and key.startswith("o") and key[1:2] not in "aeiou" and key[1:] in table:
+            names.append(key)
+        elif prefix == "mc" and key.startswith("mc") and len(key) > 4:
+            names.append(key)
+    names.sort()
+    return names, WeightedDraw(range(len(names)), [table[n].people for n in names])
+
+
+def _o_surname(fake: Faker) -> str:
+    names, weights = _prefixed_surnames("o'")
+    return names[weights.draw(fake.random)]
+
+
+def _mc_surname(fake: Faker) -> str:
+    names, weights = _prefixed_surnames("mc")
+    return names[weights.draw(fake.random)]
 
 
 def _random_letter(fake: Faker) -> str:

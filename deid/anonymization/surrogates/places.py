@@ -1,131 +1,570 @@
-"""Place surrogates: hospitals, locations and street addresses, token by token.
+"""Place surrogates from real gazetteers: cities, counties, hospitals, units, addresses.
 
-Generic words ("Hospital", "Medical Center", "Street") are kept, so
-"Kernan Hospital" -> "Lucasville Hospital".  Each distinctive word is replaced on its
-own by a Faker-made place word keyed on the word alone, so "CALVERT" and "Calvert
-Hospital" agree whether the detector called them LOCATION or HOSPITAL.  Short
-acronyms ("GH", "MGH") become other letters of the same length and case, states other
-states, countries other countries, numbers other numbers of the same length.
+What a span holds is read from its text with the vendored lexicons (``deid.lexicons``),
+not from the detector's label alone, so "Calvert" gets the same surrogate whether it
+was called a LOCATION or part of a HOSPITAL:
+
+* a US city -> a real US city of similar population in the same state ("Baltimore, MD"
+  -> "<a city in MD>, MD"; a city alone stays in its most populous namesake's state);
+  a county -> a county of that state; a foreign city -> a real city of that country of
+  similar size; a state or country named beside a city is kept (Safe Harbor allows it);
+* a hospital -> the same frame with real parts: generic words ("Memorial", "Medical
+  Center"), "St."/"Saint"/"Mt." spellings, numbers' lengths and case are kept; a saint
+  becomes another given name, a distinctive word another real place or name, an
+  acronym a real hospital acronym of the same length that is no common word or
+  medical abbreviation; a ward or unit with nothing distinctive a plausible unit name;
+* a street address -> a number of the same digit count on a real street-name word, and
+  the city, state and ZIP of one real ZIP record when the original names them;
+* a word that is no place: a given name stays a given name, a surname a surname (the
+  most probable type), anything else a small real US town -- never an invented one.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from functools import cache
 
 from faker import Faker
-from faker.providers.address.en_US import Provider as _AddressProvider
 
-from deid.anonymization.surrogates.casing import match_case, word_set
+from deid import lexicons
+from deid.anonymization.surrogates.casing import match_case
+from deid.anonymization.surrogates.names import (
+    first_name_surrogate,
+    name_role,
+    person_surrogate,
+    surname_surrogate,
+)
 from deid.anonymization.surrogates.source import Draw
+from deid.anonymization.surrogates.vocabulary import (
+    DIRECTIONS,
+    MEDICAL_ABBREVIATIONS,
+    STREET_NAMES,
+    STREET_WORDS,
+    UNIT_NAMES,
+    UNIT_WORDS,
+)
+from deid.lexicons._tables import WeightedDraw
+from deid.lexicons.hospital_names import TITLE_SPELLINGS
 
 TOKEN_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*|\d+")
+_SAINTS = frozenset({"st", "saint", "ste", "sainte"})
+_MOUNTS = frozenset({"mt", "mount", "ft", "fort"})
+_COUNTY_WORDS = frozenset({"county", "parish", "borough", "co"})
+_ZIP_RE = re.compile(r"\d{5}(?:-\d{4})?")
+_SMALL_TOWN = 3_000
+"""Population near which a word that is no known place gets its real-town surrogate."""
+_KEPT_KINDS = frozenset({"institution", "qualifier", "connector", "direction"})
 
-GENERIC_WORDS = word_set(
-    # Words that say what kind of place it is, and nothing about which one.  Words that
-    # are part of what names a place ("Sacred Heart", "Memorial", "Mount", "North",
-    # "Square", "St.") are not here: inside a detected span they are replaced too.
-    "hospital hosp hospitals medical med center centre ctr clinic clinics health healthcare "
-    "rehab rehabilitation nursing home homes care unit units ward wards floor icu ccu micu sicu "
-    "nicu picu csru er ed or pacu emergency dept department institute infirmary services "
-    "service system lab laboratory pavilion wing building bldg hospice assisted living "
-    "skilled facility rehabilitative acute chronic long term specialty surgical surgery "
-    # connectors
-    "of the and at in on for "
-    # street and unit words
-    "street rd road ave avenue blvd boulevard dr drive ln lane way ct court pl place "
-    "ter terrace hwy highway pkwy parkway cir circle apt apartment suite "
-    "rm room no box po"
-)
-_STATES = {s.casefold(): s for s in _AddressProvider.states}
-_STATE_ABBRS = {s.casefold(): s for s in _AddressProvider.states_abbr}
-_COUNTRIES = {c.casefold(): c for c in _AddressProvider.countries}
+# Kept for callers of the old module: words that say what kind of place it is.
+GENERIC_WORDS = UNIT_WORDS | STREET_WORDS
 
 
 def place_surrogate(text: str, draw: Draw) -> str:
-    """Surrogate for a HOSPITAL or LOCATION span (comma-separated parts handled one by one)."""
-    return ",".join(_part_surrogate(part, draw) for part in text.split(","))
+    """Surrogate for a LOCATION span (a hospital-looking one is handled as a hospital)."""
+    if _looks_like_hospital(text):
+        return hospital_surrogate(text, draw)
+    if _looks_like_address(text):
+        return street_address_surrogate(text, draw)
+    return _location(text, draw)
 
 
-def street_address_surrogate(text: str, draw: Draw) -> str:
-    """Surrogate for a STREET_ADDRESS span: numbers and street names replaced, suffixes kept."""
-    return ",".join(_part_surrogate(part, draw) for part in text.split(","))
-
-
-def _part_surrogate(part: str, draw: Draw) -> str:
-    core = part.strip()
-    if not core:
-        return part
-    lead = part[: len(part) - len(part.lstrip())]
-    trail = part[len(part.rstrip()) :]
-    key = " ".join(core.casefold().split())
-    if key in _STATES:
-        return lead + match_case(draw("PLACE/state", key, _state), core) + trail
-    if key in _COUNTRIES:
-        return lead + match_case(draw("PLACE/country", key, _country), core) + trail
-    replaced, changed = _tokens_surrogate(part, draw)
-    if changed:
-        return replaced
-    # Only generic words (e.g. "St"): the value is still PHI, replace it whole.
-    return lead + match_case(draw("PLACE/whole", key, _city), core) + trail
-
-
-def _tokens_surrogate(text: str, draw: Draw) -> tuple[str, bool]:
+def hospital_surrogate(text: str, draw: Draw) -> str:
+    """Surrogate for a HOSPITAL span: its frame kept, its distinctive parts replaced."""
+    words = [m for m in TOKEN_RE.finditer(text)]
+    if not any(_is_distinctive(m.group(), words, i) for i, m in enumerate(words)):
+        units = all(m.group().casefold() in UNIT_WORDS or m.group().isdigit() for m in words)
+        if not units and (len(words) == 1 or all(_kind(m.group()) is None for m in words)):
+            whole = _location(text, draw)  # a bare city or name inside a facility label
+            if whole != text:
+                return whole
+        return _unit_or_generic(text, words, draw)
     out: list[str] = []
     pos = 0
-    changed = False
-    for m in TOKEN_RE.finditer(text):
+    for i, m in enumerate(words):
         out.append(text[pos : m.start()])
         pos = m.end()
         word = m.group()
-        new = _word_surrogate(word, draw)
-        changed = changed or new != word
-        out.append(new)
+        if not _is_distinctive(word, words, i):
+            out.append(word)
+        elif i > 0 and words[i - 1].group().casefold() in _SAINTS:
+            out.append(_saint(word, draw))
+        else:
+            out.append(_word(word, draw))
     out.append(text[pos:])
-    return "".join(out), changed
+    return "".join(out)
 
 
-def _word_surrogate(word: str, draw: Draw) -> str:
-    low = word.casefold()
-    if word.isdigit():
-        return draw("PLACE/number", word, lambda fake: _digits(fake, len(word)))
-    if low in GENERIC_WORDS:
-        return word
-    if len(word) == 2 and word.isupper() and low in _STATE_ABBRS:
-        return draw("PLACE/state_abbr", low, _state_abbr)
-    if _is_acronym(word):
-        return match_case(draw("PLACE/acronym", low, lambda fake: _letters(fake, len(word))), word)
-    return match_case(draw("PLACE/word", low, _place_word), word)
+def street_address_surrogate(text: str, draw: Draw) -> str:
+    """Surrogate for a STREET_ADDRESS span: street number and name, then city/state/ZIP."""
+    parts = text.split(",")
+    state_idx = next((i for i, p in enumerate(parts) if i and _state_and_zip(p) is not None), None)
+    record = None
+    if state_idx is not None or any(_ZIP_RE.search(p) for p in parts[1:]):
+        state = _state_and_zip(parts[state_idx])[0] if state_idx is not None else None  # type: ignore[index]
+        tail_key = lexicons.place_key(",".join(parts[1:]))
+        code = state.code if state else ""
+        zip_code = draw(f"ADDRESS/zip/{code}", tail_key, lambda f: _zip_in(f, code))
+        record = lexicons.zip_codes()[zip_code]
+    out = [_street(parts[0], draw)]
+    for i, part in enumerate(parts[1:], start=1):
+        if not part.strip() or (i == state_idx and record is None):
+            out.append(part)
+        elif record is not None and (i == state_idx or _ZIP_RE.search(part)):
+            out.append(_zip_part(part, record, draw))
+        elif record is not None:
+            lead = part[: len(part) - len(part.lstrip())]
+            out.append(lead + match_case(record.city.title(), part.strip()))
+        elif _starts_with_street_word(part):
+            out.append(_street(part, draw))  # "Apt 4", "Suite 200"
+        else:
+            out.append(_location(part, draw))
+    return ",".join(out)
 
 
-def _is_acronym(word: str) -> bool:
-    return word.isalpha() and (len(word) <= 3 or (word.isupper() and len(word) <= 5))
+def _starts_with_street_word(part: str) -> bool:
+    first = TOKEN_RE.search(part)
+    return first is not None and first.group().casefold() in STREET_WORDS
 
 
-def _place_word(fake: Faker) -> str:
-    # One-word place names ("Lucasville", "Baileyton"), not a real place list.
-    return fake.last_name() + fake.city_suffix()
+# ---------------------------------------------------------------- locations
 
 
-def _city(fake: Faker) -> str:
-    return fake.city()
+def _location(text: str, draw: Draw) -> str:
+    """A city, county, state, country or foreign city (comma-separated parts)."""
+    parts = text.split(",")
+    states = [lexicons.us_state(p.strip()) if i else None for i, p in enumerate(parts)]
+    named = next((s.code for s in states if s is not None), None)
+    out = []
+    for part, state in zip(parts, states, strict=True):
+        if state is not None:
+            out.append(part)  # a state beside a city: Safe Harbor allows it
+        else:
+            out.append(_place_part(part, draw, named))
+    return ",".join(out)
 
 
-def _state(fake: Faker) -> str:
-    return fake.state()
+def _place_part(part: str, draw: Draw, state: str | None) -> str:
+    core = part.strip()
+    if not core:
+        return part
+    lead, trail = part[: len(part) - len(part.lstrip())], part[len(part.rstrip()) :]
+    return lead + _place(core, draw, state) + trail
 
 
-def _state_abbr(fake: Faker) -> str:
-    return fake.state_abbr(include_territories=False)
+def _place(core: str, draw: Draw, state: str | None) -> str:
+    key = lexicons.place_key(core)
+    words = key.split()
+    if words and words[-1] in _COUNTY_WORDS and len(words) > 1:
+        return match_case(_county(" ".join(words[:-1]), draw, state, core), core)
+    if key in lexicons.countries() or lexicons.us_state(core) is not None:
+        kind = "country" if key in lexicons.countries() else "state"
+        return match_case(draw(f"PLACE/{kind}", key, _COUNTRY_OR_STATE[kind]), core)
+    us = _biggest(lexicons.us_places().get(key, ()), state)
+    if _reads_as_person(core) and (us is None or not us.population):
+        return person_surrogate(core, draw)
+    foreign = lexicons.foreign_cities().get(key, ())
+    big_foreign = max((c.population for c in foreign), default=0)
+    given = len(words) == 1 and name_role(core) == "first"
+    if (
+        foreign
+        and state is None
+        and not given
+        and big_foreign > ((us.population or 0) if us else 0)
+    ):
+        city = max(foreign, key=lambda c: c.population)
+        new = draw(f"PLACE/foreign/{city.country}", key, _foreign_maker(city))
+        return match_case(new, core)
+    if us is not None and (state is not None or len(words) > 1):
+        return match_case(_city(key, us.state, us.population, draw), core)
+    if len(words) == 1 and not _is_acronym(core):
+        return _word(core, draw)
+    if _is_acronym(core):
+        return _acronym(core, draw)
+    return match_case(_city(key, None, None, draw), core)
+
+
+def _biggest(places: tuple[lexicons.USPlace, ...], state: str | None) -> lexicons.USPlace | None:
+    if state is not None:
+        places = tuple(p for p in places if p.state == state) or places
+    return max(places, key=lambda p: p.population or 0, default=None)
+
+
+_CITY_TRIES = 8
+_COMMON_NAME = 2_000
+"""People holding a given name for it to count as a saint's name."""
+
+
+def _city(key: str, state: str | None, population: int | None, draw: Draw) -> str:
+    """A real US city near ``population`` in ``state``, of no more words than ``key``."""
+    near = population or _SMALL_TOWN
+    max_words = max(1, len(key.split()))
+
+    def make(fake: Faker) -> str:
+        name = ""
+        for _ in range(_CITY_TRIES):
+            name = lexicons.sample_us_city(fake.random, population_near=near, state=state).name
+            if len(name.split()) <= max_words and name.replace(" ", "").isalpha():
+                break
+        return name
+
+    return draw(f"PLACE/city/{state or ''}", key, make)
+
+
+def _county(base: str, draw: Draw, state: str | None, core: str) -> str:
+    found = lexicons.us_counties().get(base, ())
+    if state is None and found:
+        state = found[0].state
+
+    def make(fake: Faker) -> str:
+        return lexicons.sample_us_county(fake.random, state=state).name
+
+    new = draw(f"PLACE/county/{state or ''}", base, make)
+    if not core.casefold().endswith(("county", "parish", "borough")):
+        return new  # "Baltimore Co." -> another county's full name
+    return new
+
+
+def _foreign_maker(city: lexicons.ForeignCity) -> object:
+    def make(fake: Faker) -> str:
+        return lexicons.sample_foreign_city(
+            fake.random, population_near=city.population, country=city.country
+        ).name
+
+    return make
 
 
 def _country(fake: Faker) -> str:
-    return fake.country()
+    names = _country_names()
+    return names[int(fake.random.random() * len(names))]
 
 
-def _letters(fake: Faker, n: int) -> str:
-    return "".join(fake.random_element(string.ascii_lowercase) for _ in range(n))
+def _state(fake: Faker) -> str:
+    states = list(lexicons.us_states().values())
+    return states[int(fake.random.random() * len(states))].name
 
 
-def _digits(fake: Faker, n: int) -> str:
-    return "".join(str(fake.random_digit()) for _ in range(n))
+_COUNTRY_OR_STATE = {"country": _country, "state": _state}
+
+
+@cache
+def _country_names() -> tuple[str, ...]:
+    return tuple(sorted(c.name for c in lexicons.countries().values() if c.population >= 1_000_000))
+
+
+def _reads_as_person(text: str) -> bool:
+    """Two or three words, a clear given name first and a surname last ("Thomas Green")."""
+    words = text.split()
+    if not 2 <= len(words) <= 3:
+        return False
+    first = lexicons.first_name(words[0])
+    return (
+        first is not None
+        and first.sex is not None
+        and first.people >= _COMMON_NAME
+        and lexicons.surname(words[-1]) is not None
+    )
+
+
+# ---------------------------------------------------------------- words
+
+
+def _word(word: str, draw: Draw) -> str:
+    """A distinctive word of a place: a real place, given name or surname like it (a
+    known place first, so "Calvert" agrees alone and in "Calvert Hospital")."""
+    key = lexicons.place_key(word)
+    if _is_acronym(word):
+        return _acronym(word, draw)
+    kind = _kind(word)
+    if kind in ("religious", "qualifier", "direction"):
+        return match_case(draw(f"PLACE/{kind}", key, _vocab_maker(kind)), word)
+    us = _biggest(lexicons.us_places().get(key, ()), None)
+    if us is not None:
+        return match_case(_city(key, us.state, us.population, draw), word)
+    if lexicons.first_name(word) is not None and name_role(word) == "first":
+        return first_name_surrogate(word, draw)
+    if lexicons.surname(word) is not None:
+        return surname_surrogate(word, draw)
+    return match_case(_city(key, None, None, draw), word)
+
+
+def _saint(word: str, draw: Draw) -> str:
+    """The saint of "St. Mary's": a saint real hospitals are named for, possessive kept."""
+    suffix = ""
+    for poss in ("'s", "\u2019s", "s"):
+        if word.casefold().endswith(poss) and len(word) > len(poss) + 1:
+            stem = word[: -len(poss)]
+            if poss != "s" or lexicons.first_name(stem) is not None:
+                word, suffix = stem, word[-len(poss) :]
+                break
+    saint = draw("PLACE/saint", lexicons.name_key(word), _saint_name)
+    return match_case(saint, word) + suffix
+
+
+@cache
+def _saints() -> tuple[list[str], WeightedDraw]:
+    """Saints of CMS hospital names ("St. Luke's" -> "Luke"), weighted by hospitals."""
+    counts: dict[str, int] = {}
+    forms = lexicons.hospital_forms()
+    for key in forms:
+        for form in forms[key]:
+            words = form.form.replace("\u2019", "'").split()
+            if form.kind == "saint" and len(words) == 2 and words[0] in ("St.", "Saint"):
+                name = _saint_stem(words[1])
+                record = lexicons.first_name(name) if name.istitle() else None
+                if record is not None and record.people >= _COMMON_NAME:
+                    counts[name] = counts.get(name, 0) + 1
+    names = sorted(counts)
+    return names, WeightedDraw(range(len(names)), [counts[n] for n in names])
+
+
+def _saint_stem(word: str) -> str:
+    """ "Luke's" -> "Luke"; "Agne's" (an apostrophe restored by rule) -> "Agnes"."""
+    stem = word.removesuffix("'s")
+    if stem == word:
+        return word
+    one, other = lexicons.first_name(stem), lexicons.first_name(stem + "s")
+    if other is not None and (one is None or other.people > one.people):
+        return stem + "s"
+    return stem if one is not None else ""
+
+
+def _saint_name(fake: Faker) -> str:
+    names, weights = _saints()
+    return names[weights.draw(fake.random)]
+
+
+def _is_acronym(word: str) -> bool:
+    """A word of 2-6 letters that is no known place or name: upper-case ("GH", "UCSF"),
+    or of 2-3 letters in any case ("gh" is "GH" written fast)."""
+    if not (word.isalpha() and 2 <= len(word) <= 6):
+        return False
+    if not word.isupper() and (len(word) > 3 or not (word.islower() or word.isupper())):
+        return False
+    key = word.casefold()
+    if key in lexicons.us_places() or lexicons.is_ambiguous(key):
+        return False
+    if len(word) > 3 and lexicons.surname(word) is not None:
+        return False
+    if (
+        len(word) <= 3
+        and not word.isupper()
+        and (lexicons.first_name(word) or lexicons.surname(word))
+    ):
+        return False
+    return len(word) <= 4 or sum(c in "AEIOU" for c in word) <= 1
+
+
+def _acronym(word: str, draw: Draw) -> str:
+    """A real hospital acronym of the same length: no common word, no medical abbreviation."""
+    n = len(word)
+
+    def make(fake: Faker) -> str:
+        pool = _acronyms(n)
+        if not pool:
+            return "".join(fake.random.choice(string.ascii_uppercase) for _ in range(n))
+        return pool[int(fake.random.random() * len(pool))]
+
+    new = draw(f"PLACE/acronym/{n}", word.casefold(), make)
+    return new if word.isupper() else match_case(new, word)
+
+
+@cache
+def _acronyms(n: int) -> tuple[str, ...]:
+    forms = lexicons.hospital_forms()
+    out = set()
+    for key in forms:
+        for form in forms[key]:
+            text = form.form
+            if (
+                form.kind in ("acronym", "acronym_in_name")
+                and len(text) == n
+                and text.isalpha()
+                and text.isupper()
+                and text.casefold() not in MEDICAL_ABBREVIATIONS
+                and not lexicons.is_ambiguous(text)
+                and lexicons.first_name(text) is None
+                and lexicons.surname(text) is None
+                and text.casefold() not in lexicons.us_places()
+                and lexicons.us_state(text) is None
+            ):
+                out.add(text)
+    return tuple(sorted(out))
+
+
+# ---------------------------------------------------------------- hospitals and units
+
+
+def _kind(word: str) -> str | None:
+    """Kind of a generic word of hospital names (institution, qualifier, ...), or None."""
+    low = word.casefold().replace("\u2019", "'")
+    if low in _SAINTS or low in _MOUNTS:
+        return "religious" if low in _SAINTS else "direction"
+    return lexicons.hospital_word_kinds().get(low)
+
+
+def _is_distinctive(word: str, words: list[re.Match[str]], i: int) -> bool:
+    if word.isdigit():
+        return False
+    low = word.casefold()
+    if low in UNIT_WORDS and not _is_name_like(word):
+        return False
+    kind = _kind(word)
+    if kind is None:
+        return True
+    if low in _SAINTS or low in _MOUNTS:
+        return i == len(words) - 1  # "St." followed by nothing is no title
+    return False
+
+
+def _is_name_like(word: str) -> bool:
+    return word[:1].isupper() and word[1:].islower() and len(word) > 3
+
+
+def _unit_or_generic(text: str, words: list[re.Match[str]], draw: Draw) -> str:
+    """A span of generic words only ("MICU", "Memorial", "7 North"): numbers get other
+    numbers; else the qualifiers change; else the whole becomes a plausible unit name."""
+    if any(m.group().isdigit() for m in words):
+        out, pos = [], 0
+        for m in words:
+            out.append(text[pos : m.start()])
+            pos = m.end()
+            w = m.group()
+            out.append(_number(w, draw) if w.isdigit() else w)
+        out.append(text[pos:])
+        return "".join(out)
+    changed, out, pos = False, [], 0
+    for m in words:
+        out.append(text[pos : m.start()])
+        pos = m.end()
+        w = m.group()
+        kind = _kind(w)
+        if not changed and kind in ("religious", "qualifier") and w.casefold() not in _SAINTS:
+            out.append(match_case(draw(f"PLACE/{kind}", w.casefold(), _vocab_maker(kind)), w))
+            changed = True
+        else:
+            out.append(w)
+    out.append(text[pos:])
+    if changed:
+        return "".join(out)
+    core = text.strip()
+    new = draw("PLACE/unit", " ".join(core.casefold().split()), _unit_name)
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return lead + (new if core.isupper() or new.isupper() else match_case(new, core)) + trail
+
+
+def _unit_name(fake: Faker) -> str:
+    return UNIT_NAMES[int(fake.random.random() * len(UNIT_NAMES))]
+
+
+@cache
+def _vocabulary(kind: str) -> tuple[str, ...]:
+    words = lexicons.hospital_word_kinds()
+    return tuple(sorted(w for w, k in words.items() if k == kind and w.isalpha() and len(w) > 2))
+
+
+def _vocab_maker(kind: str) -> object:
+    def make(fake: Faker) -> str:
+        pool = _vocabulary(kind)
+        return pool[int(fake.random.random() * len(pool))].capitalize()
+
+    return make
+
+
+def _looks_like_hospital(text: str) -> bool:
+    return any(
+        lexicons.hospital_word_kinds().get(m.group().casefold()) == "institution"
+        for m in TOKEN_RE.finditer(text)
+    )
+
+
+def _looks_like_address(text: str) -> bool:
+    words = [m.group() for m in TOKEN_RE.finditer(text)]
+    return (
+        len(words) >= 3
+        and words[0].isdigit()
+        and any(w.casefold() in STREET_WORDS for w in words[1:])
+    )
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def _street(part: str, draw: Draw) -> str:
+    out, pos = [], 0
+    for m in TOKEN_RE.finditer(part):
+        out.append(part[pos : m.start()])
+        pos = m.end()
+        w = m.group()
+        low = w.casefold()
+        if w.isdigit():
+            out.append(_number(w, draw))
+        elif low in STREET_WORDS or low in DIRECTIONS or (len(w) == 1 and w.isupper()):
+            out.append(w)
+        else:
+            out.append(match_case(draw("ADDRESS/street", low, _street_name), w))
+    out.append(part[pos:])
+    return "".join(out)
+
+
+def _street_name(fake: Faker) -> str:
+    if fake.random.random() < 0.3:
+        names = sorted(STREET_NAMES)
+        return names[int(fake.random.random() * len(names))].capitalize()
+    return lexicons.sample_surname(fake.random).capitalize()
+
+
+def _number(digits: str, draw: Draw) -> str:
+    n = len(digits)
+
+    def make(fake: Faker) -> str:
+        first = str(fake.random.randint(1, 9)) if n > 1 or digits != "0" else "0"
+        return first + "".join(str(fake.random.randint(0, 9)) for _ in range(n - 1))
+
+    return draw(f"PLACE/number/{n}", digits, make)
+
+
+def _state_and_zip(part: str) -> tuple[lexicons.State, str] | None:
+    """("MD", "21201") of a part "MD 21201", "Maryland", ... ; None if it names no state."""
+    core = part.strip()
+    m = _ZIP_RE.search(core)
+    name = core[: m.start()].strip() if m else core
+    state = lexicons.us_state(name) if name else None
+    return (state, m.group() if m else "") if state is not None else None
+
+
+@cache
+def _zips_by_state() -> dict[str, tuple[str, ...]]:
+    table = lexicons.zip_codes()
+    by: dict[str, list[str]] = {}
+    for z in table:
+        rec = table[z]
+        if rec.active and rec.type == "STANDARD":
+            by.setdefault(rec.state, []).append(z)
+            by.setdefault("", []).append(z)
+    return {k: tuple(sorted(v)) for k, v in by.items()}
+
+
+def _zip_in(fake: Faker, state: str) -> str:
+    pool = _zips_by_state().get(state) or _zips_by_state()[""]
+    return pool[int(fake.random.random() * len(pool))]
+
+
+def _zip_part(part: str, record: lexicons.ZipCode, draw: Draw) -> str:
+    """ "MD 21201" -> "MD <the record's ZIP>" (the state as written)."""
+    m = _ZIP_RE.search(part)
+    if m is None:
+        return part
+    new = record.zip
+    if "-" in m.group():
+        new += "-" + _number(m.group()[6:], draw)
+    return part[: m.start()] + new + part[m.end() :]
+
+
+__all__ = [
+    "GENERIC_WORDS",
+    "TITLE_SPELLINGS",
+    "hospital_surrogate",
+    "place_surrogate",
+    "street_address_surrogate",
+]

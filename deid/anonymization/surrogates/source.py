@@ -8,7 +8,7 @@ value repeats within a batch.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from faker import Faker
@@ -64,10 +64,44 @@ class AvoidSet:
 NO_AVOID = AvoidSet()
 
 
+class NoteContext:
+    """What a note says around its values that a surrogate may follow: the sex its words
+    and pronouns suggest for each name word (``"F"``/``"M"``), keyed by the word.
+
+    Built by the ``Deidentifier`` from the whole note; ``repr`` shows only a count.
+    """
+
+    __slots__ = ("_name_sex",)
+
+    def __init__(self, name_sex: Mapping[str, str] | None = None) -> None:
+        self._name_sex = {_context_key(k): v for k, v in (name_sex or {}).items()}
+
+    def sex_of(self, text: str) -> str | None:
+        """The sex the note suggests for the name word ``text`` (any case), or None."""
+        return self._name_sex.get(_context_key(text))
+
+    def __repr__(self) -> str:
+        return f"NoteContext({len(self._name_sex)} names)"
+
+
+def _context_key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+NO_CONTEXT = NoteContext()
+
+
 class Draw(Protocol):
-    """Draw the surrogate for one normalized value of one kind, for the bound patient."""
+    """Draw the surrogate for one normalized value of one kind, for the bound patient.
+
+    ``make`` gets Faker reseeded for the draw; lexicon samplers use its ``random``.
+    ``context`` is what the note says around its values (``NoteContext``).
+    """
 
     def __call__(self, kind: str, normalized: str, make: Callable[[Faker], str]) -> str: ...
+
+    @property
+    def context(self) -> NoteContext: ...
 
 
 class SurrogateSource:
@@ -134,16 +168,29 @@ class SurrogateSource:
                 self._cache.popitem(last=False)
         return value
 
-    def for_patient(self, patient_id: str, avoid: AvoidSet = NO_AVOID) -> Draw:
-        """A ``Draw`` bound to one patient (and one note's ``avoid`` set)."""
-
-        def draw(kind: str, normalized: str, make: Callable[[Faker], str]) -> str:
-            return self.draw(patient_id, kind, normalized, make, avoid)
-
-        return draw
+    def for_patient(
+        self, patient_id: str, avoid: AvoidSet = NO_AVOID, context: NoteContext = NO_CONTEXT
+    ) -> Draw:
+        """A ``Draw`` bound to one patient (and one note's ``avoid`` set and context)."""
+        return _PatientDraw(self, patient_id, avoid, context)
 
     def seeded(self, *parts: str | int) -> Faker:
         """Faker reseeded from the key and ``parts`` (for draws that need no caching)."""
         seed = self._key.derive(_DERIVATION_LABEL, *parts)
         self._faker.seed_instance(int.from_bytes(seed[:16], "big"))
         return self._faker
+
+
+class _PatientDraw:
+    """``SurrogateSource.draw`` bound to one patient, one note's avoid set and context."""
+
+    __slots__ = ("_avoid", "_patient_id", "_source", "context")
+
+    def __init__(
+        self, source: SurrogateSource, patient_id: str, avoid: AvoidSet, context: NoteContext
+    ) -> None:
+        self._source, self._patient_id, self._avoid = source, patient_id, avoid
+        self.context = context
+
+    def __call__(self, kind: str, normalized: str, make: Callable[[Faker], str]) -> str:
+        return self._source.draw(self._patient_id, kind, normalized, make, self._avoid)
