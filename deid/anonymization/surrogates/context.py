@@ -32,11 +32,18 @@ _RIGHT_BEFORE = 2  # weight of a sex word just before the name ("wife Mary", "Mr
 
 
 def note_context(text: str, spans: Iterable[Span], person: str = "PERSON") -> NoteContext:
-    """The sex suggested for each name word of the note's ``person`` spans."""
+    """The sex suggested for each name word of the note's ``person`` spans (read from the
+    note only when a surrogate first asks)."""
+    names = [sp for sp in spans if sp.entity_type == person]
+    if not names:
+        return NO_CONTEXT
+    return NoteContext(build=lambda: name_sexes(text, names))
+
+
+def name_sexes(text: str, spans: Iterable[Span]) -> dict[str, str]:
+    """Name word (case-folded) -> "F"/"M", by the sex words within ``WINDOW`` of each span."""
     votes: dict[str, Counter[str]] = {}
     for sp in spans:
-        if sp.entity_type != person:
-            continue
         tally: Counter[str] = Counter()
         before = text[max(0, sp.start - WINDOW) : sp.start]
         after = text[sp.end : sp.end + WINDOW]
@@ -51,8 +58,4 @@ def note_context(text: str, spans: Iterable[Span], person: str = "PERSON") -> No
             continue
         for word in _NAME_WORD.findall(text[sp.start : sp.end]):
             votes.setdefault(word.casefold(), Counter()).update(tally)
-    if not votes:
-        return NO_CONTEXT
-    return NoteContext(
-        {w: max(c, key=lambda s: c[s]) for w, c in votes.items() if c["F"] != c["M"]}
-    )
+    return {w: max(c, key=lambda s: c[s]) for w, c in votes.items() if c["F"] != c["M"]}

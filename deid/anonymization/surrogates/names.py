@@ -26,6 +26,7 @@ from functools import cache
 from faker import Faker
 
 from deid import lexicons
+from deid.anonymization.surrogates._lookup import given, surname_people
 from deid.anonymization.surrogates.casing import match_case
 from deid.anonymization.surrogates.source import Draw
 from deid.anonymization.surrogates.vocabulary import PARTICLES, TITLES
@@ -47,7 +48,7 @@ __all__ = [
 WORD_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 
 _POSSESSIVE = ("'s", "\u2019s")
-_FIRST_OVER_SURNAME = 2.0
+_FIRST_OVER_SURNAME = 1.0
 """A lone word is a given name when at least this many times more people hold it as one."""
 
 
@@ -68,13 +69,12 @@ def normalize_name(text: str) -> str:
 
 
 def name_role(word: str) -> str:
-    """'first' when ``word`` is far more common as a given name than as a surname, else
+    """'first' when more people hold ``word`` as a given name than as a surname, else
     'last' (the role of a lone name word with no title before it)."""
-    first = lexicons.first_name(word)
+    first = given(word)
     if first is None:
         return "last"
-    last = lexicons.surname(word)
-    return "first" if last is None or first.people >= _FIRST_OVER_SURNAME * last.people else "last"
+    return "first" if first[0] >= _FIRST_OVER_SURNAME * surname_people(word) else "last"
 
 
 def person_surrogate(text: str, draw: Draw) -> str:
@@ -113,14 +113,21 @@ def initial_surrogate(letter: str, draw: Draw) -> str:
 
 def first_name_surrogate(word: str, draw: Draw, hint: str | None = None) -> str:
     """A real given name for ``word``: of its sex when it has a clear one, else of
-    ``hint``'s ("F"/"M"), else of either; in ``word``'s case style."""
-    record = lexicons.first_name(word)
-    sex = record.sex if record is not None else None
+    ``hint``'s ("F"/"M"; default: what the note suggests), else of either; in ``word``'s
+    case style."""
+    sex = _clear_sex(word)
+    if sex is None and hint is None:
+        hint = draw.context.sex_of(word)
     if sex is None and hint in ("F", "M"):
         sex = hint
     norm = normalize_token(word)
     new = draw(f"PERSON/first/{sex or 'X'}", norm, _FIRST_MAKERS[sex])
     return _render(new, word)
+
+
+def _clear_sex(word: str) -> str | None:
+    record = given(word)
+    return record[1] if record is not None else None
 
 
 def surname_surrogate(word: str, draw: Draw) -> str:
@@ -138,9 +145,8 @@ def _is_name_word(m: re.Match[str], text: str) -> bool:
     if norm in TITLES:
         # "Dr", "MD" are titles; a lone "Do" or "Pa" in a span of one word is a name.
         return len(text.strip(" .,")) == len(m.group())
-    if m.group() in PARTICLES and m.group().islower() and len(text.split()) > 1:
-        return False  # "van", "de" inside a longer name: kept
-    return True
+    # "van", "de" inside a longer name are kept as written.
+    return not (m.group() in PARTICLES and m.group().islower() and len(text.split()) > 1)
 
 
 def _roles(words: list[re.Match[str]], name_idx: list[int], text: str) -> dict[int, str]:
@@ -171,9 +177,9 @@ def _roles(words: list[re.Match[str]], name_idx: list[int], text: str) -> dict[i
     reversed_order = (
         len(full) == 2
         and name_role(first_word) == "last"
-        and lexicons.first_name(first_word) is None
-        and lexicons.surname(last_word) is None
-        and lexicons.first_name(last_word) is not None
+        and given(first_word) is None
+        and surname_people(last_word) == 0
+        and given(last_word) is not None
     )
     for i in full:
         roles[i] = "first"
@@ -195,7 +201,7 @@ def _replace_word(word: str, role: str, draw: Draw) -> str:
     if role == "initial":
         return initial_surrogate(word, draw) + suffix
     if role == "first":
-        return first_name_surrogate(word, draw, draw.context.sex_of(word)) + suffix
+        return first_name_surrogate(word, draw) + suffix
     return surname_surrogate(word, draw) + suffix
 
 
@@ -249,9 +255,9 @@ def _prefixed_surnames(prefix: str) -> tuple[list[str], WeightedDraw]:
     table = lexicons.surnames()
     names = []
     for key in table:
-        if prefix == "o'" and key.startswith("o") and key[1:2] not in "aeiou" and key[1:] in table:
-            names.append(key)
-        elif prefix == "mc" and key.startswith("mc") and len(key) > 4:
+        o_name = key.startswith("o") and key[1:2] not in "aeiou" and key[1:] in table
+        mc_name = key.startswith("mc") and len(key) > 4
+        if (prefix == "o'" and o_name) or (prefix == "mc" and mc_name):
             names.append(key)
     names.sort()
     return names, WeightedDraw(range(len(names)), [table[n].people for n in names])

@@ -23,11 +23,20 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from functools import cache
 
 from faker import Faker
 
 from deid import lexicons
+from deid.anonymization.surrogates._lookup import (
+    fast_place_key,
+    foreign_best,
+    given,
+    state_code,
+    surname_people,
+    us_best,
+)
 from deid.anonymization.surrogates.casing import match_case
 from deid.anonymization.surrogates.names import (
     first_name_surrogate,
@@ -101,9 +110,9 @@ def street_address_surrogate(text: str, draw: Draw) -> str:
     state_idx = next((i for i, p in enumerate(parts) if i and _state_and_zip(p) is not None), None)
     record = None
     if state_idx is not None or any(_ZIP_RE.search(p) for p in parts[1:]):
-        state = _state_and_zip(parts[state_idx])[0] if state_idx is not None else None  # type: ignore[index]
-        tail_key = lexicons.place_key(",".join(parts[1:]))
-        code = state.code if state else ""
+        named = _state_and_zip(parts[state_idx]) if state_idx is not None else None
+        tail_key = fast_place_key(",".join(parts[1:]))
+        code = named[0] if named else ""
         zip_code = draw(f"ADDRESS/zip/{code}", tail_key, lambda f: _zip_in(f, code))
         record = lexicons.zip_codes()[zip_code]
     out = [_street(parts[0], draw)]
@@ -133,8 +142,8 @@ def _starts_with_street_word(part: str) -> bool:
 def _location(text: str, draw: Draw) -> str:
     """A city, county, state, country or foreign city (comma-separated parts)."""
     parts = text.split(",")
-    states = [lexicons.us_state(p.strip()) if i else None for i, p in enumerate(parts)]
-    named = next((s.code for s in states if s is not None), None)
+    states = [state_code(p.strip()) if i else None for i, p in enumerate(parts)]
+    named = next((s for s in states if s is not None), None)
     out = []
     for part, state in zip(parts, states, strict=True):
         if state is not None:
@@ -153,41 +162,30 @@ def _place_part(part: str, draw: Draw, state: str | None) -> str:
 
 
 def _place(core: str, draw: Draw, state: str | None) -> str:
-    key = lexicons.place_key(core)
+    key = fast_place_key(core)
     words = key.split()
     if words and words[-1] in _COUNTY_WORDS and len(words) > 1:
         return match_case(_county(" ".join(words[:-1]), draw, state, core), core)
-    if key in lexicons.countries() or lexicons.us_state(core) is not None:
+    if key in lexicons.countries() or state_code(core) is not None:
         kind = "country" if key in lexicons.countries() else "state"
         return match_case(draw(f"PLACE/{kind}", key, _COUNTRY_OR_STATE[kind]), core)
-    us = _biggest(lexicons.us_places().get(key, ()), state)
-    if _reads_as_person(core) and (us is None or not us.population):
+    us = us_best(key, state)
+    if _reads_as_person(core) and (us is None or not us[0]):
         return person_surrogate(core, draw)
-    foreign = lexicons.foreign_cities().get(key, ())
-    big_foreign = max((c.population for c in foreign), default=0)
-    given = len(words) == 1 and name_role(core) == "first"
-    if (
-        foreign
-        and state is None
-        and not given
-        and big_foreign > ((us.population or 0) if us else 0)
-    ):
-        city = max(foreign, key=lambda c: c.population)
-        new = draw(f"PLACE/foreign/{city.country}", key, _foreign_maker(city))
+    foreign = foreign_best(key) if state is None else None
+    given_name = len(words) == 1 and name_role(core) == "first"
+    if foreign is not None and not given_name and foreign[0] > (us[0] if us else 0):
+        new = draw(f"PLACE/foreign/{foreign[1]}", key, _foreign_maker(*foreign))
         return match_case(new, core)
-    if us is not None and (state is not None or len(words) > 1):
-        return match_case(_city(key, us.state, us.population, draw), core)
-    if len(words) == 1 and not _is_acronym(core):
+    if state is not None and not _is_acronym(core):
+        return match_case(_city(key, state, us[0] if us else None, draw), core)
+    if us is not None and len(words) > 1:
+        return match_case(_city(key, us[1], us[0], draw), core)
+    if len(core.split()) == 1 and not _is_acronym(core):
         return _word(core, draw)
     if _is_acronym(core):
         return _acronym(core, draw)
     return match_case(_city(key, None, None, draw), core)
-
-
-def _biggest(places: tuple[lexicons.USPlace, ...], state: str | None) -> lexicons.USPlace | None:
-    if state is not None:
-        places = tuple(p for p in places if p.state == state) or places
-    return max(places, key=lambda p: p.population or 0, default=None)
 
 
 _CITY_TRIES = 8
@@ -225,10 +223,10 @@ def _county(base: str, draw: Draw, state: str | None, core: str) -> str:
     return new
 
 
-def _foreign_maker(city: lexicons.ForeignCity) -> object:
+def _foreign_maker(population: int, country: str) -> Callable[[Faker], str]:
     def make(fake: Faker) -> str:
         return lexicons.sample_foreign_city(
-            fake.random, population_near=city.population, country=city.country
+            fake.random, population_near=population, country=country
         ).name
 
     return make
@@ -257,12 +255,12 @@ def _reads_as_person(text: str) -> bool:
     words = text.split()
     if not 2 <= len(words) <= 3:
         return False
-    first = lexicons.first_name(words[0])
+    first = given(words[0])
     return (
         first is not None
-        and first.sex is not None
-        and first.people >= _COMMON_NAME
-        and lexicons.surname(words[-1]) is not None
+        and first[1] is not None
+        and first[0] >= _COMMON_NAME
+        and surname_people(words[-1]) > 0
     )
 
 
@@ -272,18 +270,24 @@ def _reads_as_person(text: str) -> bool:
 def _word(word: str, draw: Draw) -> str:
     """A distinctive word of a place: a real place, given name or surname like it (a
     known place first, so "Calvert" agrees alone and in "Calvert Hospital")."""
-    key = lexicons.place_key(word)
+    for poss in ("'s", "\u2019s"):
+        if word.casefold().endswith(poss) and len(word) > len(poss) + 1:
+            return _word(word[: -len(poss)], draw) + word[-len(poss) :]
+    key = fast_place_key(word)
     if _is_acronym(word):
         return _acronym(word, draw)
+    if len(word) == 1 and word.isalpha():
+        new = draw("PLACE/letter", word.casefold(), _letter)
+        return new.upper() if word.isupper() else new
     kind = _kind(word)
     if kind in ("religious", "qualifier", "direction"):
         return match_case(draw(f"PLACE/{kind}", key, _vocab_maker(kind)), word)
-    us = _biggest(lexicons.us_places().get(key, ()), None)
+    us = us_best(key)
     if us is not None:
-        return match_case(_city(key, us.state, us.population, draw), word)
-    if lexicons.first_name(word) is not None and name_role(word) == "first":
+        return match_case(_city(key, us[1], us[0], draw), word)
+    if name_role(word) == "first":
         return first_name_surrogate(word, draw)
-    if lexicons.surname(word) is not None:
+    if surname_people(word):
         return surname_surrogate(word, draw)
     return match_case(_city(key, None, None, draw), word)
 
@@ -294,7 +298,7 @@ def _saint(word: str, draw: Draw) -> str:
     for poss in ("'s", "\u2019s", "s"):
         if word.casefold().endswith(poss) and len(word) > len(poss) + 1:
             stem = word[: -len(poss)]
-            if poss != "s" or lexicons.first_name(stem) is not None:
+            if poss != "s" or given(stem) is not None:
                 word, suffix = stem, word[-len(poss) :]
                 break
     saint = draw("PLACE/saint", lexicons.name_key(word), _saint_name)
@@ -342,15 +346,11 @@ def _is_acronym(word: str) -> bool:
     if not word.isupper() and (len(word) > 3 or not (word.islower() or word.isupper())):
         return False
     key = word.casefold()
-    if key in lexicons.us_places() or lexicons.is_ambiguous(key):
+    if us_best(key) is not None or lexicons.is_ambiguous(key):
         return False
-    if len(word) > 3 and lexicons.surname(word) is not None:
+    if len(word) > 3 and surname_people(word):
         return False
-    if (
-        len(word) <= 3
-        and not word.isupper()
-        and (lexicons.first_name(word) or lexicons.surname(word))
-    ):
+    if len(word) <= 3 and not word.isupper() and (given(word) or surname_people(word)):
         return False
     return len(word) <= 4 or sum(c in "AEIOU" for c in word) <= 1
 
@@ -458,23 +458,40 @@ def _unit_name(fake: Faker) -> str:
 
 
 @cache
-def _vocabulary(kind: str) -> tuple[str, ...]:
-    words = lexicons.hospital_word_kinds()
-    return tuple(sorted(w for w, k in words.items() if k == kind and w.isalpha() and len(w) > 2))
+def _vocabulary(kind: str) -> tuple[list[str], WeightedDraw]:
+    """Generic hospital words of ``kind``, weighted by how many hospital names hold them."""
+    table = lexicons.hospital_words()
+    words = sorted(
+        w
+        for w in table
+        if table[w].kind == kind and w.isalpha() and len(w) > 2 and w not in _PLACE_QUALIFIERS
+    )
+    return words, WeightedDraw(range(len(words)), [table[w].hospitals for w in words])
 
 
-def _vocab_maker(kind: str) -> object:
+def _vocab_maker(kind: str) -> Callable[[Faker], str]:
     def make(fake: Faker) -> str:
-        pool = _vocabulary(kind)
-        return pool[int(fake.random.random() * len(pool))].capitalize()
+        words, weights = _vocabulary(kind)
+        return words[weights.draw(fake.random)].capitalize()
 
     return make
 
 
+def _letter(fake: Faker) -> str:
+    return fake.random.choice(string.ascii_lowercase)
+
+
+_PLACE_QUALIFIERS = frozenset({"county", "city", "state", "district", "area", "municipal"})
+
+
 def _looks_like_hospital(text: str) -> bool:
-    return any(
-        lexicons.hospital_word_kinds().get(m.group().casefold()) == "institution"
-        for m in TOKEN_RE.finditer(text)
+    """Holds a word that names a kind of facility ("Hospital", "Rehab", "Memorial")."""
+    kinds = lexicons.hospital_word_kinds()
+    words = [m.group().casefold() for m in TOKEN_RE.finditer(text)]
+    return len(words) > 1 and any(
+        kinds.get(w) == "institution"
+        or (kinds.get(w) == "qualifier" and w not in _PLACE_QUALIFIERS)
+        for w in words
     )
 
 
@@ -524,12 +541,12 @@ def _number(digits: str, draw: Draw) -> str:
     return draw(f"PLACE/number/{n}", digits, make)
 
 
-def _state_and_zip(part: str) -> tuple[lexicons.State, str] | None:
+def _state_and_zip(part: str) -> tuple[str, str] | None:
     """("MD", "21201") of a part "MD 21201", "Maryland", ... ; None if it names no state."""
     core = part.strip()
     m = _ZIP_RE.search(core)
     name = core[: m.start()].strip() if m else core
-    state = lexicons.us_state(name) if name else None
+    state = state_code(name) if name else None
     return (state, m.group() if m else "") if state is not None else None
 
 

@@ -68,20 +68,33 @@ class NoteContext:
     """What a note says around its values that a surrogate may follow: the sex its words
     and pronouns suggest for each name word (``"F"``/``"M"``), keyed by the word.
 
-    Built by the ``Deidentifier`` from the whole note; ``repr`` shows only a count.
+    Give the map, or a function that builds it: it is then built on the first question
+    (most given names have a clear sex, and most notes never ask).  ``repr`` shows no
+    names.
     """
 
-    __slots__ = ("_name_sex",)
+    __slots__ = ("_build", "_name_sex")
 
-    def __init__(self, name_sex: Mapping[str, str] | None = None) -> None:
-        self._name_sex = {_context_key(k): v for k, v in (name_sex or {}).items()}
+    def __init__(
+        self,
+        name_sex: Mapping[str, str] | None = None,
+        build: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
+        self._name_sex: dict[str, str] | None = None
+        self._build = build
+        if build is None:
+            self._name_sex = {_context_key(k): v for k, v in (name_sex or {}).items()}
 
     def sex_of(self, text: str) -> str | None:
         """The sex the note suggests for the name word ``text`` (any case), or None."""
+        if self._name_sex is None:
+            assert self._build is not None
+            self._name_sex = {_context_key(k): v for k, v in self._build().items()}
         return self._name_sex.get(_context_key(text))
 
     def __repr__(self) -> str:
-        return f"NoteContext({len(self._name_sex)} names)"
+        known = "unread" if self._name_sex is None else f"{len(self._name_sex)} names"
+        return f"NoteContext({known})"
 
 
 def _context_key(text: str) -> str:
