@@ -22,8 +22,7 @@ from __future__ import annotations
 import re
 import string
 from functools import cache
-
-from faker import Faker
+from random import Random
 
 from deid import lexicons
 from deid.anonymization.surrogates._lookup import given, surname_people
@@ -107,7 +106,7 @@ def _scrub_digits(gap: str, draw: Draw) -> str:
 
 def initial_surrogate(letter: str, draw: Draw) -> str:
     """Another letter, same case, consistent per patient."""
-    new = draw("PERSON/initial", letter.casefold(), _random_letter)
+    new = draw.pick("PERSON/initial", letter.casefold(), _random_letter)
     return new.upper() if letter.isupper() else new
 
 
@@ -121,7 +120,7 @@ def first_name_surrogate(word: str, draw: Draw, hint: str | None = None) -> str:
     if sex is None and hint in ("F", "M"):
         sex = hint
     norm = normalize_token(word)
-    new = draw(f"PERSON/first/{sex or 'X'}", norm, _FIRST_MAKERS[sex])
+    new = draw.pick(f"PERSON/first/{sex or 'X'}", norm, _FIRST_MAKERS[sex])
     return _render(new, word)
 
 
@@ -135,7 +134,7 @@ def surname_surrogate(word: str, draw: Draw) -> str:
     norm = normalize_token(word)
     prefix = _prefix(word)
     make = _o_surname if prefix == "o'" else _mc_surname if prefix == "mc" else _surname
-    return _render(draw(f"PERSON/last/{prefix}", norm, make), word)
+    return _render(draw.pick(f"PERSON/last/{prefix}", norm, make), word)
 
 
 def _is_name_word(m: re.Match[str], text: str) -> bool:
@@ -230,23 +229,23 @@ def _render(name: str, original: str) -> str:
 # ---------------------------------------------------------------- lexicon draws
 
 
-def _first_any(fake: Faker) -> str:
-    return lexicons.sample_first_name(fake.random, None)
+def _first_any(rng: Random) -> str:
+    return lexicons.sample_first_name(rng, None)
 
 
-def _first_female(fake: Faker) -> str:
-    return lexicons.sample_first_name(fake.random, "F")
+def _first_female(rng: Random) -> str:
+    return lexicons.sample_first_name(rng, "F")
 
 
-def _first_male(fake: Faker) -> str:
-    return lexicons.sample_first_name(fake.random, "M")
+def _first_male(rng: Random) -> str:
+    return lexicons.sample_first_name(rng, "M")
 
 
 _FIRST_MAKERS = {None: _first_any, "F": _first_female, "M": _first_male}
 
 
-def _surname(fake: Faker) -> str:
-    return lexicons.sample_surname(fake.random)
+def _surname(rng: Random) -> str:
+    return lexicons.sample_surname(rng)
 
 
 @cache
@@ -263,15 +262,15 @@ def _prefixed_surnames(prefix: str) -> tuple[list[str], WeightedDraw]:
     return names, WeightedDraw(range(len(names)), [table[n].people for n in names])
 
 
-def _o_surname(fake: Faker) -> str:
+def _o_surname(rng: Random) -> str:
     names, weights = _prefixed_surnames("o'")
-    return names[weights.draw(fake.random)]
+    return names[weights.draw(rng)]
 
 
-def _mc_surname(fake: Faker) -> str:
+def _mc_surname(rng: Random) -> str:
     names, weights = _prefixed_surnames("mc")
-    return names[weights.draw(fake.random)]
+    return names[weights.draw(rng)]
 
 
-def _random_letter(fake: Faker) -> str:
-    return fake.random_element(string.ascii_lowercase)
+def _random_letter(rng: Random) -> str:
+    return rng.choice(string.ascii_lowercase)

@@ -25,8 +25,7 @@ import re
 import string
 from collections.abc import Callable
 from functools import cache
-
-from faker import Faker
+from random import Random
 
 from deid import lexicons
 from deid.anonymization.surrogates._lookup import (
@@ -113,7 +112,7 @@ def street_address_surrogate(text: str, draw: Draw) -> str:
         named = _state_and_zip(parts[state_idx]) if state_idx is not None else None
         tail_key = fast_place_key(",".join(parts[1:]))
         code = named[0] if named else ""
-        zip_code = draw(f"ADDRESS/zip/{code}", tail_key, lambda f: _zip_in(f, code))
+        zip_code = draw.pick(f"ADDRESS/zip/{code}", tail_key, lambda f: _zip_in(f, code))
         record = lexicons.zip_codes()[zip_code]
     out = [_street(parts[0], draw)]
     for i, part in enumerate(parts[1:], start=1):
@@ -141,6 +140,8 @@ def _starts_with_street_word(part: str) -> bool:
 
 def _location(text: str, draw: Draw) -> str:
     """A city, county, state, country or foreign city (comma-separated parts)."""
+    if "," not in text:
+        return _place_part(text, draw, None)
     parts = text.split(",")
     states = [state_code(p.strip()) if i else None for i, p in enumerate(parts)]
     named = next((s for s in states if s is not None), None)
@@ -166,22 +167,22 @@ def _place(core: str, draw: Draw, state: str | None) -> str:
     words = key.split()
     if words and words[-1] in _COUNTY_WORDS and len(words) > 1:
         return match_case(_county(" ".join(words[:-1]), draw, state, core), core)
-    if key in lexicons.countries() or state_code(core) is not None:
+    if key in lexicons.countries() or state_code(key) is not None:
         kind = "country" if key in lexicons.countries() else "state"
-        return match_case(draw(f"PLACE/{kind}", key, _COUNTRY_OR_STATE[kind]), core)
+        return match_case(draw.pick(f"PLACE/{kind}", key, _COUNTRY_OR_STATE[kind]), core)
     us = us_best(key, state)
     if _reads_as_person(core) and (us is None or not us[0]):
         return person_surrogate(core, draw)
     foreign = foreign_best(key) if state is None else None
     given_name = len(words) == 1 and name_role(core) == "first"
     if foreign is not None and not given_name and foreign[0] > (us[0] if us else 0):
-        new = draw(f"PLACE/foreign/{foreign[1]}", key, _foreign_maker(*foreign))
+        new = draw.pick(f"PLACE/foreign/{foreign[1]}", key, _foreign_maker(*foreign))
         return match_case(new, core)
     if state is not None and not _is_acronym(core):
         return match_case(_city(key, state, us[0] if us else None, draw), core)
     if us is not None and len(words) > 1:
         return match_case(_city(key, us[1], us[0], draw), core)
-    if len(core.split()) == 1 and not _is_acronym(core):
+    if len(words) == 1 and " " not in core and not _is_acronym(core):
         return _word(core, draw)
     if _is_acronym(core):
         return _acronym(core, draw)
@@ -198,15 +199,22 @@ def _city(key: str, state: str | None, population: int | None, draw: Draw) -> st
     near = population or _SMALL_TOWN
     max_words = max(1, len(key.split()))
 
-    def make(fake: Faker) -> str:
+    def make(rng: Random) -> str:
         name = ""
         for _ in range(_CITY_TRIES):
-            name = lexicons.sample_us_city(fake.random, population_near=near, state=state).name
+            name = _sample_city(rng, near, state)
             if len(name.split()) <= max_words and name.replace(" ", "").isalpha():
                 break
         return name
 
-    return draw(f"PLACE/city/{state or ''}", key, make)
+    return draw.pick(f"PLACE/city/{state or ''}", key, make)
+
+
+def _sample_city(rng: Random, near: int, state: str | None) -> str:
+    try:
+        return lexicons.sample_us_city(rng, population_near=near, state=state).name
+    except ValueError:  # a state or territory without a GeoNames place ("DC", "GU")
+        return lexicons.sample_us_city(rng, population_near=near).name
 
 
 def _county(base: str, draw: Draw, state: str | None, core: str) -> str:
@@ -214,32 +222,33 @@ def _county(base: str, draw: Draw, state: str | None, core: str) -> str:
     if state is None and found:
         state = found[0].state
 
-    def make(fake: Faker) -> str:
-        return lexicons.sample_us_county(fake.random, state=state).name
+    def make(rng: Random) -> str:
+        try:
+            return lexicons.sample_us_county(rng, state=state).name
+        except ValueError:  # no county in that state or territory
+            return lexicons.sample_us_county(rng).name
 
-    new = draw(f"PLACE/county/{state or ''}", base, make)
+    new = draw.pick(f"PLACE/county/{state or ''}", base, make)
     if not core.casefold().endswith(("county", "parish", "borough")):
         return new  # "Baltimore Co." -> another county's full name
     return new
 
 
-def _foreign_maker(population: int, country: str) -> Callable[[Faker], str]:
-    def make(fake: Faker) -> str:
-        return lexicons.sample_foreign_city(
-            fake.random, population_near=population, country=country
-        ).name
+def _foreign_maker(population: int, country: str) -> Callable[[Random], str]:
+    def make(rng: Random) -> str:
+        return lexicons.sample_foreign_city(rng, population_near=population, country=country).name
 
     return make
 
 
-def _country(fake: Faker) -> str:
+def _country(rng: Random) -> str:
     names = _country_names()
-    return names[int(fake.random.random() * len(names))]
+    return names[int(rng.random() * len(names))]
 
 
-def _state(fake: Faker) -> str:
+def _state(rng: Random) -> str:
     states = list(lexicons.us_states().values())
-    return states[int(fake.random.random() * len(states))].name
+    return states[int(rng.random() * len(states))].name
 
 
 _COUNTRY_OR_STATE = {"country": _country, "state": _state}
@@ -277,11 +286,11 @@ def _word(word: str, draw: Draw) -> str:
     if _is_acronym(word):
         return _acronym(word, draw)
     if len(word) == 1 and word.isalpha():
-        new = draw("PLACE/letter", word.casefold(), _letter)
+        new = draw.pick("PLACE/letter", word.casefold(), _letter)
         return new.upper() if word.isupper() else new
     kind = _kind(word)
     if kind in ("religious", "qualifier", "direction"):
-        return match_case(draw(f"PLACE/{kind}", key, _vocab_maker(kind)), word)
+        return match_case(draw.pick(f"PLACE/{kind}", key, _vocab_maker(kind)), word)
     us = us_best(key)
     if us is not None:
         return match_case(_city(key, us[1], us[0], draw), word)
@@ -301,7 +310,7 @@ def _saint(word: str, draw: Draw) -> str:
             if poss != "s" or given(stem) is not None:
                 word, suffix = stem, word[-len(poss) :]
                 break
-    saint = draw("PLACE/saint", lexicons.name_key(word), _saint_name)
+    saint = draw.pick("PLACE/saint", lexicons.name_key(word), _saint_name)
     return match_case(saint, word) + suffix
 
 
@@ -333,9 +342,9 @@ def _saint_stem(word: str) -> str:
     return stem if one is not None else ""
 
 
-def _saint_name(fake: Faker) -> str:
+def _saint_name(rng: Random) -> str:
     names, weights = _saints()
-    return names[weights.draw(fake.random)]
+    return names[weights.draw(rng)]
 
 
 def _is_acronym(word: str) -> bool:
@@ -359,13 +368,13 @@ def _acronym(word: str, draw: Draw) -> str:
     """A real hospital acronym of the same length: no common word, no medical abbreviation."""
     n = len(word)
 
-    def make(fake: Faker) -> str:
+    def make(rng: Random) -> str:
         pool = _acronyms(n)
         if not pool:
-            return "".join(fake.random.choice(string.ascii_uppercase) for _ in range(n))
-        return pool[int(fake.random.random() * len(pool))]
+            return "".join(rng.choice(string.ascii_uppercase) for _ in range(n))
+        return pool[int(rng.random() * len(pool))]
 
-    new = draw(f"PLACE/acronym/{n}", word.casefold(), make)
+    new = draw.pick(f"PLACE/acronym/{n}", word.casefold(), make)
     return new if word.isupper() else match_case(new, word)
 
 
@@ -440,7 +449,7 @@ def _unit_or_generic(text: str, words: list[re.Match[str]], draw: Draw) -> str:
         w = m.group()
         kind = _kind(w)
         if not changed and kind in ("religious", "qualifier") and w.casefold() not in _SAINTS:
-            out.append(match_case(draw(f"PLACE/{kind}", w.casefold(), _vocab_maker(kind)), w))
+            out.append(match_case(draw.pick(f"PLACE/{kind}", w.casefold(), _vocab_maker(kind)), w))
             changed = True
         else:
             out.append(w)
@@ -448,13 +457,13 @@ def _unit_or_generic(text: str, words: list[re.Match[str]], draw: Draw) -> str:
     if changed:
         return "".join(out)
     core = text.strip()
-    new = draw("PLACE/unit", " ".join(core.casefold().split()), _unit_name)
+    new = draw.pick("PLACE/unit", " ".join(core.casefold().split()), _unit_name)
     lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
     return lead + (new if core.isupper() or new.isupper() else match_case(new, core)) + trail
 
 
-def _unit_name(fake: Faker) -> str:
-    return UNIT_NAMES[int(fake.random.random() * len(UNIT_NAMES))]
+def _unit_name(rng: Random) -> str:
+    return UNIT_NAMES[int(rng.random() * len(UNIT_NAMES))]
 
 
 @cache
@@ -469,16 +478,16 @@ def _vocabulary(kind: str) -> tuple[list[str], WeightedDraw]:
     return words, WeightedDraw(range(len(words)), [table[w].hospitals for w in words])
 
 
-def _vocab_maker(kind: str) -> Callable[[Faker], str]:
-    def make(fake: Faker) -> str:
+def _vocab_maker(kind: str) -> Callable[[Random], str]:
+    def make(rng: Random) -> str:
         words, weights = _vocabulary(kind)
-        return words[weights.draw(fake.random)].capitalize()
+        return words[weights.draw(rng)].capitalize()
 
     return make
 
 
-def _letter(fake: Faker) -> str:
-    return fake.random.choice(string.ascii_lowercase)
+def _letter(rng: Random) -> str:
+    return rng.choice(string.ascii_lowercase)
 
 
 _PLACE_QUALIFIERS = frozenset({"county", "city", "state", "district", "area", "municipal"})
@@ -519,26 +528,26 @@ def _street(part: str, draw: Draw) -> str:
         elif low in STREET_WORDS or low in DIRECTIONS or (len(w) == 1 and w.isupper()):
             out.append(w)
         else:
-            out.append(match_case(draw("ADDRESS/street", low, _street_name), w))
+            out.append(match_case(draw.pick("ADDRESS/street", low, _street_name), w))
     out.append(part[pos:])
     return "".join(out)
 
 
-def _street_name(fake: Faker) -> str:
-    if fake.random.random() < 0.3:
+def _street_name(rng: Random) -> str:
+    if rng.random() < 0.3:
         names = sorted(STREET_NAMES)
-        return names[int(fake.random.random() * len(names))].capitalize()
-    return lexicons.sample_surname(fake.random).capitalize()
+        return names[int(rng.random() * len(names))].capitalize()
+    return lexicons.sample_surname(rng).capitalize()
 
 
 def _number(digits: str, draw: Draw) -> str:
     n = len(digits)
 
-    def make(fake: Faker) -> str:
-        first = str(fake.random.randint(1, 9)) if n > 1 or digits != "0" else "0"
-        return first + "".join(str(fake.random.randint(0, 9)) for _ in range(n - 1))
+    def make(rng: Random) -> str:
+        first = str(rng.randint(1, 9)) if n > 1 or digits != "0" else "0"
+        return first + "".join(str(rng.randint(0, 9)) for _ in range(n - 1))
 
-    return draw(f"PLACE/number/{n}", digits, make)
+    return draw.pick(f"PLACE/number/{n}", digits, make)
 
 
 def _state_and_zip(part: str) -> tuple[str, str] | None:
@@ -562,9 +571,9 @@ def _zips_by_state() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in by.items()}
 
 
-def _zip_in(fake: Faker, state: str) -> str:
+def _zip_in(rng: Random, state: str) -> str:
     pool = _zips_by_state().get(state) or _zips_by_state()[""]
-    return pool[int(fake.random.random() * len(pool))]
+    return pool[int(rng.random() * len(pool))]
 
 
 def _zip_part(part: str, record: lexicons.ZipCode, draw: Draw) -> str:

@@ -7,8 +7,10 @@ value repeats within a batch.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from random import Random
 from typing import Protocol
 
 from faker import Faker
@@ -17,6 +19,7 @@ from deid.anonymization.keys import SecretKey
 
 MAX_ATTEMPTS = 64
 _DERIVATION_LABEL = "deidflow/surrogate/v1"
+_TWO_53 = float(1 << 53)
 
 
 MIN_AVOID_LEN = 3
@@ -113,6 +116,10 @@ class Draw(Protocol):
 
     def __call__(self, kind: str, normalized: str, make: Callable[[Faker], str]) -> str: ...
 
+    def pick(self, kind: str, normalized: str, make: Callable[[Random], str]) -> str:
+        """The same for a draw from the lexicons: ``make`` gets a keyed ``Random``."""
+        ...
+
     @property
     def context(self) -> NoteContext: ...
 
@@ -131,6 +138,7 @@ class SurrogateSource:
         self._faker = Faker("en_US", use_weighting=False)
         self._cache: OrderedDict[bytes, str] = OrderedDict()
         self._cache_size = cache_size
+        self._digest_random = DigestRandom()
 
     def __repr__(self) -> str:
         return f"SurrogateSource(key={self._key!r}, cached={len(self._cache)})"
@@ -153,6 +161,41 @@ class SurrogateSource:
         of ``avoid``; only draws no ``avoid`` value changed are cached (the rest are
         specific to one note).
         """
+        faker = self._faker
+
+        def produce(seed: bytes) -> str:
+            faker.seed_instance(int.from_bytes(seed[:16], "big"))
+            return make(faker)
+
+        return self._drawn(patient_id, kind, normalized, produce, avoid)
+
+    def pick(
+        self,
+        patient_id: str,
+        kind: str,
+        normalized: str,
+        make: Callable[[Random], str],
+        avoid: AvoidSet = NO_AVOID,
+    ) -> str:
+        """Like :meth:`draw`, for draws from the lexicons: ``make`` gets a ``Random``
+        whose numbers come straight from the keyed hash (seeding Faker's Mersenne Twister
+        costs more than a whole lexicon draw)."""
+        rng = self._digest_random
+
+        def produce(seed: bytes) -> str:
+            rng.reset(seed)
+            return make(rng)
+
+        return self._drawn(patient_id, kind, normalized, produce, avoid)
+
+    def _drawn(
+        self,
+        patient_id: str,
+        kind: str,
+        normalized: str,
+        produce: Callable[[bytes], str],
+        avoid: AvoidSet,
+    ) -> str:
         digest = self._key.derive(_DERIVATION_LABEL, patient_id, kind, normalized)
         cached = self._cache.get(digest)
         if cached is not None and not avoid.hit(cached):
@@ -164,8 +207,7 @@ class SurrogateSource:
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
                 seed = self._key.derive(_DERIVATION_LABEL, patient_id, kind, normalized, attempt)
-            self._faker.seed_instance(int.from_bytes(seed[:16], "big"))
-            value = make(self._faker)
+            value = produce(seed)
             folded = value.casefold()
             if folded == original or (len(original) >= MIN_AVOID_LEN and original in folded):
                 continue
@@ -176,10 +218,13 @@ class SurrogateSource:
         else:  # pragma: no cover - needs MAX_ATTEMPTS rejected draws in a row
             raise RuntimeError(f"could not draw a {kind} surrogate that differs from the original")
         if self._cache_size and not avoided:
-            self._cache[digest] = value
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            self._store(digest, value)
         return value
+
+    def _store(self, digest: bytes, value: str) -> None:
+        self._cache[digest] = value
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     def for_patient(
         self, patient_id: str, avoid: AvoidSet = NO_AVOID, context: NoteContext = NO_CONTEXT
@@ -207,3 +252,29 @@ class _PatientDraw:
 
     def __call__(self, kind: str, normalized: str, make: Callable[[Faker], str]) -> str:
         return self._source.draw(self._patient_id, kind, normalized, make, self._avoid)
+
+    def pick(self, kind: str, normalized: str, make: Callable[[Random], str]) -> str:
+        return self._source.pick(self._patient_id, kind, normalized, make, self._avoid)
+
+
+class DigestRandom(Random):
+    """A ``Random`` whose numbers are read from a keyed hash: ``reset(seed)`` makes it
+    start over from ``seed`` (SHA-256 chained when more than four numbers are asked).
+    Only ``random()`` is its own; ``choice``, ``randint`` ... build on it."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+        self._block = b""
+        self._pos = 0
+
+    def reset(self, seed: bytes) -> None:
+        self._block = seed  # an HMAC-SHA256 digest already
+        self._pos = 0
+
+    def random(self) -> float:
+        if self._pos + 7 > len(self._block):
+            self._block = hashlib.sha256(self._block).digest()
+            self._pos = 0
+        bits = int.from_bytes(self._block[self._pos : self._pos + 7], "big") >> 3  # 53 bits
+        self._pos += 7
+        return bits / _TWO_53

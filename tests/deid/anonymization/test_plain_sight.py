@@ -72,7 +72,9 @@ def test_deidentifier_reads_sex_from_pronouns_and_relations() -> None:
 
 def test_name_structure_is_kept(source: SurrogateSource) -> None:
     draw = source.for_patient("p1")
-    assert re.fullmatch(r"[A-Z][A-Z]+, [A-Z][A-Z]+ [A-Z]\.", person_surrogate("SMITH, JOHN A.", draw))
+    assert re.fullmatch(
+        r"[A-Z][A-Z]+, [A-Z][A-Z]+ [A-Z]\.", person_surrogate("SMITH, JOHN A.", draw)
+    )
     assert re.fullmatch(r"O'[A-Z][a-z]+", person_surrogate("O'Brien", draw))
     assert re.fullmatch(r"Mc[A-Z][a-z]+", person_surrogate("McDonald", draw))
     hyphen = person_surrogate("Mary Smith-Jones", draw)
