@@ -28,7 +28,7 @@ from deid import lexicons
 from deid.anonymization.surrogates._lookup import given, surname_people
 from deid.anonymization.surrogates.casing import match_case
 from deid.anonymization.surrogates.source import Draw
-from deid.anonymization.surrogates.vocabulary import PARTICLES, TITLES
+from deid.anonymization.surrogates.vocabulary import IRISH_O_SURNAMES, PARTICLES, TITLES
 from deid.lexicons._tables import WeightedDraw
 
 __all__ = [
@@ -250,11 +250,11 @@ def _surname(rng: Random) -> str:
 
 @cache
 def _prefixed_surnames(prefix: str) -> tuple[list[str], WeightedDraw]:
-    """Census surnames that read as "O'X" (X a surname itself) or "McX"."""
+    """Census surnames written "O'X" or "McX"."""
     table = lexicons.surnames()
     names = []
     for key in table:
-        o_name = key.startswith("o") and key[1:2] not in "aeiou" and key[1:] in table
+        o_name = key in IRISH_O_SURNAMES
         mc_name = key.startswith("mc") and len(key) > 4
         if (prefix == "o'" and o_name) or (prefix == "mc" and mc_name):
             names.append(key)

@@ -93,7 +93,9 @@ def hospital_surrogate(text: str, draw: Draw) -> str:
         out.append(text[pos : m.start()])
         pos = m.end()
         word = m.group()
-        if not _is_distinctive(word, words, i):
+        if word.isdigit():
+            out.append(_number(word, draw))  # "Ellison 11": the floor changes too
+        elif not _is_distinctive(word, words, i):
             out.append(word)
         elif i > 0 and words[i - 1].group().casefold() in _SAINTS:
             out.append(_saint(word, draw))
@@ -457,13 +459,21 @@ def _unit_or_generic(text: str, words: list[re.Match[str]], draw: Draw) -> str:
     if changed:
         return "".join(out)
     core = text.strip()
-    new = draw.pick("PLACE/unit", " ".join(core.casefold().split()), _unit_name)
+    make = _unit_acronym if core.isupper() and " " not in core else _unit_name
+    new = draw.pick("PLACE/unit", " ".join(core.casefold().split()), make)
     lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
     return lead + (new if core.isupper() or new.isupper() else match_case(new, core)) + trail
 
 
 def _unit_name(rng: Random) -> str:
     return UNIT_NAMES[int(rng.random() * len(UNIT_NAMES))]
+
+
+_UNIT_ACRONYMS = tuple(n for n in UNIT_NAMES if n.isupper() and " " not in n)
+
+
+def _unit_acronym(rng: Random) -> str:
+    return _UNIT_ACRONYMS[int(rng.random() * len(_UNIT_ACRONYMS))]
 
 
 @cache

@@ -39,6 +39,13 @@ UNIT_NAMES = (
 )  # fmt: skip
 """Plausible unit names, for a unit span that holds nothing else to replace."""
 
+IRISH_O_SURNAMES = word_set(
+    "oconnor obrien oneill odonnell oneal oconnell ohara okeefe orourke oleary omalley "
+    "osullivan oreilly odell obryant ogrady oshea otoole odaniel odowd ogorman ofarrell "
+    "okane ocallaghan omeara oquinn odonoghue oconner ohare oboyle ohalloran odea ogara"
+)
+"""Census surnames written "O'X" (Census drops the apostrophe: "oconnor")."""
+
 DIRECTIONS = word_set("n s e w ne nw se sw north south east west northeast northwest southeast")
 STREET_WORDS = word_set(
     "street st rd road ave avenue blvd boulevard dr drive ln lane way ct court pl place "
