@@ -168,7 +168,7 @@ def _place(core: str, draw: Draw, state: str | None) -> str:
     key = fast_place_key(core)
     words = key.split()
     if words and words[-1] in _COUNTY_WORDS and len(words) > 1:
-        return match_case(_county(" ".join(words[:-1]), draw, state, core), core)
+        return match_case(_county(" ".join(words[:-1]), draw, state), core)
     if key in lexicons.countries() or state_code(key) is not None:
         kind = "country" if key in lexicons.countries() else "state"
         return match_case(draw.pick(f"PLACE/{kind}", key, _COUNTRY_OR_STATE[kind]), core)
@@ -219,7 +219,8 @@ def _sample_city(rng: Random, near: int, state: str | None) -> str:
         return lexicons.sample_us_city(rng, population_near=near).name
 
 
-def _county(base: str, draw: Draw, state: str | None, core: str) -> str:
+def _county(base: str, draw: Draw, state: str | None) -> str:
+    """Another county's full name ("Howard County"), in ``state`` or the original's."""
     found = lexicons.us_counties().get(base, ())
     if state is None and found:
         state = found[0].state
@@ -230,10 +231,7 @@ def _county(base: str, draw: Draw, state: str | None, core: str) -> str:
         except ValueError:  # no county in that state or territory
             return lexicons.sample_us_county(rng).name
 
-    new = draw.pick(f"PLACE/county/{state or ''}", base, make)
-    if not core.casefold().endswith(("county", "parish", "borough")):
-        return new  # "Baltimore Co." -> another county's full name
-    return new
+    return draw.pick(f"PLACE/county/{state or ''}", base, make)
 
 
 def _foreign_maker(population: int, country: str) -> Callable[[Random], str]:
