@@ -145,12 +145,20 @@ def _location(text: str, draw: Draw) -> str:
     if "," not in text:
         return _place_part(text, draw, None)
     parts = text.split(",")
-    states = [state_code(p.strip()) if i else None for i, p in enumerate(parts)]
-    named = next((s for s in states if s is not None), None)
+    named_parts = [_state_and_zip(p) if i else None for i, p in enumerate(parts)]
+    named = next((n[0] for n in named_parts if n is not None), None)
+    record = None
+    if any(n is not None and n[1] for n in named_parts):  # "San Diego, CA 92101"
+        key = fast_place_key(text)
+        zip_code = draw.pick(f"ADDRESS/zip/{named}", key, lambda rng: _zip_in(rng, named or ""))
+        record = lexicons.zip_codes()[zip_code]
     out = []
-    for part, state in zip(parts, states, strict=True):
-        if state is not None:
-            out.append(part)  # a state beside a city: Safe Harbor allows it
+    for i, (part, state) in enumerate(zip(parts, named_parts, strict=True)):
+        if state is not None:  # a state beside a city: Safe Harbor allows it
+            out.append(_zip_part(part, record, draw) if record is not None else part)
+        elif record is not None and i == 0 and part.strip():
+            lead = part[: len(part) - len(part.lstrip())]
+            out.append(lead + match_case(record.city.title(), part.strip()))
         else:
             out.append(_place_part(part, draw, named))
     return ",".join(out)
@@ -165,6 +173,8 @@ def _place_part(part: str, draw: Draw, state: str | None) -> str:
 
 
 def _place(core: str, draw: Draw, state: str | None) -> str:
+    if core.isdigit():
+        return _number(core, draw)
     key = fast_place_key(core)
     words = key.split()
     if words and words[-1] in _COUNTY_WORDS and len(words) > 1:
@@ -236,7 +246,11 @@ def _county(base: str, draw: Draw, state: str | None) -> str:
 
 def _foreign_maker(population: int, country: str) -> Callable[[Random], str]:
     def make(rng: Random) -> str:
-        return lexicons.sample_foreign_city(rng, population_near=population, country=country).name
+        for _ in range(_CITY_TRIES):  # "Zürich (Kreis 11)" is a district, not a city name
+            name = lexicons.sample_foreign_city(rng, population_near=population, country=country)
+            if all(c.isalpha() or c in " -'" for c in name.name):
+                return name.name
+        return lexicons.sample_foreign_city(rng, population_near=population).name
 
     return make
 
@@ -416,7 +430,7 @@ def _is_distinctive(word: str, words: list[re.Match[str]], i: int) -> bool:
     if word.isdigit():
         return False
     low = word.casefold()
-    if low in UNIT_WORDS and not _is_name_like(word):
+    if low in UNIT_WORDS:
         return False
     kind = _kind(word)
     if kind is None:
@@ -424,10 +438,6 @@ def _is_distinctive(word: str, words: list[re.Match[str]], i: int) -> bool:
     if low in _SAINTS or low in _MOUNTS:
         return i == len(words) - 1  # "St." followed by nothing is no title
     return False
-
-
-def _is_name_like(word: str) -> bool:
-    return word[:1].isupper() and word[1:].islower() and len(word) > 3
 
 
 def _unit_or_generic(text: str, words: list[re.Match[str]], draw: Draw) -> str:
@@ -463,11 +473,12 @@ def _unit_or_generic(text: str, words: list[re.Match[str]], draw: Draw) -> str:
     return lead + (new if core.isupper() or new.isupper() else match_case(new, core)) + trail
 
 
-def _unit_name(rng: Random) -> str:
-    return UNIT_NAMES[int(rng.random() * len(UNIT_NAMES))]
-
-
 _UNIT_ACRONYMS = tuple(n for n in UNIT_NAMES if n.isupper() and " " not in n)
+_UNIT_WORDED = tuple(n for n in UNIT_NAMES if n not in _UNIT_ACRONYMS)
+
+
+def _unit_name(rng: Random) -> str:
+    return _UNIT_WORDED[int(rng.random() * len(_UNIT_WORDED))]
 
 
 def _unit_acronym(rng: Random) -> str:
@@ -552,7 +563,7 @@ def _number(digits: str, draw: Draw) -> str:
     n = len(digits)
 
     def make(rng: Random) -> str:
-        first = str(rng.randint(1, 9)) if n > 1 or digits != "0" else "0"
+        first = str(rng.randint(1, 9) if n > 1 else rng.randint(0, 9))  # no leading zero
         return first + "".join(str(rng.randint(0, 9)) for _ in range(n - 1))
 
     return draw.pick(f"PLACE/number/{n}", digits, make)

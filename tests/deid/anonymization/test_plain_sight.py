@@ -182,3 +182,20 @@ def test_consistent_across_notes_deterministic_keyed_and_never_the_original() ->
     assert replaced(rotated, 0) != replaced(b, 0) or replaced(other_patient, 0) != replaced(b, 0)
     for i in range(3):
         assert replaced(a, i).casefold() != ["healey", "kernan hospital", "baltimore, md"][i]
+
+
+def test_city_state_zip_stay_one_real_triple(source: SurrogateSource) -> None:
+    new = place_surrogate("San Diego, CA 92101", source.for_patient("p1"))
+    m = re.fullmatch(r"([A-Za-z ]+), CA (\d{5})", new)
+    assert m is not None and m.group(2) != "92101"
+    record = lexicons.zip_codes()[m.group(2)]
+    assert record.state == "CA" and record.city.casefold() == m.group(1).casefold()
+
+
+@pytest.mark.parametrize("text", ["0", "Ward 0", "#0 x", "7", "Zürich", "St.", "Dr."])
+def test_odd_spans_get_a_different_surrogate(text: str, source: SurrogateSource) -> None:
+    from deid.entities import entity
+
+    for entity_type in ("PERSON", "LOCATION", "HOSPITAL", "STREET_ADDRESS"):
+        new = entity(entity_type).surrogate(text, source.for_patient("p1"))
+        assert new.casefold() != text.casefold()
