@@ -53,6 +53,9 @@ ADVERSARIAL_INPUTS = {
     "caps_run": "A" * _N,
     "number_words": "12 Main Main Main " * (_N // 18),
     "state_zip": "Boston, MA 12345 " * (_N // 17),
+    "town_zip": "Great Barrington 01230 " * (_N // 23),
+    "town_words": "Aa Bb Cc Dd " * (_N // 12),
+    "labels_hash": "MRN: #AB-1 ins. # policy ZY- " * (_N // 30),
     "labels": "MRN ID: SSN serial # plate " * (_N // 27),
     "punctuation_mix": "1.@-/:Aa #," * (_N // 11),
 }
