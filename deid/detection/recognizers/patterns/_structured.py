@@ -72,10 +72,11 @@ def labelled(label: str, value: str = ID_VALUE, *, marker_required: bool = False
     """Regex for ``label`` + separator + value, with the value as the reported group.
 
     ``label`` is matched case-insensitively; it must start at a word boundary and may
-    not run on into letters ("MRN1234" is fine, "MRNs" is not the label).
+    not run on into letters ("MRN1234" is fine, "MRNs" is not the label) unless it ends
+    in "#" ("chart #FQ-123456").
     """
     sep = MARKED_SEPARATOR if marker_required else LABEL_SEPARATOR
-    return rf"\b(?i:{label})(?![A-Za-z]){sep}(?P<{PHI_GROUP}>{value})"
+    return rf"\b(?i:{label})(?:(?<=\#)|(?![A-Za-z])){sep}(?P<{PHI_GROUP}>{value})"
 
 
 def digit_count(value: str) -> int:

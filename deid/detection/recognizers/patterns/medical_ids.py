@@ -33,7 +33,10 @@ _QUANTITY = regex.compile(
     r"(?i)[0-9]+(?:st|nd|rd|th|mg|mcg|ml|cc|kg|lbs?|am|pm|hrs?|min|mm|cm|wks?|yo|x|h|d|s)"
 )
 # A word with a small number ("vanco-15", "2-view", "lasix40") is an order or a level.
-_WORD_AND_NUMBER = regex.compile(r"[A-Za-z]{3,}-?[0-9]{1,2}|[0-9]{1,2}-?[A-Za-z]{3,}")
+# (Upper-case letters glued to a digit are a code: "BRZXY4".)
+_WORD_AND_NUMBER = regex.compile(
+    r"[a-z]{3,}-?[0-9]{1,2}|[A-Za-z]{3,}-[0-9]{1,2}|[0-9]{1,2}-?[a-z]{3,}|[0-9]{1,2}-[A-Za-z]{3,}"
+)
 # Without a number word after a plan word, the value must look printed on a card.
 MIN_BARE_PLAN_DIGITS = 5
 
@@ -46,6 +49,7 @@ _MRN_LABELS = (
 _ACCOUNT_STRONG = (
     r"acct|a/c\s?\#|csn|har\s?\#"
     r"|(?:account|visit|encounter)\s{0,2}(?:\#|no\b\.?|num(?:ber)?\b|id\b)"
+    r"|billing\s{1,3}account"
 )
 # Not "visit": "family visit: 1400" is a time.
 _ACCOUNT_WEAK = r"account|billing|invoice|financial|fin|encounter"

@@ -60,6 +60,9 @@ def detector():
         ("case number 7QWT2ZX8", "7QWT2ZX8", "ID_NUMBER"),
         ("claim # 2021-556677-03", "2021-556677-03", "ID_NUMBER"),
         ("acct no. 7788990011", "7788990011", "ACCOUNT_NUMBER"),
+        ("billing account B776655443", "B776655443", "ACCOUNT_NUMBER"),
+        ("pt, 60 m, chart #qk-7766551, seen", "qk-7766551", "MRN"),
+        ("given ticket #KWTRZ7.", "KWTRZ7", "ID_NUMBER"),
     ],
 )
 def test_finds_labelled_id_with_exact_offsets(detector, text, value, entity):
