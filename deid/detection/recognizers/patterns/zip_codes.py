@@ -9,7 +9,8 @@ needs one of:
   a pulmonary-artery reading would need to be a Pennsylvania ZIP to count;
 * a town right before it ("Springfield 01103", "Lee, 01238"): the number must be a
   real ZIP code (``deid.lexicons``) and the town a US place written with a capital, or
-  the ZIP's own town in any case ("lee 01238");
+  the ZIP's own town in any case ("lee 01238") -- or a street address must come before
+  the town ("12 Oak St, Apt 5, lee 01238");
 * a "zip" / "zip code" / "postal code" label;
 * an APO/FPO/DPO military address ("FPO AA 34035").
 """
@@ -115,7 +116,10 @@ class ZipCodeRecognizer(StructuredRecognizer):
         if match.re.pattern == TOWN_ZIP and (
             _after_state(match.group("town"))  # zip_state's case: one result, not two
             or _UNIT_AFTER.match(text, end)
-            or not town_and_zip(match.group("town"), value)
+            or not (
+                town_and_zip(match.group("town"), value)
+                or _ADDRESS_BEFORE.search(text, max(0, start - 90), start)
+            )
         ):
             return None
         if match.re.pattern == BARE_ZIP and match.group("city") is None:
@@ -131,6 +135,22 @@ def _after_state(town: str) -> bool:
     if last in ZIP_PREFIXES:
         return True
     return any(_normalise(" ".join(words[-n:])) in STATE_NAMES for n in (1, 2, 3))
+
+
+# "I live at 12 Oak St, Apt 5, Springfield 01103": a house number and street (a street
+# word, or "live at" before it), a comma, then the town: the five digits after it are
+# the ZIP (the town need not be in any list).
+_STREET_WORDS = (
+    r"st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd|boulevard|way|ct|court|pl|place"
+    r"|ter|terrace|cir|circle|pkwy|parkway|hwy|highway|loop|trl|trail|sq|square|row|pike"
+)
+_ADDRESS_BEFORE = regex.compile(
+    r"(?i:(?<![a-z])(?:live[sd]?|living|resides?|address)[ \t]{1,3}(?:at|is|:)?[ \t]{0,3}"
+    r"[0-9]{1,6}[ \t]{1,3}[a-z][a-z'. \t-]{1,40}"
+    rf"|(?<![\w-])[0-9]{{1,6}}[ \t]{{1,3}}[a-z][a-z'. \t-]{{0,40}}(?<![a-z])(?:{_STREET_WORDS})\.?)"
+    r",(?:[ \t]{0,3}[A-Za-z0-9'. -]{1,30},)?[ \t]{0,3}[A-Za-z][A-Za-z'. \t-]{1,40}\Z",
+    regex.REVERSE,  # matched from the ZIP backwards: one attempt, not one per position
+)
 
 
 # "Given 10001 units": a quantity after a word that happens to be a town.

@@ -40,6 +40,7 @@ def detector():
         ("I live at 12 Oak St, Springfield 01103.", "01103"),
         ("lives in lee 01238 with wife", "01238"),
         ("Great Barrington, 01230", "01230"),
+        ("i live at 77 pine st, apt 2b, nowhereville 54321 (cell)", "54321"),
     ],
 )
 def test_finds_zip_with_exact_offsets(detector, text, value):
