@@ -17,15 +17,17 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from spacy.language import Language
 
 from deid.corpora import Note, read_corpus
 from deid.evaluate import evaluate
 from deid.nlp import load_base_pipeline
 from deid.spans import Span
-from deid.tagger.features import N_BUCKETS
+from deid.tagger.features import N_BUCKETS, FeatureExtractor
 from deid.tagger.model import LABELS, TaggerModel
 
 # Bump when features, labels or training data change (recorded in the model file).
@@ -56,37 +58,61 @@ def tagger_label(note: Note, span: Span) -> str:
     return "O"
 
 
-def build_matrix(model_features, nlp, notes: Sequence[Note]):  # type: ignore[no-untyped-def]
-    """Feature rows, labels and owning note index for every non-space token of every note."""
-    from scipy.sparse import csr_matrix
+@dataclass(frozen=True)
+class NoteRows:
+    """One note's training rows: feature buckets per non-space token and their labels."""
 
-    rows: list[np.ndarray] = []
-    labels: list[np.ndarray] = []
-    owner: list[np.ndarray] = []
-    for note, doc in zip(notes, nlp.pipe([n.text for n in notes], batch_size=64), strict=True):
-        keep, feats = model_features.extract(doc)
-        y = np.zeros(len(keep), dtype=np.int64)
-        char_label = {}
-        for sp in note.gold:
-            lab = tagger_label(note, sp)
-            if lab != "O":
-                char_label[(sp.start, sp.end)] = LABELS.index(lab)
-        if char_label:
+    feats: np.ndarray  # (tokens, N_TEMPLATES) int32
+    labels: np.ndarray  # (tokens,) int8, indices into LABELS
+
+
+def featurize(features: FeatureExtractor, nlp: Language, notes: Sequence[Note]) -> list[NoteRows]:
+    """Feature rows and labels of every non-space token of every note, note by note."""
+    out: list[NoteRows] = []
+    texts = (n.text for n in notes)
+    for note, doc in zip(notes, nlp.pipe(texts, batch_size=64), strict=True):
+        keep, feats = features.extract(doc)
+        y = np.zeros(len(keep), dtype=np.int8)
+        if len(keep) and note.gold:
             starts = np.array([doc[int(i)].idx for i in keep])
             ends = starts + np.array([len(doc[int(i)]) for i in keep])
-            for (s, e), lab in char_label.items():
-                y[(starts < e) & (ends > s)] = lab
-        rows.append(feats)
-        labels.append(y)
-        owner.append(np.full(len(y), len(owner), dtype=np.int64))
-    feats = np.concatenate(rows)
-    y = np.concatenate(labels)
+            for sp in note.gold:
+                lab = tagger_label(note, sp)
+                if lab != "O":
+                    y[(starts < sp.end) & (ends > sp.start)] = LABELS.index(lab)
+        out.append(NoteRows(feats.astype(np.int32), y))
+    return out
+
+
+def build_matrix(model_features, nlp, notes: Sequence[Note]):  # type: ignore[no-untyped-def]
+    """Feature matrix, labels and owning note index for every non-space token of every note."""
+    rows = featurize(model_features, nlp, notes)
+    X, y = _matrix(rows)
+    owner = np.concatenate([np.full(len(r.labels), i) for i, r in enumerate(rows)])
+    return X, y, owner
+
+
+def _matrix(rows: Sequence[NoteRows]):  # type: ignore[no-untyped-def]
+    from scipy.sparse import csr_matrix
+
+    feats = np.concatenate([r.feats for r in rows])
+    y = np.concatenate([r.labels for r in rows]).astype(np.int64)
     n, k = feats.shape
     data = np.ones(n * k, dtype=np.float32)
     indptr = np.arange(0, n * k + 1, k)
     X = csr_matrix((data, feats.ravel(), indptr), shape=(n, N_BUCKETS))
     X.sum_duplicates()
-    return X, y, np.concatenate(owner)
+    return X, y
+
+
+def fit_rows(
+    rows: Sequence[NoteRows], note_weights: Sequence[float], c: float, o_weight: float
+) -> TaggerModel:
+    """Fit the tagger on featurized notes, each token weighted by its note's weight."""
+    kept = [(r, w) for r, w in zip(rows, note_weights, strict=True) if w > 0 and len(r.labels)]
+    X, y = _matrix([r for r, _ in kept])
+    sample_weight = np.concatenate([np.full(len(r.labels), w) for r, w in kept])
+    return fit(X, y, c, o_weight, sample_weight)
 
 
 def fit(X, y, c: float, o_weight: float, sample_weight=None) -> TaggerModel:  # type: ignore[no-untyped-def]
@@ -109,6 +135,18 @@ def fit(X, y, c: float, o_weight: float, sample_weight=None) -> TaggerModel:  # 
     return TaggerModel(W, b)
 
 
+@dataclass(frozen=True)
+class Hyper:
+    """Training settings (recorded in the model file)."""
+
+    c: float = 1.0
+    o_weight: float = 0.3
+    synthetic_weight: float = 0.05
+    augmented_weight: float = 1.0  # per augmented copy
+    real_weight: float = 1.0  # the annotated notes themselves
+    variants: int = 0  # augmented copies of each annotated note
+
+
 def train_model(
     real: Sequence[Note],
     synthetic: Sequence[Note] = (),
@@ -116,25 +154,39 @@ def train_model(
     o_weight: float = 0.3,
     synthetic_weight: float = 0.05,
     nlp=None,  # type: ignore[no-untyped-def]
+    augmented: Sequence[Note] = (),
+    augmented_weight: float = 1.0,
+    real_weight: float = 1.0,
 ) -> TaggerModel:
-    """Fit a tagger on real and (down-weighted) synthetic annotated notes."""
+    """Fit a tagger on real, augmented and (down-weighted) synthetic annotated notes."""
     nlp = nlp or load_base_pipeline()
-    notes = [*real, *synthetic]
-    features = TaggerModel(np.zeros((N_BUCKETS, len(LABELS))), np.zeros(len(LABELS))).features
-    X, y, owner = build_matrix(features, nlp, notes)
-    per_note = np.array([1.0] * len(real) + [synthetic_weight] * len(synthetic))
-    model = fit(X, y, c, o_weight, per_note[owner])
-    model.meta = {
+    hyper = Hyper(c, o_weight, synthetic_weight, augmented_weight, real_weight)
+    features = FeatureExtractor()
+    rows = featurize(features, nlp, [*real, *augmented, *synthetic])
+    weights = note_weights(hyper, len(real), len(augmented), len(synthetic))
+    model = fit_rows(rows, weights, c, o_weight)
+    model.meta = model_meta(hyper, len(real), len(augmented), len(synthetic))
+    return model
+
+
+def note_weights(hyper: Hyper, real: int, augmented: int, synthetic: int) -> list[float]:
+    """Per-note sample weights for notes ordered real, augmented, synthetic."""
+    return (
+        [hyper.real_weight] * real
+        + [hyper.augmented_weight] * augmented
+        + [hyper.synthetic_weight] * synthetic
+    )
+
+
+def model_meta(hyper: Hyper, real: int, augmented: int, synthetic: int) -> dict:
+    return {
         "version": MODEL_VERSION,
         "trained_with": "python -m deid.tagger.train --physionet <dev split> --synthetic-n 3000",
         "labels": list(LABELS),
         "n_buckets": N_BUCKETS,
-        "c": c,
-        "o_weight": o_weight,
-        "synthetic_weight": synthetic_weight,
-        "training_notes": {"real": len(real), "synthetic": len(synthetic)},
+        **asdict(hyper),
+        "training_notes": {"real": real, "augmented": augmented, "synthetic": synthetic},
     }
-    return model
 
 
 def main(argv: list[str] | None = None) -> int:
