@@ -31,7 +31,13 @@ class TaggedSpan:
 class TaggerModel:
     """Multinomial logistic regression over hashed features (see ``features``)."""
 
-    def __init__(self, weights: np.ndarray, bias: np.ndarray, meta: dict | None = None) -> None:
+    def __init__(
+        self,
+        weights: np.ndarray,
+        bias: np.ndarray,
+        meta: dict | None = None,
+        transitions: np.ndarray | None = None,
+    ) -> None:
         if weights.shape != (N_BUCKETS, len(LABELS)):
             raise ValueError(
                 f"weights must have shape {(N_BUCKETS, len(LABELS))}, got {weights.shape}"
@@ -39,7 +45,12 @@ class TaggerModel:
         self.weights = weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
         self.meta = meta or {}
-        self.features = FeatureExtractor()
+        # A linear-chain CRF's label-to-label log-potentials (None: per-token softmax).
+        self.transitions = None if transitions is None else transitions.astype(np.float32)
+        # Two-pass stacking: (coefficients, bias) of the second pass (None: one pass).
+        self.stacker: tuple[np.ndarray, np.ndarray] | None = None
+        # Models saved before feature sets had names used the first one.
+        self.features = FeatureExtractor(self.meta.get("features", "v1"))
 
     # -- persistence -------------------------------------------------------------
     @classmethod
@@ -49,14 +60,22 @@ class TaggerModel:
         with source.open("rb") as fh:  # type: ignore[union-attr]
             data = np.load(fh, allow_pickle=False)
             meta = json.loads(str(data["meta"]))
-            return cls(data["weights"].astype(np.float32), data["bias"], meta)
+            transitions = data["transitions"] if "transitions" in data.files else None
+            model = cls(data["weights"].astype(np.float32), data["bias"], meta, transitions)
+            if "stack_coef" in data.files:
+                model.stacker = (data["stack_coef"], data["stack_bias"])
+            return model
 
     def save(self, path: str | Path) -> None:
+        extra = {} if self.transitions is None else {"transitions": self.transitions}
+        if self.stacker is not None:
+            extra |= {"stack_coef": self.stacker[0], "stack_bias": self.stacker[1]}
         np.savez_compressed(
             path,
             weights=self.weights.astype(np.float16),
             bias=self.bias,
             meta=np.array(json.dumps(self.meta, sort_keys=True)),
+            **extra,
         )
 
     # -- prediction --------------------------------------------------------------
@@ -69,22 +88,38 @@ class TaggerModel:
         if not docs:
             return []
         keeps, feats = self.features.extract_batch(docs)
+        lengths = [len(keep) for keep in keeps]
+        probs = self._probabilities(feats, lengths)
+        ends = np.cumsum(lengths)
+        return list(zip(keeps, np.split(probs, ends[:-1]), strict=True))
+
+    def probabilities_of(self, feats: np.ndarray) -> np.ndarray:
+        """Class probabilities of the tokens of one sequence, from its feature matrix."""
+        return self._probabilities(feats, [len(feats)])
+
+    def _probabilities(self, feats: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
         # One gather per template into a reused buffer, accumulated in place, reading
         # each template's buckets as a contiguous row: ~8x faster than
         # ``weights[feats].sum(axis=1)`` and ~6x faster than ``weights[feats[:, t]]``
         # (fancy indexing with a strided column).  Same additions in the same order.
-        by_template = feats.T
+        by_template = np.ascontiguousarray(feats.T)
         scores = np.take(self.weights, by_template[0], axis=0)
         gathered = np.empty_like(scores)
         for buckets in by_template[1:]:
             np.take(self.weights, buckets, axis=0, out=gathered)
             scores += gathered
         scores += self.bias
-        scores -= scores.max(axis=1, keepdims=True, initial=-np.inf)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=1, keepdims=True)
-        ends = np.cumsum([len(keep) for keep in keeps])
-        return list(zip(keeps, np.split(scores, ends[:-1]), strict=True))
+        if self.transitions is not None:
+            from deid.tagger.crf import chain_marginals
+
+            return chain_marginals(scores, lengths, self.transitions)
+        probs = _softmax(scores)
+        if self.stacker is not None:
+            from deid.tagger.stack import stacked_features
+
+            coef, bias = self.stacker
+            probs = _softmax(stacked_features(probs, lengths) @ coef + bias)
+        return probs
 
     def predict_spans(self, doc: Doc, threshold: float) -> list[TaggedSpan]:
         """Character spans whose tokens have P(PHI) >= threshold, merged across runs."""
@@ -131,6 +166,13 @@ class TaggerModel:
         label = LABELS[1 + int(class_mass.argmax())]
         score = float((1.0 - probs[run, 0]).max())
         return TaggedSpan(first.idx, last.idx + len(last), label, score)
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    scores -= scores.max(axis=1, keepdims=True, initial=-np.inf)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    return scores
 
 
 def _has_alpha(text: str) -> bool:
