@@ -43,11 +43,11 @@ from deid.evaluate import EvaluationReport, evaluate
 from deid.nlp import load_base_pipeline
 from deid.spans import Span
 from deid.tagger.augment import augment, gold_words, leave_names_out
-from deid.tagger.features import FeatureExtractor
+from deid.tagger.features import FEATURE_SETS, FeatureExtractor
 from deid.tagger.train import (
     Hyper,
     featurize,
-    fit_rows,
+    fit_hyper,
     note_weights,
     patient_folds,
     synthetic_notes,
@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--augmented-weight", type=float, default=DEFAULTS.augmented_weight)
     ap.add_argument("--real-weight", type=float, default=DEFAULTS.real_weight)
     ap.add_argument("--synthetic-weight", type=float, default=DEFAULTS.synthetic_weight)
+    ap.add_argument("--features", default=DEFAULTS.features, choices=FEATURE_SETS)
+    ap.add_argument("--model", default=DEFAULTS.model, choices=("lr", "crf", "stack"))
+    ap.add_argument("--c2", type=float, default=DEFAULTS.c2, help="the CRF's L2 strength")
     ap.add_argument("--c", type=float, default=DEFAULTS.c, help="inverse L2 strength")
     ap.add_argument("--o-weight", type=float, default=DEFAULTS.o_weight)
     ap.add_argument(
@@ -111,13 +114,16 @@ def main(argv: list[str] | None = None) -> int:
         augmented_weight=args.augmented_weight,
         real_weight=args.real_weight,
         variants=args.variants,
+        features=args.features,
+        model=args.model,
+        c2=args.c2,
     )
     thresholds = sorted({args.threshold, *(float(t) for t in args.thresholds.split(",") if t)})
     notes = list(read_corpus(args.corpus))
     synthetic = synthetic_notes(args.synthetic_n)
     t0 = time.time()
     nlp = load_base_pipeline()
-    extractor = FeatureExtractor()
+    extractor = FeatureExtractor(hyper.features)
     augmented = augment(notes, hyper.variants, seed=args.seed)
     real_rows = featurize(extractor, nlp, notes)
     aug_rows = featurize(extractor, nlp, augmented)
@@ -134,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         test = [n for n in notes if fold_of[n.patient_id] == k]
         rows = [real_rows[i] for i in train] + [aug_rows[i] for i in train_aug] + syn_rows
         weights = note_weights(hyper, len(train), len(train_aug), len(syn_rows))
-        tagger.model = fit_rows(rows, weights, hyper.c, hyper.o_weight)
         seen_notes = [notes[i] for i in train] + [augmented[i] for i in train_aug] + synthetic
+        tagger.model = fit_hyper(rows, weights, hyper, seen_notes)
         tests = {
             "plain": test,
             "leave_names_out": leave_names_out(test, gold_words(seen_notes), seed=1000 + k),
@@ -208,7 +214,8 @@ def _side_by_side(
     plain, lno = reports["plain"], reports["leave_names_out"]
     lines = [
         f"Training: {hyper.variants} augmented copies per note (weight {hyper.augmented_weight}), "
-        f"real weight {hyper.real_weight}, synthetic weight {hyper.synthetic_weight}; "
+        f"real weight {hyper.real_weight}, synthetic weight {hyper.synthetic_weight}, "
+        f"features {hyper.features}, model {hyper.model}; "
         f"tagger threshold {threshold}",
         "",
         f"{'':<28} {'plain':>22} {'leave-names-out':>22}",

@@ -1,12 +1,15 @@
-"""Train the PHI tagger and measure it by cross-validation over patients.
+"""Train the PHI tagger.
 
     python -m deid.tagger.train --physionet ../shared/data/physionet-deid-dev \
-        --synthetic-n 3000 --folds 5 --out deid/tagger/phi_tagger.npz
+        --synthetic-n 3000 --out deid/tagger/phi_tagger.npz
 
-Training data: annotated notes (PhysioNet deid format and/or annotated JSONL).  Gold
-categories map onto the tagger's labels (names -> PERSON; places -> HOSPITAL or
-LOCATION); every other token is O, since rules handle dates, phones and IDs.  The
-model learns *kinds* of PHI and their contexts; no word list is built from the gold.
+Training data: annotated notes (PhysioNet deid format and/or annotated JSONL), copies of
+them with every gold span replaced by fresh lexicon values (``--variants``; see
+``deid.tagger.augment``) and synthetic notes.  Gold categories map onto the tagger's
+labels (names -> PERSON; places -> HOSPITAL or LOCATION); every other token is O, since
+rules handle dates, phones and IDs.  The model learns *kinds* of PHI and their contexts;
+no word list is built from the gold.  Cross-validation (plain and leave-names-out) is
+``make cv`` (``benchmarks/cross_validate.py``), with the same options.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ import numpy as np
 from spacy.language import Language
 
 from deid.corpora import Note, read_corpus
-from deid.evaluate import evaluate
 from deid.nlp import load_base_pipeline
 from deid.spans import Span
-from deid.tagger.features import N_BUCKETS, FeatureExtractor
+from deid.tagger.augment import augment
+from deid.tagger.features import DEFAULT_FEATURES, FEATURE_SETS, N_BUCKETS, FeatureExtractor
 from deid.tagger.model import LABELS, TaggerModel
 
 # Bump when features, labels or training data change (recorded in the model file).
@@ -106,16 +109,22 @@ def _matrix(rows: Sequence[NoteRows]):  # type: ignore[no-untyped-def]
 
 
 def fit_rows(
-    rows: Sequence[NoteRows], note_weights: Sequence[float], c: float, o_weight: float
+    rows: Sequence[NoteRows],
+    note_weights: Sequence[float],
+    c: float,
+    o_weight: float,
+    features: str = DEFAULT_FEATURES,
 ) -> TaggerModel:
     """Fit the tagger on featurized notes, each token weighted by its note's weight."""
     kept = [(r, w) for r, w in zip(rows, note_weights, strict=True) if w > 0 and len(r.labels)]
     X, y = _matrix([r for r, _ in kept])
     sample_weight = np.concatenate([np.full(len(r.labels), w) for r, w in kept])
-    return fit(X, y, c, o_weight, sample_weight)
+    return fit(X, y, c, o_weight, sample_weight, features)
 
 
-def fit(X, y, c: float, o_weight: float, sample_weight=None) -> TaggerModel:  # type: ignore[no-untyped-def]
+def fit(
+    X, y, c: float, o_weight: float, sample_weight=None, features: str = DEFAULT_FEATURES
+) -> TaggerModel:  # type: ignore[no-untyped-def]
     from sklearn.linear_model import LogisticRegression
 
     weights = {i: (o_weight if i == 0 else 1.0) for i in range(len(LABELS))}
@@ -132,7 +141,23 @@ def fit(X, y, c: float, o_weight: float, sample_weight=None) -> TaggerModel:  # 
         for row, cls in enumerate(clf.classes_):
             W[:, cls] = clf.coef_[row]
             b[cls] = clf.intercept_[row]
-    return TaggerModel(W, b)
+    return TaggerModel(W, b, {"features": features})
+
+
+def fit_hyper(
+    rows: Sequence[NoteRows], weights: Sequence[float], hyper: Hyper, notes: Sequence[Note]
+) -> TaggerModel:
+    """Fit the model kind ``hyper`` names on ``rows`` (featurized ``notes``)."""
+    if hyper.model == "stack":
+        from deid.tagger.stack import fit_stacked
+
+        halves = patient_folds(notes, 2, seed=29)
+        return fit_stacked(rows, weights, [halves[n.patient_id] for n in notes], hyper)
+    if hyper.model == "crf":
+        from deid.tagger.crf import fit_crf
+
+        return fit_crf(rows, weights, hyper.features, c2=hyper.c2)
+    return fit_rows(rows, weights, hyper.c, hyper.o_weight, hyper.features)
 
 
 @dataclass(frozen=True)
@@ -145,6 +170,9 @@ class Hyper:
     augmented_weight: float = 1.0  # per augmented copy
     real_weight: float = 1.0  # the annotated notes themselves
     variants: int = 0  # augmented copies of each annotated note
+    features: str = DEFAULT_FEATURES  # feature set (deid.tagger.features.FEATURE_SETS)
+    model: str = "lr"  # "lr": per-token logistic regression; "crf": linear-chain CRF
+    c2: float = 1.0  # the CRF's L2 strength
 
 
 def train_model(
@@ -161,11 +189,12 @@ def train_model(
     """Fit a tagger on real, augmented and (down-weighted) synthetic annotated notes."""
     nlp = nlp or load_base_pipeline()
     hyper = Hyper(c, o_weight, synthetic_weight, augmented_weight, real_weight)
-    features = FeatureExtractor()
-    rows = featurize(features, nlp, [*real, *augmented, *synthetic])
+    features = FeatureExtractor(hyper.features)
+    notes = [*real, *augmented, *synthetic]
+    rows = featurize(features, nlp, notes)
     weights = note_weights(hyper, len(real), len(augmented), len(synthetic))
-    model = fit_rows(rows, weights, c, o_weight)
-    model.meta = model_meta(hyper, len(real), len(augmented), len(synthetic))
+    model = fit_hyper(rows, weights, hyper, notes)
+    model.meta = {**model.meta, **model_meta(hyper, len(real), len(augmented), len(synthetic))}
     return model
 
 
@@ -198,61 +227,73 @@ def main(argv: list[str] | None = None) -> int:
         "--synthetic", type=Path, action="append", default=[], help="annotated JSONL corpus"
     )
     ap.add_argument(
-        "--folds", type=int, default=0, help="k-fold cross-validation by patient (0: skip)"
-    )
-    ap.add_argument(
         "--synthetic-n",
         type=int,
         default=0,
         help="also generate N synthetic notes (sample_data, seed 7)",
     )
-    ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation strength")
+    defaults = Hyper()
     ap.add_argument(
-        "--o-weight", type=float, default=0.3, help="class weight of O (lower favours recall)"
+        "--variants",
+        type=int,
+        default=defaults.variants,
+        help="augmented copies of each annotated note, every gold span replaced anew",
     )
-    ap.add_argument("--thresholds", default="0.2,0.3,0.4,0.5", help="P(PHI) thresholds to report")
+    ap.add_argument("--augmented-weight", type=float, default=defaults.augmented_weight)
+    ap.add_argument("--real-weight", type=float, default=defaults.real_weight)
     ap.add_argument(
-        "--synthetic-weight", type=float, default=0.05, help="sample weight of synthetic tokens"
+        "--synthetic-weight",
+        type=float,
+        default=defaults.synthetic_weight,
+        help="sample weight of synthetic notes",
     )
-    ap.add_argument("--out", type=Path, help="where to write the trained model (.npz)")
+    ap.add_argument("--features", default=defaults.features, choices=FEATURE_SETS)
+    ap.add_argument("--model", default=defaults.model, choices=("lr", "crf", "stack"))
+    ap.add_argument("--c", type=float, default=defaults.c, help="inverse L2 strength (lr)")
+    ap.add_argument("--c2", type=float, default=defaults.c2, help="L2 strength (crf)")
+    ap.add_argument(
+        "--o-weight",
+        type=float,
+        default=defaults.o_weight,
+        help="class weight of O (lower favours recall)",
+    )
+    ap.add_argument("--seed", type=int, default=0, help="augmentation seed")
+    ap.add_argument("--out", type=Path, required=True, help="where to write the model (.npz)")
     args = ap.parse_args(argv)
 
-    nlp = load_base_pipeline()
+    hyper = Hyper(
+        c=args.c,
+        o_weight=args.o_weight,
+        synthetic_weight=args.synthetic_weight,
+        augmented_weight=args.augmented_weight,
+        real_weight=args.real_weight,
+        variants=args.variants,
+        features=args.features,
+        model=args.model,
+        c2=args.c2,
+    )
+    t0 = time.time()
     real = list(read_corpus(args.physionet)) if args.physionet else []
     synthetic = [n for path in args.synthetic for n in read_corpus(path)]
     synthetic += synthetic_notes(args.synthetic_n)
-    thresholds = [float(t) for t in args.thresholds.split(",")]
-    hyper = {"c": args.c, "o_weight": args.o_weight, "synthetic_weight": args.synthetic_weight}
-
-    cv: dict[str, dict[str, float]] = {}
-    if args.folds and real:
-        fold_of = patient_folds(real, args.folds)
-        results: dict[float, list[dict]] = {t: [] for t in thresholds}
-        for k in range(args.folds):
-            t0 = time.time()
-            train = [n for n in real if fold_of[n.patient_id] != k]
-            test = [n for n in real if fold_of[n.patient_id] == k]
-            model = train_model(train, synthetic, nlp=nlp, **hyper)
-            for t in thresholds:
-                results[t].append(_counts(model, nlp, test, t))
-            print(f"fold {k}: {len(test)} test notes, {time.time() - t0:.1f}s", file=sys.stderr)
-        for t in thresholds:
-            covered = sum(r["covered"] for r in results[t])
-            gold = sum(r["gold"] for r in results[t])
-            tp = sum(r["tp"] for r in results[t])
-            pred = sum(r["pred"] for r in results[t])
-            cv[str(t)] = {"full_cover_recall": covered / gold, "token_precision": tp / max(pred, 1)}
-            print(
-                f"cv threshold {t}: tagger-only recall on names/places {covered / gold:.4f} "
-                f"({covered}/{gold}), token precision {tp / max(pred, 1):.4f}"
-            )
-
-    if args.out:
-        model = train_model(real, synthetic, nlp=nlp, **hyper)
-        if cv:
-            model.meta["cross_validation"] = {"folds": args.folds, "by": "patient", "scores": cv}
-        model.save(args.out)
-        print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)", file=sys.stderr)
+    augmented = augment(real, hyper.variants, seed=args.seed)
+    nlp = load_base_pipeline()
+    features = FeatureExtractor(hyper.features)
+    notes = [*real, *augmented, *synthetic]
+    rows = featurize(features, nlp, notes)
+    weights = note_weights(hyper, len(real), len(augmented), len(synthetic))
+    model = fit_hyper(rows, weights, hyper, notes)
+    model.meta = {
+        **model.meta,
+        **model_meta(hyper, len(real), len(augmented), len(synthetic)),
+        "seed": args.seed,
+    }
+    model.save(args.out)
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB, {time.time() - t0:.0f}s); "
+        "cross-validate with `make cv`",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -281,32 +322,6 @@ def patient_folds(notes: Sequence[Note], folds: int, seed: int = 13) -> dict[str
     patients = sorted({n.patient_id for n in notes})
     random.Random(seed).shuffle(patients)
     return {p: i % folds for i, p in enumerate(patients)}
-
-
-def _counts(model: TaggerModel, nlp, notes: Sequence[Note], threshold: float) -> dict:  # type: ignore[no-untyped-def]
-    scoped = [
-        Note(
-            n.note_id,
-            n.patient_id,
-            n.text,
-            tuple(s for s in n.gold if s.entity_type in TAGGER_CATEGORIES),
-        )
-        for n in notes
-    ]
-    preds = [
-        [
-            Span(s.start, s.end, s.label, s.score, "tagger")
-            for s in model.predict_spans(doc, threshold)
-        ]
-        for doc in nlp.pipe([n.text for n in notes], batch_size=64)
-    ]
-    c = evaluate(scoped, preds).to_dict()["counts"]
-    return {
-        "covered": c["full_cover"],
-        "gold": c["gold_spans"],
-        "tp": c["token_tp"],
-        "pred": c["token_tp"] + c["token_fp"],
-    }
 
 
 if __name__ == "__main__":
