@@ -236,6 +236,9 @@ class Substituter:
 
     rng: Random
     exclude: frozenset[str] = frozenset()
+    # Dates, phones, ages and IDs draw from their own generator, so that they come out
+    # the same whatever the names drew (leave-names-out runs with other exclusions).
+    shape_rng: Random | None = None
     rare_share: float = 0.3  # names drawn uniformly from the whole list (mostly rare ones)
     ambiguous_share: float = 0.12  # names that are also English words ("Bone", "Rich")
     tries: int = 60
@@ -364,6 +367,10 @@ class Substituter:
         return best or draw()
 
     # -- digits --------------------------------------------------------------------
+    @property
+    def shapes(self) -> Random:
+        return self.shape_rng or self.rng
+
     def digits(self, shape: str, *, lead_nonzero: bool = False) -> str:
         """``shape`` with every digit and letter redrawn (letters keep their case)."""
         out = []
@@ -371,9 +378,9 @@ class Substituter:
         for ch in shape:
             if ch.isdigit():
                 low = 2 if lead_nonzero and not prev_digit else 0
-                out.append(str(self.rng.randint(low, 9)))
+                out.append(str(self.shapes.randint(low, 9)))
             elif ch.isalpha() and ch.isascii():
-                letter = self.rng.choice(string.ascii_lowercase)
+                letter = self.shapes.choice(string.ascii_lowercase)
                 out.append(letter.upper() if ch.isupper() else letter)
             else:
                 out.append(ch)
@@ -535,7 +542,7 @@ def _acronym_like(word: str) -> bool:
 
 
 def _replace_date(text: str, sub: Substituter) -> str:
-    rng = sub.rng
+    rng = sub.shapes
     m = _DATE_NUMERIC.fullmatch(text)
     if m:
         month, sep, day, sep2, year = m.groups()
@@ -585,12 +592,12 @@ def _replace_other(family: Family, text: str, sub: Substituter) -> str:
     if family is Family.YEAR:
         m = re.search(r"\d{4}|\d{2}", text)
         if m:
-            return text[: m.start()] + _year_near(m.group(), sub.rng) + text[m.end() :]
+            return text[: m.start()] + _year_near(m.group(), sub.shapes) + text[m.end() :]
         return sub.digits(text)
     if family is Family.PHONE:
         return sub.digits(text, lead_nonzero=True)
     if family is Family.AGE and text.isdigit() and len(text) in (2, 3):
-        return str(sub.rng.randint(90, 99) if len(text) == 2 else sub.rng.randint(100, 109))
+        return str(sub.shapes.randint(90, 99) if len(text) == 2 else sub.shapes.randint(100, 109))
     return sub.digits(text)
 
 
@@ -622,8 +629,9 @@ def replace_gold(note: Note, sub: Substituter) -> Note:
     )
 
 
-def _rng(seed: int, note: Note, variant: int) -> Random:
-    return Random(f"{seed}|{note.patient_id}|{note.note_id}|{variant}")
+def _substituter(seed: int, note: Note, variant: int, **options: object) -> Substituter:
+    key = f"{seed}|{note.patient_id}|{note.note_id}|{variant}"
+    return Substituter(Random(key), shape_rng=Random(key + "|shapes"), **options)  # type: ignore[arg-type]
 
 
 def augment(notes: Iterable[Note], variants: int, seed: int = 0, **options: float) -> list[Note]:
@@ -632,21 +640,18 @@ def augment(notes: Iterable[Note], variants: int, seed: int = 0, **options: floa
     Copies keep their note's IDs (so folds by patient keep them with their note).
     ``options`` go to :class:`Substituter` (``rare_share``, ``ambiguous_share``).
     """
-    out = []
-    for note in notes:
-        if not note.gold:
-            continue
-        for v in range(variants):
-            out.append(replace_gold(note, Substituter(_rng(seed, note, v), **options)))  # type: ignore[arg-type]
-    return out
+    return [
+        replace_gold(note, _substituter(seed, note, v, **options))
+        for note in notes
+        if note.gold
+        for v in range(variants)
+    ]
 
 
 def leave_names_out(notes: Iterable[Note], exclude: frozenset[str], seed: int = 1) -> list[Note]:
     """Each note with every gold span replaced; no name or place word in ``exclude``."""
     return [
-        replace_gold(note, Substituter(_rng(seed, note, -1), exclude=exclude))
-        if note.gold
-        else note
+        replace_gold(note, _substituter(seed, note, -1, exclude=exclude)) if note.gold else note
         for note in notes
     ]
 
