@@ -98,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--thresholds", default="", help="also sweep these thresholds (comma-separated)"
     )
+    ap.add_argument(
+        "--only-fold",
+        type=int,
+        default=None,
+        help="quick probe: run this one fold (0-based) only; figures then cover one fold",
+    )
     ap.add_argument("--seed", type=int, default=0, help="augmentation and replacement seed")
     ap.add_argument("--json", type=Path, help="write results here as JSON")
     ap.add_argument(
@@ -135,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     fold_of = patient_folds(notes, args.folds)
     collected = {(v, t): _Collected() for v in VARIANTS for t in thresholds}
     for k in range(args.folds):
+        if args.only_fold is not None and k != args.only_fold:
+            continue
         train = [i for i, n in enumerate(notes) if fold_of[n.patient_id] != k]
         train_aug = [i for i, n in enumerate(augmented) if fold_of[n.patient_id] != k]
         test = [n for n in notes if fold_of[n.patient_id] == k]
