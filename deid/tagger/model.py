@@ -16,6 +16,8 @@ from deid.tagger.features import N_BUCKETS, FeatureExtractor
 LABELS = ("O", "PERSON", "HOSPITAL", "LOCATION")
 MODEL_FILE = "phi_tagger.npz"
 _BRIDGE = frozenset({"-", ".", "'", "&"})
+# A possessive glued to a name or place belongs to it ("St. Mary's"): its "s" would leak.
+_POSSESSIVE = frozenset({"'s", "\u2019s", "'", "\u2019"})
 
 
 @dataclass(frozen=True)
@@ -144,12 +146,16 @@ class TaggerModel:
             positive[j] = _has_alpha(doc[int(keep[j])].text)
         j = 0
         while j < len(keep):
-            if positive[j] or (
-                run
-                and j + 1 < len(keep)
-                and positive[j + 1]
-                and doc[int(keep[j])].text in _BRIDGE
-                and _adjacent(doc, keep, j)
+            if (
+                positive[j]
+                or (
+                    run
+                    and j + 1 < len(keep)
+                    and positive[j + 1]
+                    and doc[int(keep[j])].text in _BRIDGE
+                    and _adjacent(doc, keep, j)
+                )
+                or (run and run[-1] == j - 1 and _possessive(doc, keep, j))
             ):
                 run.append(j)
             elif run:
@@ -177,6 +183,12 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 
 def _has_alpha(text: str) -> bool:
     return any(c.isalpha() for c in text)
+
+
+def _possessive(doc: Doc, keep: np.ndarray, j: int) -> bool:
+    """A possessive ending glued to the token before it ("Mary" + "'s")."""
+    tok, before = doc[int(keep[j])], doc[int(keep[j - 1])]
+    return tok.lower_ in _POSSESSIVE and before.idx + len(before) == tok.idx
 
 
 def _adjacent(doc: Doc, keep: np.ndarray, j: int) -> bool:
