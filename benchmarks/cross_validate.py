@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         help="tagger threshold of the reported figures (default: the configured one)",
     )
     ap.add_argument(
-        "--thresholds", default="", help="also sweep these thresholds (comma-separated)"
+        "--thresholds",
+        default="0.25,0.3,0.4,0.45",
+        help="also report these thresholds over the same folds (comma-separated; '' for none)",
     )
     ap.add_argument(
         "--only-fold",

@@ -169,7 +169,7 @@ class Hyper:
     synthetic_weight: float = 0.05
     augmented_weight: float = 1.0  # per augmented copy
     real_weight: float = 1.0  # the annotated notes themselves
-    variants: int = 0  # augmented copies of each annotated note
+    variants: int = 6  # augmented copies of each annotated note (chosen by make cv)
     features: str = DEFAULT_FEATURES  # feature set (deid.tagger.features.FEATURE_SETS)
     model: str = "lr"  # "lr": per-token logistic regression; "crf": linear-chain CRF
     c2: float = 1.0  # the CRF's L2 strength
