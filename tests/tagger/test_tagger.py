@@ -98,7 +98,7 @@ def test_training_learns_from_examples(nlp, tmp_path) -> None:  # type: ignore[n
 
 
 def test_a_glued_possessive_joins_its_name(model: TaggerModel, nlp) -> None:  # type: ignore[no-untyped-def]
-    """"St. Mary's": a span that stopped before "'s" would leave its "s" in the output."""
+    """ "St. Mary's": a span that stopped before "'s" would leave its "s" in the output."""
     text = "Pt seen by Dr. Okonkwo's team."
     spans = model.predict_spans(nlp(text), threshold=0.3)
     assert [text[s.start : s.end] for s in spans] == ["Okonkwo's"]
