@@ -80,9 +80,14 @@ def fit_stacked(
     second.fit(X, y, sample_weight=sw)
     coef = np.zeros((N_STACKED, len(LABELS)), dtype=np.float32)
     bias = np.full(len(LABELS), -1e4, dtype=np.float32)
-    for row, cls in enumerate(second.classes_):
-        coef[:, cls] = second.coef_[row]
-        bias[cls] = second.intercept_[row]
+    if len(second.classes_) == 2:  # binary: sklearn keeps one row, for the second class
+        bias[second.classes_[0]] = 0.0
+        coef[:, second.classes_[1]] = second.coef_[0]
+        bias[second.classes_[1]] = second.intercept_[0]
+    else:
+        for row, cls in enumerate(second.classes_):
+            coef[:, cls] = second.coef_[row]
+            bias[cls] = second.intercept_[row]
     first = fit_first([True] * len(rows))
     first.stacker = (coef, bias)
     first.meta["model"] = "stacked"

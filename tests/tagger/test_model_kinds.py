@@ -78,3 +78,33 @@ def test_chain_marginals_match_forward_backward() -> None:
     # The default window is close with these (strong, random) transitions.
     assert np.abs(chain_marginals(scores, lengths, trans) - exact).max() < 0.01
     assert chain_marginals(scores[:0], [], trans).shape == (0, 4)
+
+
+def _tiny_training(nlp):  # type: ignore[no-untyped-def]
+    from deid.corpora import Note
+    from deid.spans import Span
+    from deid.tagger.train import featurize
+
+    notes = []
+    for i, name in enumerate(["Zorblat", "Quenmir", "Vastrop", "Ildrenne"] * 4):
+        text = f"Pt seen by Dr. {name} today. Plan per team."
+        start = text.index(name)
+        notes.append(Note(str(i), str(i), text, (Span(start, start + len(name), "HCPName"),)))
+    return notes, featurize(FeatureExtractor("v2"), nlp, notes)
+
+
+@pytest.mark.parametrize("kind", ["crf", "stack"])
+def test_other_model_kinds_learn_and_survive_a_round_trip(kind, nlp, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from deid.tagger.model import TaggerModel
+    from deid.tagger.train import Hyper, fit_hyper
+
+    notes, rows = _tiny_training(nlp)
+    model = fit_hyper(rows, [1.0] * len(rows), Hyper(model=kind, o_weight=1.0), notes)
+    path = tmp_path / "m.npz"
+    model.save(path)
+    loaded = TaggerModel.load(path)
+    assert (loaded.transitions is not None) == (kind == "crf")
+    assert (loaded.stacker is not None) == (kind == "stack")
+    text = "Pt seen by Dr. Brellix today."
+    spans = loaded.predict_spans(nlp(text), threshold=0.5)
+    assert [text[s.start : s.end] for s in spans] == ["Brellix"]
