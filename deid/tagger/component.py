@@ -12,7 +12,7 @@ from spacy.util import minibatch
 from deid.tagger.model import TaggedSpan, TaggerModel
 
 SPANS_KEY = "phi_tagger"
-DEFAULT_THRESHOLD = 0.35  # as DetectionConfig.tagger_threshold (chosen by make cv)
+DEFAULT_THRESHOLD = 0.1  # as DetectionConfig.tagger_threshold (chosen by make cv)
 
 if not Doc.has_extension(SPANS_KEY):
     Doc.set_extension(SPANS_KEY, default=())

@@ -171,7 +171,7 @@ class Hyper:
     real_weight: float = 1.0  # the annotated notes themselves
     variants: int = 6  # augmented copies of each annotated note (chosen by make cv)
     features: str = DEFAULT_FEATURES  # feature set (deid.tagger.features.FEATURE_SETS)
-    model: str = "lr"  # "lr": per-token logistic regression; "crf": linear-chain CRF
+    model: str = "crf"  # "crf": linear-chain CRF (chosen by make cv); "lr": per token
     c2: float = 1.0  # the CRF's L2 strength
 
 
