@@ -40,6 +40,7 @@ from deid.config import DetectionConfig
 from deid.detection.detector import Detector
 from deid.detection.nlp import load_base_pipeline
 from deid.detection.tagger.augment import augment, gold_words, leave_names_out
+from deid.detection.tagger.component import FACTORY, PhiTagger
 from deid.detection.tagger.features import FEATURE_SETS, FeatureExtractor
 from deid.evaluation.corpora import Note, read_corpus
 from deid.evaluation.folds import patient_folds
@@ -133,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"features ready ({time.time() - t0:.0f}s)", file=sys.stderr)
 
     detector = Detector(DetectionConfig())
-    tagger = detector.nlp.get_pipe("phi_tagger")
+    tagger = detector.nlp.get_pipe(FACTORY)
+    assert isinstance(tagger, PhiTagger)  # each fold swaps in its own model
     fold_of = patient_folds(notes, args.folds)
     collected = {(v, t): _Collected() for v in VARIANTS for t in thresholds}
     for k in range(args.folds):

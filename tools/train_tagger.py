@@ -1,13 +1,13 @@
 """Train the PHI tagger.
 
-    python -m tools.train_tagger --physionet ../shared/data/physionet-deid-dev \
+    python -m tools.train_tagger --physionet ../shared/data/physionet-deid-dev \\
         --synthetic-n 3000 --out deid/detection/tagger/phi_tagger.npz
 
 Training data: annotated notes (PhysioNet deid format and/or annotated JSONL), copies of
 them with every gold span replaced by fresh lexicon values (``--variants``; see
-``deid.detection.tagger.augment``) and synthetic notes.  Gold categories map onto the tagger's
-labels (names -> PERSON; places -> HOSPITAL or LOCATION); every other token is O, since
-rules handle dates, phones and IDs.  The model learns *kinds* of PHI and their contexts;
+``deid.detection.tagger.augment``) and synthetic notes.  Gold categories map onto the
+tagger's labels (names -> PERSON; places -> HOSPITAL or LOCATION); every other token is
+O, since rules handle dates, phones and IDs.  The model learns *kinds* of PHI and their contexts;
 no word list is built from the gold.  Cross-validation (plain and leave-names-out) is
 ``make cv`` (``benchmarks/cross_validate.py``), with the same options.
 
