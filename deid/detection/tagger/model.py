@@ -34,7 +34,9 @@ class TaggedSpan:
 
 
 class TaggerModel:
-    """Multinomial logistic regression over hashed features (see ``features``)."""
+    """Linear scores over hashed features (see ``features``), turned into P(label) per token
+    by a softmax (logistic regression), a linear-chain CRF's marginals (``transitions``
+    set; the shipped model) or a second pass over the first's probabilities (``stacker``)."""
 
     def __init__(
         self,
