@@ -45,14 +45,21 @@ _LINE_OPENING_AFTER = re.compile(r"[ \t]{0,2}(?:s/p|w/|with|m|f)(?![\w/])")
 _LINE_OPENING_BEFORE = re.compile(r"(?:\A|\n)[ \t]{0,8}\Z")
 # Before the number: "age 91", "aged 91", "age: 91", "age of 91"
 _AGE_WORD_BEFORE = re.compile(r"(?<![a-z])age[ds]?[ \t]{0,3}(?:[:=][ \t]{0,3}|of[ \t]{1,3})?\Z")
+
+
+def _words(text: str) -> frozenset[str]:
+    """A word set written as one space-separated string (keeps long lists compact)."""
+    return frozenset(text.split())
+
+
 # Who is that old: "she is 95", "my grandmother is 91", "dad turned 100", "I'm 93".
 # Checked on the words before the number (cheap), not by a regex searched backwards.
-_PERSON_WORDS = frozenset(
-    "he she pt patient who mom mother dad father grandmother grandfather grandma grandpa "
-    "granny husband wife spouse aunt uncle brother sister friend neighbor neighbour parent "
-    "grandparent".split()
+_PERSON_WORDS = _words(
+    "he she pt patient who mom mother dad father grandmother grandfather grandma "
+    "grandpa granny husband wife spouse aunt uncle brother sister friend neighbor "
+    "neighbour parent grandparent"
 )
-_STATING_VERBS = frozenset("is was turned turns turning".split())
+_STATING_VERBS = _words("is was turned turns turning")
 # After a stated age: not a quantity or a score ("she is 95%", "is 98.6", "is 100/60").
 _NOT_AN_AGE_AFTER = re.compile(r"[ \t]{0,2}(?:[%/.,]\d|%|/|[a-z])")
 _AGE_WORDS_AFTER = re.compile(
@@ -61,9 +68,9 @@ _AGE_WORDS_AFTER = re.compile(
 )
 # Age and sex: "(95F)", "94 M", "Jo Doe, 95F".  F also means Fahrenheit: needs "(" or ",".
 _SEX_AFTER = re.compile(r"[ \t]?(?P<sex>m|f)(?![\w/'.]|\.\d)")
-_VITAL_WORDS = frozenset(
-    "t tc tm tmax temp temperature febrile hr rr bp sbp map sat sats spo2 o2 pulse p wt "
-    "weight glucose bs fs cvp rate".split()
+_VITAL_WORDS = _words(
+    "t tc tm tmax temp temperature febrile hr rr bp sbp map sat sats spo2 o2 pulse p "
+    "wt weight glucose bs fs cvp rate"
 )
 # "in her 90s", "in his late 90's"
 _DECADE_AFTER = re.compile(r"'?s(?![a-z])")
@@ -98,9 +105,9 @@ def _judge(low: str, start: int, end: int) -> tuple[int, float, str] | None:
     if sex is not None:
         head = before.rstrip(" \t")
         words = head.split()
-        if not (words and words[-1].strip(":=") in _VITAL_WORDS):
-            if sex.group("sex") == "m" or head.endswith(("(", ",")):
-                return end, SCORE_DESCRIBED, "years"
+        after_vital = bool(words) and words[-1].strip(":=") in _VITAL_WORDS
+        if not after_vital and (sex.group("sex") == "m" or head.endswith(("(", ","))):
+            return end, SCORE_DESCRIBED, "years"
     if _LINE_OPENING_AFTER.match(low, end) and _LINE_OPENING_BEFORE.search(low, window, start):
         return end, SCORE_DESCRIBED, "years"
     decade = _DECADE_AFTER.match(low, end)

@@ -398,7 +398,9 @@ def _day_list(nums: list[str]) -> bool:
     if any(len(n) > 2 or not n for n in nums) or not 1 <= int(nums[0]) <= 12:
         return False
     days = [int(n) for n in nums[1:]]
-    return all(1 <= d <= 31 for d in days) and all(a < b for a, b in zip(days, days[1:]))
+    return all(1 <= d <= 31 for d in days) and all(
+        a < b for a, b in zip(days, days[1:], strict=False)
+    )
 
 
 def _dash_date(nums: list[str], start: int, end: int) -> list[_Candidate]:

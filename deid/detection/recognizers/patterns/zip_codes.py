@@ -22,13 +22,13 @@ from functools import lru_cache
 import regex
 
 from deid import entities
-from deid.lexicons import place_key
-from deid.lexicons.places import us_places, zip_codes
 from deid.detection.recognizers.patterns._structured import (
     PHI_GROUP,
     StructuredRecognizer,
     labelled,
 )
+from deid.lexicons import place_key
+from deid.lexicons.places import us_places, zip_codes
 
 # First-three-digit ranges of each state's ZIP codes (USPS), a little generous at edges.
 ZIP_PREFIXES: dict[str, tuple[tuple[int, int], ...]] = {
