@@ -7,7 +7,8 @@ reports:
 
 - **leak share**: gold PHI values that still occur verbatim in the output text (as a
   whole token, case-sensitive), overall and by category; a value that also occurs in its
-  question outside every gold span is not counted (it is not evidence of a leak);
+  question outside every gold span is not counted (it is not evidence of a leak), nor is
+  an age of 90 written as Safe Harbor's "90+";
 - **PHI-free unchanged**: share of PHI-free questions whose output equals the input;
 - detection accuracy on the set (``deid.evaluation.metrics.evaluate``: full-cover recall, token precision);
 - timing (load, detect, anonymize; a shared machine makes these rough).
@@ -57,6 +58,8 @@ TARGET_MIN_PHI_FREE_UNCHANGED = 0.90
 # A fixed, public benchmark key so that runs are reproducible; it protects nothing.
 BENCHMARK_KEY = SecretKey.from_text("deidflow benchmark key: clinical questions (not a secret)")
 SCHEMA_VERSION = 1
+AGE_LABEL = "AGE"
+SAFE_HARBOR_AGE_FLOOR = "90"  # generalised ages read "90+"
 
 
 # --- the question set --------------------------------------------------------------------
@@ -101,7 +104,8 @@ def _occurs(value: str, text: str, before: str = "", after: str = "") -> bool:
 
 
 def leaked_spans(note: Note, output: str) -> list[Span]:
-    """Gold spans whose value survives verbatim in ``output``."""
+    """Gold spans whose value survives verbatim in ``output`` (an age of 90 in Safe
+    Harbor's "90+" does not: that is the category every age over 89 becomes)."""
     outside = _outside_gold(note)
     text = note.text
     leaked = []
@@ -109,7 +113,12 @@ def leaked_spans(note: Note, output: str) -> list[Span]:
         value = text[g.start : g.end]
         before = text[g.start - 1] if g.start and text[g.start - 1].isalnum() else ""
         after = text[g.end] if g.end < len(text) and text[g.end].isalnum() else ""
-        if _occurs(value, output, before, after) and not _occurs(value, outside, before, after):
+        searched = output
+        if g.entity_type == AGE_LABEL and value == SAFE_HARBOR_AGE_FLOOR:
+            # Safe Harbor writes every age over 89 as "90+": "90" in it is the category
+            # all such ages share, not this person's age surviving.
+            searched = output.replace(SAFE_HARBOR_AGE_FLOOR + "+", "\0")
+        if _occurs(value, searched, before, after) and not _occurs(value, outside, before, after):
             leaked.append(g)
     return leaked
 

@@ -7,17 +7,20 @@ changes them over-redacts.  The rest name some of: the patient or a relative, ag
 sex, a hospital (full name or the short form people use: "Mt. Sinai", "UCSF",
 "Cedars-Sinai", "Johns Hopkins", "St. Luke's"), a town ("treated at our X office", "I
 live in X", "drove from X"), dates (absolute in many formats, and relative: "last
-Friday", "3 days ago", "next week", all labelled DATE), MRNs ("MRN: #AB-123456", "med
-rec no. 00123456"), insurance, plan, member and policy numbers, SSNs (including ranges a
+Friday", "next Tuesday": DATE; "3 days ago", "last week": not PHI, see below), MRNs
+("MRN: #AB-123456", "med rec no. 00123456"), insurance, plan, member and policy numbers, SSNs (including ranges a
 validator rejects), phone numbers, emails and reference codes.
 
 Askers type differently (``Voice``): tidy, casual (lower-case names, no apostrophes) or
 sloppy (shorthand, typos, "i", no question mark); the note's case style adds all-lower
 and all-caps questions.  Gold spans are exact because every piece is appended through
 ``NoteBuilder``.  Identifier labels ("MRN:", "SSN", "policy", "#") stay outside spans.
-Relative expressions that name a day, week or month ("last Friday", "2 weeks ago",
-"next Tuesday", "last month") are DATE; "today", "this morning", "tonight" and durations
-("for 3 days") are not PHI and occur in PHI-free questions too.
+Relative dates anchored on a named weekday ("last Friday", "this past Monday", "next
+Tuesday") are DATE: with the day the question was sent they pin one calendar date.
+Pure intervals ("last week", "3 days ago", "two weeks ago", "last month", "next week")
+are not labelled: Safe Harbor removes dates directly related to an individual, and an
+interval without an anchor names no date -- like "today", "this morning", "tonight" and
+durations ("for 3 days"), which occur in PHI-free questions too.
 """
 
 from __future__ import annotations
@@ -442,14 +445,16 @@ class _Asker:
         return Phi(self.pt.place.zip_code, "ZIP_CODE")
 
     # -- dates
-    def _relative_past(self) -> str:
+    def _relative_past(self) -> Piece:
+        """A relative date: DATE when a weekday anchors it, plain text when it is only an
+        interval ("3 days ago" names no calendar date, so it is not PHI)."""
         r = self.rng.random()
         if r < 0.2:
             return "last week"
         if r < 0.45:
-            return f"last {self._weekday()}"
+            return Phi(f"last {self._weekday()}", "DATE")
         if r < 0.55:
-            return f"this past {self._weekday()}"
+            return Phi(f"this past {self._weekday()}", "DATE")
         if r < 0.75:
             return f"{self._count(2, 10)} days ago"
         if r < 0.88:
@@ -460,7 +465,7 @@ class _Asker:
 
     def slot_when(self) -> Piece:
         if self.rng.random() < 0.5:
-            return Phi(self._relative_past(), "DATE")
+            return self._relative_past()
         if self.rng.random() < 0.1:
             return ["on the ", Phi(ids.ordinal(self._past().day), "DATE")]
         return ["on ", self._date(self._past())]
@@ -468,7 +473,7 @@ class _Asker:
     def slot_future(self) -> Piece:
         r = self.rng.random()
         if r < 0.15:
-            return Phi("next week", "DATE")
+            return "next week"  # an interval, not a date
         if r < 0.35:
             return Phi(f"next {self._weekday()}", "DATE")
         later = self.ctx.note_date + dt.timedelta(days=self.rng.randint(2, 60))

@@ -119,6 +119,14 @@ def test_a_value_glued_to_a_letter_leaks_when_left_glued() -> None:
     assert bench.leaked_spans(note, "Mother 87F fell.") == []
 
 
+def test_safe_harbors_90_plus_is_no_leak_of_an_age_of_90() -> None:
+    note = _note("Dad (90 yo) fell.", ("90", "AGE"))
+    assert bench.leaked_spans(note, "Dad (90+ yo) fell.") == []
+    assert [g.entity_type for g in bench.leaked_spans(note, "Dad (90 yo) fell.")] == ["AGE"]
+    note = _note("Dad (93 yo) fell.", ("93", "AGE"))
+    assert bench.leaked_spans(note, "Dad (90+ yo) fell.") == []
+
+
 def test_a_value_that_also_occurs_outside_gold_is_not_counted() -> None:
     # "May" is a name here and a month elsewhere in the same question.
     note = _note("May asked if May is too late.", ("May", "PERSON"))

@@ -47,14 +47,19 @@ LEAD_GROUP = "lead"
 # A label's number word: "MRN #", "Account No.", "member ID", "Policy Number".
 _MARKER = r"(?:\#|nos?\b\.?|num(?:ber)?s?\b\.?|nbr\b\.?|id\b)"
 
+# A "#" may still open the value after the colon: "MRN: #AB-123456", "ins. #789-...".
+_HASH_BEFORE_VALUE = r"(?:\#[ \t]{0,2})?"
+
 LABEL_SEPARATOR = (
-    rf"(?i:[ \t]{{0,3}}{_MARKER}?[ \t]{{0,3}}[:=\#.-]?[ \t]{{0,3}}(?:(?:is|was|of)[ \t]{{1,3}})?)"
+    rf"(?i:[ \t]{{0,3}}{_MARKER}?[ \t]{{0,3}}[:=\#.-]?[ \t]{{0,3}}(?:(?:is|was|of)[ \t]{{1,3}})?"
+    rf"{_HASH_BEFORE_VALUE})"
 )
-"""What may sit between a strong label and its value: ``MRN 1``, ``MRN: 1``, ``SSN is 1``."""
+"""What may sit between a strong label and its value: ``MRN 1``, ``MRN: 1``, ``SSN is 1``,
+``MRN: #1``."""
 
 MARKED_SEPARATOR = (
     rf"(?i:[ \t]{{0,3}}(?:{_MARKER}[ \t]{{0,3}}[:=\#.-]?|[:=\#])[ \t]{{0,3}}"
-    r"(?:(?:is|was)[ \t]{1,3})?)"
+    rf"(?:(?:is|was)[ \t]{{1,3}})?{_HASH_BEFORE_VALUE})"
 )
 """The same, but a number word or colon is required: for labels that are ordinary words
 ("account", "case", "ID") and would otherwise catch "account 1500 cc"."""
@@ -67,10 +72,11 @@ def labelled(label: str, value: str = ID_VALUE, *, marker_required: bool = False
     """Regex for ``label`` + separator + value, with the value as the reported group.
 
     ``label`` is matched case-insensitively; it must start at a word boundary and may
-    not run on into letters ("MRN1234" is fine, "MRNs" is not the label).
+    not run on into letters ("MRN1234" is fine, "MRNs" is not the label) unless it ends
+    in "#" ("chart #FQ-123456").
     """
     sep = MARKED_SEPARATOR if marker_required else LABEL_SEPARATOR
-    return rf"\b(?i:{label})(?![A-Za-z]){sep}(?P<{PHI_GROUP}>{value})"
+    return rf"\b(?i:{label})(?:(?<=\#)|(?![A-Za-z])){sep}(?P<{PHI_GROUP}>{value})"
 
 
 def digit_count(value: str) -> int:

@@ -12,9 +12,14 @@ as the span's ``kind``):
 
 * ``ClinicalDateRecognizer`` (name ``"deid.dates"``): calendar dates and date elements more specific
   than a year -- ``7/22``, ``7/22/93``, ``2019-07-22``, ``July 22nd``, ``22-Jul-2019``,
-  ``July 2019``, ``on the 3rd``, ``Friday 9/17``, holidays.
+  ``July 2019``, ``on the 3rd``, ``Friday 9/17``, holidays, weekday-anchored relative
+  dates (``last Friday``, ``next Tuesday``, ``this past Monday``: with the note's date
+  they pin one day), dates glued to a word or a dot (``fx4/97``, ``.8/31``) and lists of
+  days after a date word (``on 4/2/3/5``).  Pure intervals (``last week``, ``3 days
+  ago``, ``yesterday``) are not reported: Safe Harbor removes dates directly related to
+  an individual, and an interval without an anchor names no date.
 * ``YearRecognizer`` (name ``"deid.dates.year"``): years standing alone -- ``1992``, ``'92``,
-  ``MI 92``, ``CABG 81, 84``, ``CVA 74'``, ``1980s``, kind ``DateKind.YEAR`` (only this
+  ``CA'88``, ``MI 92``, ``CABG 81, 84``, ``CVA 74'``, ``quit smoking 62'``, ``1980s``, kind ``DateKind.YEAR`` (only this
   recognizer reports it).  Safe Harbor lets a bare year stay; the policy tells them
   apart by the span's kind.
 
@@ -68,6 +73,8 @@ def _words(text: str) -> frozenset[str]:
 _MONTH_WORDS_AMBIGUOUS = _words("may mar dec aug")
 # Never a date on its own: those, and "jan", which is more often a name.
 _MONTH_WORDS_NEVER_ALONE = _MONTH_WORDS_AMBIGUOUS | {"jan"}
+# ... except these two right after a word that introduces a month ("in aug.", "since dec").
+_MONTH_WORDS_ALONE_AFTER_CUE = _words("aug dec")
 _MONTH_FULL_NAMES = _words(
     "january february march april june july august september october november december"
 )
@@ -125,6 +132,12 @@ _EVENT_WORDS = _words(
     "fracture stroke infarct arrest"
 )
 _YEAR_WORDS_BEFORE = _words("in of year yr yrs born dob circa")
+# Before a two-digit year written with a trailing quote ("quit smoking 62'", "since 88'"):
+# life events that are dated by their year.  ("HOB 30'" is an angle.)
+_LIFE_EVENT_WORDS = _words(
+    "smoking smoked quit stopped since until married divorced widowed retired moved "
+    "immigrated emigrated sober died passed deceased started"
+)
 # Measurements that run to four digits: "u/o 1975", "SVR 1980", "PLT 1990" are not years.
 _MEASURE_WORDS_BEFORE = _words(
     "u/o uo i/o io intake output out total net los svr pvr plt plts wbc tv vt bs fs bg "
@@ -135,7 +148,8 @@ _MEASURE_WORDS_BEFORE = _words(
 
 # A run of numbers joined by / . - (7/22, 7.40/35/64, 94-113/42-51).  Each repetition
 # starts with a separator that \d+ cannot consume, so matching is linear.
-_NUMERIC_RUN = re.compile(r"\d(?<![\d./']\d)\d*(?:[/.\-]\d+)+")
+# A dot may precede it when no digit precedes the dot (".8/31" after a sentence, not "7.40/35").
+_NUMERIC_RUN = re.compile(r"\d(?<![\d/']\d)(?<!\d\.\d)\d*(?:[/.\-]\d+)+")
 _SEPARATOR = re.compile(r"([/.\-])")
 _COMPOUND = re.compile(r"[/+]")
 # The first letter is consumed before the look-behinds so the engine can skip ahead to it.
@@ -178,6 +192,13 @@ _HOLIDAY_STEMS = (
     "kippur", "hashanah", "hanukkah", "chanukah", "passover", "kwanzaa",
 )  # fmt: skip
 _WEEKDAY_BEFORE = re.compile(rf"(?<![a-z]){_WEEKDAY},?[ \t]{{1,3}}\Z")
+# "last Friday", "next tuesday", "this past Monday", "this coming Sat": one day, given the
+# note's date.  Not "last week", "3 days ago": intervals name no date.
+_RELATIVE_WEEKDAY = re.compile(
+    r"(?:last|next|this(?:[ \t]{1,3}(?:past|coming))?|past|coming)[ \t]{1,3}"
+    rf"(?:{_WEEKDAY}|(?:mon|tues?|wed|thu(?:rs?)?|fri|sat|sun))(?![a-z])"
+)
+_RELATIVE_CUES = ("last", "next", "this", "past", "coming")
 _NEXT_WORD = re.compile(r"[ \t]{0,3}([a-z][a-z/']*)")
 # Words on the same line: a token starts with a letter or digit; '#', '%', '(' count too.
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9/'+.&\-]*|[#%(]")
@@ -293,6 +314,8 @@ def _numeric_dates(text: str, low: str, match: re.Match[str]) -> list[_Hit]:
     run = match.group()
     parts = _SEPARATOR.split(run)
     nums, seps = parts[0::2], parts[1::2]
+    if before == "." and len(nums) == 2 and len(nums[1]) < 2:
+        return []  # ".5/1": a decimal written without its zero, not ".8/31"
 
     candidates: list[_Candidate] = []
     if "." in seps:
@@ -318,6 +341,9 @@ def _numeric_dates(text: str, low: str, match: re.Match[str]) -> list[_Hit]:
             second = _slash_date(nums[2:], mid, end)
             if first and second and not first[0][4] and not second[0][4]:
                 candidates.append((start, end, SCORE_MONTH_DAY, DateKind.MONTH_DAY, False))
+        if not candidates and len(nums) >= 3 and _day_list(nums):
+            # "on 4/2/3/5": a month and its days -- a date only after a date word (weak)
+            candidates.append((start, end, SCORE_WEAK, DateKind.MONTH_DAY, True))
     else:
         candidates.extend(_dash_date(nums, start, end))
 
@@ -367,6 +393,16 @@ def _slash_date(nums: list[str], start: int, end: int) -> list[_Candidate]:
     ]
 
 
+def _day_list(nums: list[str]) -> bool:
+    """ "4/2/3/5": a month, then days in increasing order (not "140/104/22", "10/5/5")."""
+    if any(len(n) > 2 or not n for n in nums) or not 1 <= int(nums[0]) <= 12:
+        return False
+    days = [int(n) for n in nums[1:]]
+    return all(1 <= d <= 31 for d in days) and all(
+        a < b for a, b in zip(days, days[1:], strict=False)
+    )
+
+
 def _dash_date(nums: list[str], start: int, end: int) -> list[_Candidate]:
     """Read "7-22-93", "2019-07-22" or (weakly) "7-8" as a date."""
     if len(nums) == 3:
@@ -387,8 +423,9 @@ def _judge_context(low: str, start: int, end: int, score: float, kind: str, weak
         return score
     prev = _tokens_before(low, start, 3)
     nxt = _tokens_after(low, end, 3)
-    # A letter glued on ("ps10/5", "1/2ns") marks a setting or dose, unless it is "on".
-    if _letter_before(low, start) and not (prev and prev[-1].endswith("on")):
+    # A letter glued on ("ps10/5", "1/2ns") marks a setting or dose, unless it is "on", an
+    # event or date word ("fx4/97", "dx8/02", "adm7/22") or the date holds a year ("x4/97").
+    if _letter_before(low, start) and not (prev and _glued_date_word(prev[-1], kind, low, end)):
         return 0.0
     if end < len(low) and low[end].isalpha() and not (nxt and nxt[0] in ("am", "pm", "a", "p")):
         return 0.0
@@ -410,6 +447,17 @@ def _judge_context(low: str, start: int, end: int, score: float, kind: str, weak
         if prev and prev[-1] in _DATE_WORDS_BEFORE:
             return SCORE_WEAK_WITH_CONTEXT
     return score
+
+
+def _glued_date_word(token: str, kind: str, low: str, end: int) -> bool:
+    """Whether a date glued to the end of ``token`` stays a date ("on7/22", "fx4/97")."""
+    word = token.rstrip("0123456789/.-")
+    if word.endswith("on") or word in _EVENT_WORDS or word in _DATE_WORDS_BEFORE:
+        return True
+    if kind != DateKind.MONTH_YEAR:
+        return False
+    year = low[low.rfind("/", 0, end) + 1 : end]
+    return year.isdigit() and (len(year) == 4 or int(year) >= 40)
 
 
 def _blocks_after(token: str) -> bool:
@@ -444,9 +492,11 @@ def _month_dates(low: str, match: re.Match[str]) -> list[_Hit]:
         if hit is not None:
             hits.append(hit)
 
-    if not hits and word not in _MONTH_WORDS_NEVER_ALONE:
+    if not hits and (word not in _MONTH_WORDS_NEVER_ALONE or word in _MONTH_WORDS_ALONE_AFTER_CUE):
         prev, _ = _word_before(low, start)
-        if word in _MONTH_FULL_NAMES or prev in _WORDS_BEFORE_LONE_MONTH:
+        if prev in _WORDS_BEFORE_LONE_MONTH or (
+            word in _MONTH_FULL_NAMES and word not in _MONTH_WORDS_NEVER_ALONE
+        ):
             hits.append(_Hit(start, end, SCORE_NAMED, DateKind.MONTH))
     return hits
 
@@ -523,7 +573,9 @@ def _ordinal_day(low: str, match: re.Match[str]) -> _Hit | None:
 def _year_hits(text: str, low: str) -> list[_Hit]:
     hits: list[_Hit] = []
     for m in _YEAR_QUOTED.finditer(text):
-        if m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_'"):
+        # "'92" alone or glued to a word ("CA'88", "MI'92"): digits never follow a
+        # possessive or a contraction's apostrophe.
+        if m.start() == 0 or not (text[m.start() - 1].isdigit() or text[m.start() - 1] in "_'"):
             hits.append(_Hit(m.start(), m.end(), SCORE_YEAR_QUOTED, DateKind.YEAR))
     last_year_end = -1
     for m in _YEAR_TWO_DIGIT.finditer(low):
@@ -534,7 +586,10 @@ def _year_hits(text: str, low: str) -> list[_Hit]:
                 hits.append(_Hit(start, end, SCORE_YEAR, DateKind.YEAR))
                 last_year_end = end
         elif m.group().endswith("'"):
-            hits.append(_Hit(start, end, SCORE_YEAR_WEAK, DateKind.YEAR))  # "HOB 30'" is an angle
+            if _word_before(low, start)[0] in _LIFE_EVENT_WORDS:  # "quit smoking 62'"
+                hits.append(_Hit(start, end, SCORE_YEAR, DateKind.YEAR))
+            else:
+                hits.append(_Hit(start, end, SCORE_YEAR_WEAK, DateKind.YEAR))  # "HOB 30'": an angle
     for m in _YEAR_FOUR.finditer(low):
         hit = _four_digit_year(low, m)
         if hit is not None:
@@ -605,6 +660,10 @@ class ClinicalDateRecognizer(EntityRecognizer):
             hit = _ordinal_day(low, m)
             if hit is not None:
                 hits.append(hit)
+        if any(cue in low for cue in _RELATIVE_CUES):
+            for m in _RELATIVE_WEEKDAY.finditer(low):
+                if not _letter_before(low, m.start()):
+                    hits.append(_Hit(m.start(), m.end(), SCORE_NAMED, DateKind.HOLIDAY))
         if any(stem in low for stem in _HOLIDAY_STEMS):
             for m in _HOLIDAY.finditer(low):
                 if not _letter_before(low, m.start()):

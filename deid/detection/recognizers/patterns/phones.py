@@ -1,10 +1,14 @@
 """PHONE_NUMBER and FAX_NUMBER recognizer for clinical notes.
 
 Full numbers (``(617) 555-0199``, ``617-555-0199``, ``617.555.0199``, ``617 555 0199``,
-``+1 617 555 0199``) are found on their shape alone.  Short numbers -- 7-digit local
-numbers, 4-5 digit pagers and extensions (``Pager #54321``, ``beeper number 55037``,
-``PG 33445``, ``x4521``, ``ext. 4521``) -- look like any other number in a nursing note
-(volumes, ranges, clock times), so they count only after a phone word on the same line.
+``+1 617 555 0199``, ``617- 555- 0199``, ``617 5550199``, ``617/555/0199``) are found on
+their shape alone.  A 7-digit local number written ``555-1234`` counts on its own too
+unless it reads as a range or a pair of clock times (``575-1000``, ``900-1300``,
+``700-1900``: the upper bound at most twice the lower, both round, or both valid
+times) or follows a measurement word (``SVR 954-1183``).  Other short numbers -- 4-5
+digit pagers and extensions (``Pager #54321``, ``beeper number 55037``, ``PG 33445``,
+``x4521``, ``ext. 4521``) -- look like any other number in a nursing note (volumes,
+ranges, clock times), so they count only after a phone word on the same line.
 When the phone word nearest the number is ``fax``, the number is a FAX_NUMBER.
 
 Each result has ``recognition_metadata[deid.spans.KIND_KEY]``: ``"full"``, ``"local"``
@@ -47,10 +51,23 @@ def _words(text: str) -> frozenset[str]:
 
 # exchange + line: "555-0199", "555 0199", "273 45166" (a stray fifth digit happens).
 # A slash may follow ("617-555-1212/pager") but not a slash and a digit (a ratio or date).
-_EXCHANGE_LINE = re.compile(r"\d\d\d[ \t.\-]\d{4,5}(?![\w\-]|[./]\d)")
-# what may precede the exchange: "+1 617 ", "(617) ", "617-", "617" (glued: "240444-1243")
+# A blank may stand beside the dash or dot: "476- 8356" (typed or OCR'd).
+_EXCHANGE_LINE = re.compile(r"\d\d\d(?:[ \t]?[.\-][ \t]?|[ \t])\d{4,5}(?![\w\-]|[./]\d)")
+# what may precede the exchange: "+1 617 ", "(617) ", "617-", "617- ", "617" (glued:
+# "240444-1243")
 _AREA_BEFORE = re.compile(
-    r"(?:\+?1[ \t.\-]{1,2})?(?:\((?P<paren>\d{3})\)[ \t]{0,2}|\d{3}(?P<sep>[ \t.\-]?))\Z"
+    r"(?:\+?1[ \t.\-]{1,2})?(?:\((?P<paren>\d{3})\)[ \t]{0,2}"
+    r"|\d{3}(?P<sep>[ \t]?[.\-][ \t]?|[ \t]?))\Z"
+)
+# Area code and the seven digits run together ("202 2671093") or slashes throughout
+# ("201/324/1423"; a date or ratio never has three-digit parts).  Area code and exchange
+# never start with 0 or 1.
+_AREA_SEVEN = re.compile(r"[2-9]\d\d[ \t.\-][2-9]\d{6}(?![\w\-]|[./]\d)")
+_SLASHED = re.compile(r"[2-9]\d\d/[ \t]?[2-9]\d\d/[ \t]?\d{4}(?![\w\-]|[./]\d)")
+# Right before a local number, these make it a measurement range ("SVR 954-1183").
+_MEASURE_BEFORE = _words(
+    "sbp dbp bp map hr rr svr pvr svri co ci cvp pa pap pcwp u/o uo i/o io plt plts wbc "
+    "glucose bs fs bg range ranges between from vt tv peep ml cc"
 )
 _EXTENSION_AFTER = re.compile(
     r"[ \t]{0,2},?[ \t]{0,2}(?:x|ext\.?|extension)[ \t]{0,2}\d{1,5}(?![a-z0-9])"
@@ -122,12 +139,44 @@ def _punctuated(area: re.Match[str], number: re.Match[str]) -> bool:
     All-blank ("617 555 0199"), glued ("240444-1243") or 5-digit line numbers are
     identifiers too, but less surely phones.
     """
-    if len(number.group()) != 8:
+    digits_and_sep = number.group().replace(" ", "").replace("\t", "")
+    if len(digits_and_sep) != 8:
         return False
     if area.group("paren") is not None:
         return True
-    area_sep, exchange_sep = area.group("sep"), number.group()[3]
-    return area_sep in ("-", ".") or (area_sep in (" ", "\t") and exchange_sep in "-.")
+    area_sep, exchange_sep = area.group("sep").strip(), digits_and_sep[3]
+    return area_sep in ("-", ".") or (area_sep == "" and exchange_sep in "-.")
+
+
+def _clock(value: str) -> bool:
+    """ "700", "1930": a valid 24-hour clock time."""
+    number = int(value)
+    return number <= 2400 and number % 100 < 60
+
+
+def _local_number(low: str, m: re.Match[str]) -> bool:
+    """Whether an unlabelled ``555-1234`` (dash, no blanks) reads as a phone number, not a
+    range of volumes or clock times, nor a measurement."""
+    exchange, sep, line = low[m.start() : m.start() + 3], low[m.start() + 3], m.group()[4:]
+    if line[0] == "0":
+        return True  # a range never starts its upper bound with 0
+    if sep != "-" or len(line) != 4 or exchange[0] in "01":
+        return False
+    low_bound, high_bound = int(exchange), int(line)
+    if high_bound <= 2 * low_bound:  # "575-1000", "954-1183"
+        return False
+    if exchange.endswith("0") and line.endswith("0"):  # "200-1000", "150-4000"
+        return False
+    if _clock(exchange) and _clock(line):  # "715-1915": a shift
+        return False
+    before = low[max(0, m.start() - 24) : m.start()].split()
+    if before and before[-1].rstrip(":=") in _MEASURE_BEFORE:
+        return False
+    after = low[m.end() : m.end() + 8].split()
+    return not (after and after[0].strip(".,;)") in _UNITS_AFTER)
+
+
+_UNITS_AFTER = _words("cc ml mg mcg units u l lpm kcal cal g gm kg ml/hr cc/hr mmhg %")
 
 
 def _boundary_ok(low: str, start: int) -> bool:
@@ -159,7 +208,12 @@ class ClinicalPhoneRecognizer(EntityRecognizer):
         if not wanted:
             return []
         low = lowered(text)
-        found = self._numbers(low) + self._short_numbers(low) + self._extensions(low)
+        found = (
+            self._numbers(low)
+            + self._run_together(low)
+            + self._short_numbers(low)
+            + self._extensions(low)
+        )
         return [r for r in found if r.entity_type in wanted]
 
     @staticmethod
@@ -183,12 +237,28 @@ class ClinicalPhoneRecognizer(EntityRecognizer):
             if strong:
                 score = SCORE_WITH_LABEL
             elif kind == "local":
-                # a range ("900-1300") never starts its upper bound with 0
-                score = SCORE_FULL_PLAIN if low[m.start() + 4] == "0" else SCORE_UNLABELLED
+                score = SCORE_FULL_PLAIN if _local_number(low, m) else SCORE_UNLABELLED
             else:
                 assert area is not None  # a full number: its area code was found
                 score = SCORE_FULL if _punctuated(area, m) else SCORE_FULL_PLAIN
             found.append(_result(label, start, end, score, kind))
+        return found
+
+    @staticmethod
+    def _run_together(low: str) -> list[RecognizerResult]:
+        """ "202 2671093" and "201/324/1423": full numbers in less usual writing."""
+        found = []
+        for pattern in (_AREA_SEVEN, _SLASHED):
+            for m in pattern.finditer(low):
+                start, end = m.span()
+                if not _boundary_ok(low, start) or (start and low[start - 1] == "-"):
+                    continue
+                ext = _EXTENSION_AFTER.match(low, end)
+                if ext is not None:
+                    end = ext.end()
+                label, strong = _label_before(low, start)
+                score = SCORE_WITH_LABEL if strong else SCORE_FULL_PLAIN
+                found.append(_result(label, start, end, score, "full"))
         return found
 
     @staticmethod

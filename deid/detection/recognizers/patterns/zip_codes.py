@@ -7,11 +7,17 @@ needs one of:
 * a state abbreviation or name right before it ("MA 02114", "Massachusetts 02114"),
   where the ZIP's first three digits must belong to that state — so "PA 15000" from
   a pulmonary-artery reading would need to be a Pennsylvania ZIP to count;
+* a town right before it ("Springfield 01103", "Lee, 01238"): the number must be a
+  real ZIP code (``deid.lexicons``) and the town a US place written with a capital, or
+  the ZIP's own town in any case ("lee 01238") -- or a street address must come before
+  the town ("12 Oak St, Apt 5, lee 01238");
 * a "zip" / "zip code" / "postal code" label;
 * an APO/FPO/DPO military address ("FPO AA 34035").
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import regex
 
@@ -21,6 +27,8 @@ from deid.detection.recognizers.patterns._structured import (
     StructuredRecognizer,
     labelled,
 )
+from deid.lexicons import place_key
+from deid.lexicons.places import us_places, zip_codes
 
 # First-three-digit ranges of each state's ZIP codes (USPS), a little generous at edges.
 ZIP_PREFIXES: dict[str, tuple[tuple[int, int], ...]] = {
@@ -70,6 +78,13 @@ BARE_ZIP = (
     rf"(?:(?P<abbr>{_ABBREVIATIONS})|(?P<name>(?i:{_NAMES})))\.?,?[ \t]{{1,3}})"
     rf"{_ZIP}"
 )
+# A town (one to three words) right before the ZIP, in a lookbehind as above.
+_TOWN_WORD = r"[A-Za-z][A-Za-z'.-]{1,24}"
+TOWN_ZIP = (
+    rf"(?<![\w.,/:#-])(?=[0-9]{{5}})"
+    rf"(?<=(?<![\w'.-])(?P<town>{_TOWN_WORD}(?:[ \t]{_TOWN_WORD}){{0,2}}),?[ \t]{{1,3}})"
+    rf"{_ZIP}"
+)
 LABELLED_ZIP = labelled(r"zip(?:\s{0,2}code)?|zipcode|postal\s{1,3}code", _ZIP)
 MILITARY_ZIP = rf"\b(?:APO|FPO|DPO)[ \t]{{1,3}}(?:AA|AE|AP)[ \t]{{1,3}}(?P<{PHI_GROUP}>{_ZIP})"
 
@@ -89,6 +104,7 @@ class ZipCodeRecognizer(StructuredRecognizer):
         ("zip_state", BARE_ZIP, 0.9),
         ("zip_labelled", LABELLED_ZIP, 0.9),
         ("zip_military", MILITARY_ZIP, 0.9),
+        ("zip_town", TOWN_ZIP, 0.85),
     )
 
     def refine(
@@ -97,11 +113,66 @@ class ZipCodeRecognizer(StructuredRecognizer):
         value = text[start:end]
         if value.startswith("00000"):
             return None
+        if match.re.pattern == TOWN_ZIP and (
+            _after_state(match.group("town"))  # zip_state's case: one result, not two
+            or _UNIT_AFTER.match(text, end)
+            or not (
+                town_and_zip(match.group("town"), value)
+                or _ADDRESS_BEFORE.search(text, max(0, start - 90), start)
+            )
+        ):
+            return None
         if match.re.pattern == BARE_ZIP and match.group("city") is None:
             state = match.group("abbr") or STATE_NAMES[_normalise(match.group("name"))]
             if not zip_in_state(value, state):
                 return None
         return start, end, score
+
+
+def _after_state(town: str) -> bool:
+    words = town.split()
+    last = words[-1].rstrip(".")
+    if last in ZIP_PREFIXES:
+        return True
+    return any(_normalise(" ".join(words[-n:])) in STATE_NAMES for n in (1, 2, 3))
+
+
+# "I live at 12 Oak St, Apt 5, Springfield 01103": a house number and street (a street
+# word, or "live at" before it), a comma, then the town: the five digits after it are
+# the ZIP (the town need not be in any list).
+_STREET_WORDS = (
+    r"st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd|boulevard|way|ct|court|pl|place"
+    r"|ter|terrace|cir|circle|pkwy|parkway|hwy|highway|loop|trl|trail|sq|square|row|pike"
+)
+_ADDRESS_BEFORE = regex.compile(
+    r"(?i:(?<![a-z])(?:live[sd]?|living|resides?|address)[ \t]{1,3}(?:at|is|:)?[ \t]{0,3}"
+    r"[0-9]{1,6}[ \t]{1,3}[a-z][a-z'. \t-]{1,40}"
+    rf"|(?<![\w-])[0-9]{{1,6}}[ \t]{{1,3}}[a-z][a-z'. \t-]{{0,40}}(?<![a-z])(?:{_STREET_WORDS})\.?)"
+    r",(?:[ \t]{0,3}[A-Za-z0-9'. -]{1,30},)?[ \t]{0,3}[A-Za-z][A-Za-z'. \t-]{1,40}\Z",
+    regex.REVERSE,  # matched from the ZIP backwards: one attempt, not one per position
+)
+
+
+# "Given 10001 units": a quantity after a word that happens to be a town.
+_UNIT_AFTER = regex.compile(r"(?i)[ \t]{0,2}(?:units?|u|mg|mcg|ml|cc|g|gm|kg|mmol|meq|%)\b")
+
+
+@lru_cache(maxsize=4096)
+def town_and_zip(town: str, zip_code: str) -> bool:
+    """Whether ``town`` (its last one to three words) is a place for a real ``zip_code``:
+    the ZIP's own town in any case, or a capitalised US place name."""
+    record = zip_codes().get(zip_code[:5])
+    if record is None:
+        return False
+    words = town.split()
+    for n in range(min(3, len(words)), 0, -1):
+        name = " ".join(words[-n:])
+        key = place_key(name)
+        if key == place_key(record.city):
+            return True
+        if name[0].isupper() and key in us_places():
+            return True
+    return False
 
 
 def _normalise(name: str) -> str:

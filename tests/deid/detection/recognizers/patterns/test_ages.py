@@ -33,6 +33,16 @@ AGES = [
     ("see flowsheet \n \n98 s/p left hip fx", "98"),
     ("ninety-two year old female", "ninety-two"),
     ("she is in her nineties", "nineties"),
+    # a person's age with a verb, age and sex in brackets or after a comma
+    ("my grandmother is 93 and lives alone", "93"),
+    ("my father is now 100, still drives", "100"),
+    ("she turned 96 last month", "96"),
+    ("I'm 91 and healthy", "91"),
+    ("my aunt is ninety-four", "ninety-four"),
+    ("My mother (92F) was admitted", "92"),
+    ("Mr. Lane (97 M) fell", "97"),
+    ("Ada Pike, 95F, seen today", "95"),
+    ("pt 94M s/p fall", "94"),
 ]
 
 
@@ -56,6 +66,13 @@ NOT_AGES = [
     "core temp 95 F this am",  # a single M/F letter counts only opening a line
     "vanco 1000 mg, NS at 125 ml/hr",
     "ninety minutes of CPR",
+    "pt is 95% on RA",  # a saturation
+    "pt is 98 on 2L NC",
+    "glucose is 102, HR is 95",  # not a person's age
+    "BP is 100/60",
+    "T 99F this am, Tmax 99 F",  # Fahrenheit
+    "HR 95 M",
+    "she is 95.5 kg",
 ]
 
 
@@ -73,7 +90,17 @@ def test_kind_metadata_and_entity_filter() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["9" * 100_000, "92 yo " * 16_000, "age " * 25_000, "in her 90" * 10_000, "ninety " * 14_000],
+    [
+        "9" * 100_000,
+        "92 yo " * 16_000,
+        "age " * 25_000,
+        "in her 90" * 10_000,
+        "ninety " * 14_000,
+        "she is " * 14_000,
+        "she is now 95 " * 7_000,
+        "(95f) " * 16_000,
+        "is ninety" * 11_000,
+    ],
 )
 def test_linear_time_on_adversarial_input(text: str) -> None:
     recognizer = AgeOver89Recognizer()

@@ -65,6 +65,18 @@ DATES = [
     ("Mon 7/22: pt seen", "7/22"),
     ("cardiac cath May 5, stent to LAD", "May 5"),
     ("DC'D ON DEC 2 AT 10AM", "DEC 2"),
+    # glued to a word or a dot; a month alone after a cue word; days listed after "on"
+    ("PMH: hip fx4/97 s/p ORIF", "4/97"),
+    ("R knee replaced x6/85, doing well", "6/85"),
+    ("seen in clinic.9/14 f/u planned", "9/14"),
+    ("moved here in aug. with family", "aug"),
+    ("home since dec, lives alone", "dec"),
+    ("HD on 3/2/4/6, missed today", "3/2/4/6"),
+    # weekday-anchored relative dates pin one day
+    ("I was discharged last Friday.", "last Friday"),
+    ("my appt is next tuesday at 3", "next tuesday"),
+    ("SEEN THIS PAST MONDAY BY PCP", "THIS PAST MONDAY"),
+    ("surgery this coming Wed, NPO", "this coming Wed"),
 ]
 
 
@@ -88,6 +100,14 @@ def test_weekday_name_is_part_of_the_date(detector: Detector) -> None:
 
 NOT_DATES = [
     "BP 120/80 HR 72",
+    # pure intervals name no date (not PHI under Safe Harbor)
+    "seen last week, 3 days ago, two weeks ago, yesterday and last month",
+    "f/u next week",
+    # glued numbers that stay settings, doses and ratios
+    "pt on ps10/5, peep5/10, 1/2ns at 75",
+    "dose .5/1 tab, 2-3x/week, ratio 1:2, 140/104/22",
+    "aug 2L flow, dec UO, mar reviewed",
+    "on 10/5/5 settings",
     "BP 94-113/42-51 WITH MAPS 60",
     "bp 100-108/49-57. pad 25-31",
     "ABG 7.40/35/64/22/-1 on 40%",
@@ -142,6 +162,8 @@ YEARS = [
     ("HX OF POSSIBLE MI IN 1980S AFTER CHOLE", ["1980S"]),
     ("stroke, middle cerebellar CVA 2004, hernia", ["2004"]),
     ("RENAL CELL CA 1977,S/P R NEPHRECTOMY", ["1977"]),
+    ("PMH: breast CA'88, MI'92", ["'88", "'92"]),
+    ("STOPPED SMOKING 62' PER WIFE", ["62'"]),
 ]
 
 
@@ -223,6 +245,14 @@ ADVERSARIAL = [
     "MI 92, " * 14_000,
     "Christmas " * 10_000,
     "JANUARY FEBRUARY " * 6_000,
+    "fx4/97 " * 14_000,
+    ".8/31" * 20_000,
+    "CA'88" * 20_000,
+    "smoking 62' " * 8_000,
+    "last friday " * 8_000,
+    "this past " * 10_000,
+    "on 4/2/3/5 " * 9_000,
+    "4/2/3/5/6/7/8/9/" * 6_000,
 ]
 
 

@@ -44,6 +44,25 @@ def detector():
         ("ACC: US21-492980", "US21-492980", "ID_NUMBER"),
         ("state police report #13-839969", "13-839969", "ID_NUMBER"),
         ("handed to security, envelope #4463132.", "4463132", "ID_NUMBER"),
+        # Whatever follows a label and holds a digit: letters, hyphens, a "#" of its own.
+        ("MRN: #QW-554433", "QW-554433", "MRN"),
+        ("med rec no. 00554433", "00554433", "MRN"),
+        ("record # RT7766554", "RT7766554", "MRN"),
+        ("patient ID kt-220011", "kt-220011", "MRN"),
+        ("(ins. #456-7788-990, dob 1/2/50)", "456-7788-990", "HEALTH_PLAN_ID"),
+        ("ins # PPO-551122", "PPO-551122", "HEALTH_PLAN_ID"),
+        ("policy QR-445566 was denied", "QR-445566", "HEALTH_PLAN_ID"),
+        ("in network for my plan (plan 330-4411-229)?", "330-4411-229", "HEALTH_PLAN_ID"),
+        ("subscriber X887766554", "X887766554", "HEALTH_PLAN_ID"),
+        ("group 00446688", "00446688", "HEALTH_PLAN_ID"),
+        ("ref code 4HTRW9KP", "4HTRW9KP", "ID_NUMBER"),
+        ("confirmation code: ZK3-99812", "ZK3-99812", "ID_NUMBER"),
+        ("case number 7QWT2ZX8", "7QWT2ZX8", "ID_NUMBER"),
+        ("claim # 2021-556677-03", "2021-556677-03", "ID_NUMBER"),
+        ("acct no. 7788990011", "7788990011", "ACCOUNT_NUMBER"),
+        ("billing account B776655443", "B776655443", "ACCOUNT_NUMBER"),
+        ("pt, 60 m, chart #qk-7766551, seen", "qk-7766551", "MRN"),
+        ("given ticket #KWTRZ7.", "KWTRZ7", "ID_NUMBER"),
     ],
 )
 def test_finds_labelled_id_with_exact_offsets(detector, text, value, entity):
@@ -63,6 +82,12 @@ def test_finds_labelled_id_with_exact_offsets(detector, text, value, entity):
         "PHONE # 555-1234",  # a phone, not an ID
         "unit # 2 PRBC",
         "echo: trace MR 12345",  # MR = mitral regurgitation
+        "ID: 2nd opinion requested",  # an ordinal
+        "plan 2-3 days, policy 2 visits, group 12",  # plan words with counts
+        "plan: lasix 40mg, recheck K",  # a dose after "plan"
+        "policy reviewed with family",
+        "case #500mg",  # a dose, not a code
+        "ID: vanc-15 pending, 2-view cxr",  # a drug level, a film
     ],
 )
 def test_rejects_unlabelled_or_non_ids(detector, text):

@@ -53,6 +53,13 @@ PHONES = [
     ("questions: ext. 4521", "ext. 4521"),
     ("covering NP x4521", "x4521"),
     ("home phone 6175550199", "6175550199"),
+    # blanks beside the separators, area code and seven digits run together, slashes
+    ("dtr # 313- 476- 8356 aware", "313- 476- 8356"),
+    ("SON 202 2671093 WILL CALL", "202 2671093"),
+    ("wife 201/324/1423 in evening", "201/324/1423"),
+    # a local number on its own, and an extension after it
+    ("Thank you, Ann Lowe, 529-6837", "529-6837"),
+    ("son Bo at 476-8356 x1234 evenings", "476-8356 x1234"),
 ]
 
 
@@ -91,6 +98,12 @@ NOT_PHONES = [
     "BP 94-113/42-51 HR 100-1112",
     "I/O 1200-1500 cc, u/o 80-100/hr",
     "ABG 7.40/35/64/22/-1 on 40%",
+    # local-number look-alikes: ranges, shifts, measurements, quantities
+    "u/o 250-1500 over shift, 715-1915 shift",
+    "SVR 954-1783 today",
+    "gave 325-1650 mg",
+    "BP 120/80, 1/2 tab, 2-3x/week, seen 4/2",
+    "120/140/1600 panel",
 ]
 
 
@@ -125,6 +138,10 @@ def test_kind_metadata_and_entity_filter() -> None:
         "x1234 " * 16_000,
         "(617) " * 16_000,
         "#" * 100_000,
+        "212- " * 20_000,
+        "202 2671093 " * 8_000,
+        "201/324/" * 12_000,
+        "476-8356 " * 11_000,
     ],
     ids=lambda t: repr(t[:8]),
 )
@@ -146,7 +163,7 @@ def test_pgr_abbreviation_is_a_pager_word(detector) -> None:  # type: ignore[no-
 # The scans as first written; the module's are rewritten to open with one digit class.
 _READABLE_SCANS = {
     "_SHORT": r"(?:\d-)?\d{4,5}(?![\w\-/%]|[.,:]\d)|\d{7}(?:\d{3})?(?![\w\-/%]|[.,:]\d)",
-    "_EXCHANGE_LINE": r"\d{3}[ \t.\-]\d{4,5}(?![\w\-]|[./]\d)",
+    "_EXCHANGE_LINE": r"\d{3}(?:[ \t]?[.\-][ \t]?|[ \t])\d{4,5}(?![\w\-]|[./]\d)",
 }
 
 

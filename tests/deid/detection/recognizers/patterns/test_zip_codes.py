@@ -36,6 +36,11 @@ def detector():
         ("zip 90210", "90210"),
         ("Zip code: 02114-1234", "02114-1234"),
         ("FPO AA 34035", "34035"),
+        # a town right before a real ZIP: capitalised US place, or the ZIP's own town
+        ("I live at 12 Oak St, Springfield 01103.", "01103"),
+        ("lives in lee 01238 with wife", "01238"),
+        ("Great Barrington, 01230", "01230"),
+        ("i live at 77 pine st, apt 2b, nowhereville 54321 (cell)", "54321"),
     ],
 )
 def test_finds_zip_with_exact_offsets(detector, text, value):
@@ -54,6 +59,10 @@ def test_finds_zip_with_exact_offsets(detector, text, value):
         "Boston, MA 021145",  # six digits
         "zip 00000",
         "MA 02114.5 mL",  # a decimal, not a ZIP
+        "Given 10001 units of heparin",  # a town name before a quantity
+        "lives in boston 99999",  # not a ZIP code
+        "gave 5 of 12345 tabs, dose 20001",  # no town before it
+        "springfield 01238",  # lower case: only the ZIP's own town counts
     ],
 )
 def test_rejects_non_zips(detector, text):
