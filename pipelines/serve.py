@@ -20,7 +20,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from deid.config import Mode, Policy
-from pipelines.config import FilesSource, PipelineConfig, PostgresSource
+from pipelines.config import FilesSource, PipelineConfig, PostgresSource, SqlSource
 from pipelines.report.summary import RunSummary
 
 DEFAULT_CRON = "0 2 * * *"
@@ -184,6 +184,10 @@ def serve_configs(
         load_key(config.deid.anonymization)
         if isinstance(config.source, PostgresSource):
             require_dsn(config.source)
+        elif isinstance(config.source, SqlSource) and config.source.url_secret is None:
+            from pipelines.sources.sql import source_url
+
+            source_url(config.source)  # its environment variables are set
     check_prefect_api(required=not temporary_server)
     deployments = [
         build_deployment(path, name=name, cron=cron, timezone=timezone, paused=paused)
