@@ -46,10 +46,6 @@ PEEK_BYTES = 4 << 20
 FORMATS_TODO = "pass --format jsonl, csv, parquet or txt (or set source.format)"
 
 
-def _check_fhir(config: PipelineConfig) -> None:  # replaced below once FHIR lands
-    raise NotImplementedError
-
-
 def preflight(config: PipelineConfig, *, cwd: Path | None = None) -> None:
     """Raise a ``Failure`` for the first thing that would make this run fail or mislead.
 
@@ -234,6 +230,69 @@ def _check_files(config: PipelineConfig) -> None:
         if present is not None:
             _require_columns(config.columns, present, f"{path.name}", _column_word(fmt))
     _require_records(config, has_records, f"input {path}")
+
+
+def _check_fhir(config: PipelineConfig) -> None:
+    """A FHIR export: it exists and is readable, holds ``*.ndjson``/``*.json`` files whose
+    first lines are FHIR resources (JSON objects with a ``resourceType``), and no
+    ``columns:`` mapping is set (FHIR fields map by the standard)."""
+    from pipelines.sources.fhir import FhirRecordSource
+
+    source = config.source
+    assert isinstance(source, FhirSource)
+    if config.columns.model_fields_set:
+        raise UsageError(
+            "columns: does not apply to a fhir source (its fields map by the FHIR standard)",
+            "remove the columns: section",
+        )
+    if source.url is not None:
+        remote_object(source.url, source.storage_options, folder_ok=True)
+    elif not source.local_path().exists():
+        raise InputError(f"input {source.path} does not exist", "check the path")
+    reader = FhirRecordSource(source, config.limits.max_note_chars)
+    try:
+        files = [(n, o) for n, o in reader.files() if n.endswith((".ndjson", ".json"))]
+    except OSError as err:
+        raise InputError(
+            f"cannot read input folder {source.location}: {err.strerror or type(err).__name__}",
+            f"check its permissions (deidflow runs as uid {os.getuid()})",
+        ) from None
+    if not files and source.path is not None and source.path.is_file():
+        raise InputError(
+            f"input {source.name} is not a FHIR export file (*.ndjson or *.json)",
+            "give the export folder, or an .ndjson / Bundle .json file",
+        )
+    has_records = False
+    for name, opener in files:
+        try:
+            with opener() as fh:
+                head = fh.read(PEEK_BYTES)
+        except OSError as err:
+            raise InputError(
+                f"cannot read {name} in {source.location}: {err.strerror or type(err).__name__}",
+                f"check its permissions (deidflow runs as uid {os.getuid()})",
+            ) from None
+        first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        if not first:
+            continue
+        has_records = True
+        if first != b"{":
+            raise InputError(
+                f"{name} in {source.location} does not hold FHIR JSON",
+                "a FHIR export holds NDJSON (one resource a line) or Bundle JSON files",
+            )
+        if name.endswith(".ndjson"):
+            line = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                obj = None  # a line longer than the peek, or one bad line: the run decides
+            if isinstance(obj, dict) and "resourceType" not in obj:
+                raise InputError(
+                    f"{name}: its first line is JSON but not a FHIR resource (no resourceType)",
+                    "is it a FHIR export? JSON Lines notes are read with --format jsonl",
+                )
+    _require_records(config, has_records, f"FHIR export {source.location}")
 
 
 def _check_remote_file(config: PipelineConfig, source: FilesSource) -> None:
@@ -481,7 +540,7 @@ def _check_sql(config: PipelineConfig) -> None:
             try:
                 query: Any = sa.select(sa.literal_column("*")).select_from(src).limit(0)
                 result: Any = conn.execute(query)
-                present = [str(k) for k in result.keys()]
+                present = [str(k) for k in result.keys()]  # noqa: SIM118 - a Result, not a dict
                 result.close()
             except sa.exc.SQLAlchemyError as err:
                 todo = (
