@@ -48,6 +48,14 @@ def _b64(text: str, charset: str = "utf-8") -> str:
     return base64.b64encode(text.encode(charset)).decode("ascii")
 
 
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("iso-8859-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _html(text: str) -> str:
     body = "".join(f"<p>{html.escape(p)}</p>\n" for p in text.split("\n\n"))
     return f"<html><head><style>p {{margin:0}}</style></head><body>\n{body}</body></html>"
@@ -90,19 +98,16 @@ def _resources(
             kind = "rtf"
         elif roll < 0.20:
             kind = "binary"
-        elif roll < 0.24 and text.isascii() is False:
+        elif roll < 0.24:
             kind = "latin1"
         attachment: dict[str, Any] = {"contentType": "text/plain; charset=utf-8"}
         if kind in ("plain", "binary", "latin1", "bad_base64"):
             attachment["data"] = _b64(text)
-        if kind == "latin1":
-            try:
-                attachment = {
-                    "contentType": "text/plain; charset=ISO-8859-1",
-                    "data": _b64(text, "iso-8859-1"),
-                }
-            except UnicodeEncodeError:
-                pass
+        if kind == "latin1" and _latin1(text):
+            attachment = {
+                "contentType": "text/plain; charset=ISO-8859-1",
+                "data": _b64(text, "iso-8859-1"),
+            }
         elif kind == "html":
             attachment = {"contentType": "text/html", "data": _b64(_html(text))}
         elif kind == "rtf":
@@ -145,7 +150,8 @@ def _resources(
             )
             continue
         content = [] if kind == "no_attachment" else [{"attachment": attachment}]
-        gold = {**note, "note_id": f"DocumentReference/{rid}"} if kind == "plain" else None
+        exact = kind in ("plain", "binary", "latin1")  # the text arrives unchanged
+        gold = {**note, "note_id": f"DocumentReference/{rid}"} if exact else None
         yield (
             "DocumentReference",
             {
