@@ -307,7 +307,9 @@ def _check_remote_file(config: PipelineConfig, source: FilesSource) -> None:
     fs, path = remote_object(url, source.storage_options)
     with _remote_opened(fs, path, url) as fh:
         peek = {"jsonl": _peek_jsonl, "csv": _peek_csv, "parquet": _peek_parquet}[fmt]
-        present, has_records = peek(fh, Path(source.name))
+        # The text peeks read at most PEEK_BYTES: fetched once, read from memory.
+        head = fh if fmt == "parquet" else io.BytesIO(fh.read(PEEK_BYTES))
+        present, has_records = peek(head, Path(source.name))
     if present is not None:
         _require_columns(config.columns, present, source.name, _column_word(fmt))
     _require_records(config, has_records, f"input {url}")
