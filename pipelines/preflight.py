@@ -520,7 +520,12 @@ def _check_sql(config: PipelineConfig) -> None:
     source = config.source
     assert isinstance(source, SqlSource | PostgresSource)
     what = f"table {source.table}" if source.table else "source.query"
-    where = f"${source.dsn_env}" if isinstance(source, PostgresSource) else "source.url"
+    if isinstance(source, PostgresSource):
+        where = source.dsn_env
+    else:
+        where = source.url_env or (
+            f"Secret {source.url_secret}" if source.url_secret else "source.url"
+        )
     secret = password_of(source)
     try:
         engine = engine_for(source)

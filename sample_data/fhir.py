@@ -76,7 +76,7 @@ def _coding(note_type: str) -> dict[str, Any]:
 
 
 def _resources(
-    n: int, seed: int, unusable: bool
+    n: int, seed: int, unusable: bool, plain_only: bool = False
 ) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
     """``(file stem, resource, gold record or None)`` in export order."""
     rng = Random(f"fhir:{seed}")
@@ -90,7 +90,9 @@ def _resources(
         text = note["text"]
         roll = rng.random()
         kind = "plain"
-        if unusable and i % 25 == 7:
+        if plain_only:
+            pass
+        elif unusable and i % 25 == 7:
             kind = UNUSABLE[(i // 25) % len(UNUSABLE)]
         elif roll < 0.08:
             kind = "html"
@@ -172,9 +174,12 @@ def _resources(
 
 
 def write_fhir_export(
-    n: int, seed: int, out_dir: str | Path, *, unusable: bool = False
+    n: int, seed: int, out_dir: str | Path, *, unusable: bool = False, plain_only: bool = False
 ) -> FhirSummary:
-    """Write an export of ``n`` notes to ``out_dir`` (created; existing files replaced)."""
+    """Write an export of ``n`` notes to ``out_dir`` (created; existing files replaced).
+
+    ``plain_only``: every note a base64 text/plain attachment (the reader benchmark's
+    input); ``unusable`` is then ignored."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     handles: dict[str, Any] = {}
@@ -182,7 +187,7 @@ def write_fhir_export(
     try:
         gold = (out / "gold.jsonl").open("w", encoding="utf-8")
         handles["gold"] = gold
-        for stem, resource, gold_record in _resources(n, seed, unusable):
+        for stem, resource, gold_record in _resources(n, seed, unusable, plain_only):
             if stem not in handles:
                 handles[stem] = (out / f"{stem}.ndjson").open("w", encoding="utf-8")
             handles[stem].write(json.dumps(resource, ensure_ascii=False) + "\n")
@@ -192,7 +197,7 @@ def write_fhir_export(
                 notes += 1
             if gold_record is not None:
                 gold.write(json.dumps(gold_record, ensure_ascii=False) + "\n")
-        bad = sum(1 for i in range(n) if unusable and i % 25 == 7)
+        bad = sum(1 for i in range(n) if unusable and not plain_only and i % 25 == 7)
     finally:
         for fh in handles.values():
             fh.close()
