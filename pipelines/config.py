@@ -53,6 +53,7 @@ class _Located(_Strict):
     (``s3://``, ``gs://``, ``az://``; the matching package, e.g. ``s3fs``, must be
     installed).  A ``path:`` that is a URL is taken as ``url``."""
 
+    kind: str  # each source's Literal; declared here so that it comes first in messages
     path: Path | None = Field(None, description="Local file or folder.")
     url: str | None = Field(
         None,
