@@ -20,6 +20,7 @@ records the load average.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import platform
@@ -124,6 +125,19 @@ def _measure(spec: dict[str, Any], env: dict[str, str] | None = None) -> dict[st
     return result
 
 
+def _docref(note: dict[str, Any]) -> dict[str, Any]:
+    """A DocumentReference holding ``note`` as a base64 text/plain attachment."""
+    data = base64.b64encode(note["text"].encode()).decode()
+    return {
+        "resourceType": "DocumentReference",
+        "id": note["note_id"],
+        "subject": {"reference": f"Patient/{note['patient_id']}"},
+        "date": note["note_date"],
+        "type": {"coding": [{"code": note["note_type"]}]},
+        "content": [{"attachment": {"contentType": "text/plain", "data": data}}],
+    }
+
+
 def _spec(source: dict[str, Any], tmp: Path) -> dict[str, Any]:
     return {
         "source": source,
@@ -198,8 +212,6 @@ def memory(pg_dsn: str | None) -> dict[str, Any]:
 def _s3(tmp: Path) -> dict[str, Any]:
     import s3fs
 
-    from sample_data.fhir import write_fhir_export
-
     port = _free_port()
     endpoint = f"http://127.0.0.1:{port}"
     creds = {
@@ -233,10 +245,9 @@ def _s3(tmp: Path) -> dict[str, Any]:
                 "storage_options": {"endpoint_url": endpoint},
             }
             out["s3_jsonl"][str(n)] = _measure(_spec(source, tmp))
-            local = tmp / f"fhir{n}"
-            write_fhir_export(n, 0, local, plain_only=True)
-            for path in local.glob("*.ndjson"):
-                fs.put(str(path), f"bench/fhir{n}/{path.name}")
+            with fs.open(f"bench/fhir{n}/DocumentReference.ndjson", "wb") as fh:
+                for r in _notes(n):
+                    fh.write((json.dumps(_docref(r)) + "\n").encode())
             source = {
                 "kind": "fhir",
                 "url": f"s3://bench/fhir{n}/",

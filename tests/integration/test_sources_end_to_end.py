@@ -332,3 +332,24 @@ def test_a_remote_source_needs_a_local_quarantine(
     job.write_text("source: {kind: files, path: 's3://bucket/notes.jsonl'}\noutput: {dir: out}\n")
     assert main(["run", "--no-progress", str(job)]) == ExitCode.USAGE
     assert "local 'quarantine_dir'" in capsys.readouterr().err
+
+
+def test_sql_url_from_a_prefect_secret_block(prefect_harness: Path, tmp_path: Path) -> None:
+    from prefect.blocks.system import Secret
+
+    from pipelines.config import SqlSource
+    from pipelines.exit_codes import UsageError
+    from pipelines.sources.sql import SqlRecordSource, source_url
+
+    db = tmp_path / "notes.db"
+    _sqlite(db, NOTES[:3])
+    Secret(value=f"sqlite:///{db}").save("deidflow-test-notes-url", overwrite=True)
+    source = SqlSource(kind="sql", url_secret="deidflow-test-notes-url", table="notes")
+    assert source_url(source).database == str(db)
+    columns = {"note_id": "doc_id", "patient_id": "person_id", "text": "body"}
+    from schemas.notes import ColumnMapping
+
+    records = list(SqlRecordSource(source, ColumnMapping(**columns)).records())
+    assert [r.fields["doc_id"] for r in records] == [n["note_id"] for n in NOTES[:3]]
+    with pytest.raises(UsageError, match="Secret block 'no-such-block'"):
+        source_url(SqlSource(kind="sql", url_secret="no-such-block", table="notes"))
