@@ -637,7 +637,8 @@ def count_records(config: PipelineConfig, previous_watermark: Any = None) -> int
     Files: ``FileRecordSource.count`` (what the run's reader will yield, its rows_in,
     counted as that reader splits records and in the memory it is allowed: a 300 MB line
     is not read into memory to be counted; a CSV is parsed, meant for a background
-    thread); PostgreSQL: ``COUNT(*)``.  Any error gives ``None`` (the run itself reports
+    thread); a FHIR export: ``FhirRecordSource.count`` (its resources, lines and files); a
+database: ``COUNT(*)`` through SQLAlchemy.  Any error gives ``None`` (the run itself reports
     real problems).
     """
     try:
@@ -645,7 +646,9 @@ def count_records(config: PipelineConfig, previous_watermark: Any = None) -> int
         if isinstance(source, SqlSource | PostgresSource):
             return _count_sql(source, previous_watermark)
         if isinstance(source, FhirSource):
-            return None  # resources are not notes one to one: no cheap total
+            from pipelines.sources.fhir import FhirRecordSource
+
+            return FhirRecordSource(source, config.limits.max_note_chars).count()
         from pipelines.sources.files import FileRecordSource
 
         file_format(source)  # a format the run can read

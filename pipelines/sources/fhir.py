@@ -116,6 +116,22 @@ class FhirRecordSource(RecordSource):
 
         return [(k[len(base) :], opener(k)) for k in keys]
 
+    def count(self) -> int:
+        """How many entries ``records`` will yield (resources, bad lines, other files):
+        the progress bar's total.  NDJSON lines are held up to 64 bytes only; a Bundle
+        is parsed (as ``records`` does)."""
+        total = 0
+        for name, opener in self.files():
+            base = name.rsplit("/", 1)[-1]
+            if base.endswith(".ndjson") and not base.startswith("."):
+                with opener() as fh:
+                    total += sum(1 for ln in _lines(fh, 64) if ln.data is None or ln.data.strip())
+            elif base.endswith(".json") and not base.startswith("."):
+                total += sum(1 for _ in self._bundle(name, opener))
+            else:
+                total += 1
+        return total
+
     def records(self) -> Iterator[RawRecord]:
         for name, opener in self.files():
             base = name.rsplit("/", 1)[-1]

@@ -224,6 +224,7 @@ def test_bad_lines_other_files_and_bundles(tmp_path: Path) -> None:
         ("manifest.txt", None, Skip.NOT_FHIR_FILE),
     ]
     assert records[4].fields["text"] == TEXT
+    assert FhirRecordSource(FhirSource(kind="fhir", path=folder), 100_000).count() == len(records)
 
 
 def test_the_generated_export_reads_back_to_the_sample_notes(tmp_path: Path) -> None:
