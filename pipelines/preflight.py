@@ -634,12 +634,12 @@ def check_prefect_api(*, required: bool, timeout: float = 5.0) -> str | None:
 def count_records(config: PipelineConfig, previous_watermark: Any = None) -> int | None:
     """How many records the source holds, where cheap to know; ``None`` otherwise.
 
-    Files: ``FileRecordSource.count`` (what the run's reader will yield, its rows_in,
-    counted as that reader splits records and in the memory it is allowed: a 300 MB line
-    is not read into memory to be counted; a CSV is parsed, meant for a background
-    thread); a FHIR export: ``FhirRecordSource.count`` (its resources, lines and files); a
-database: ``COUNT(*)`` through SQLAlchemy.  Any error gives ``None`` (the run itself reports
-    real problems).
+        Files: ``FileRecordSource.count`` (what the run's reader will yield, its rows_in,
+        counted as that reader splits records and in the memory it is allowed: a 300 MB line
+        is not read into memory to be counted; a CSV is parsed, meant for a background
+        thread); a FHIR export: ``FhirRecordSource.count`` (its resources, lines and files); a
+    database: ``COUNT(*)`` through SQLAlchemy.  Any error gives ``None`` (the run itself reports
+        real problems).
     """
     try:
         source = config.source

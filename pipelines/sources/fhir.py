@@ -240,7 +240,7 @@ class FhirRecordSource(RecordSource):
         )
         rank, _, mime, charset, att = typed[0]
         if rank == len(READABLE):
-            kinds = sorted({t[2] or "(none)" for t in typed})
+            kinds = sorted({(t[2] or "(none)")[:40] for t in typed})  # metadata, cut short
             raise _Problem(Reason.UNSUPPORTED_CONTENT, f"content types {', '.join(kinds)}")
         if att.get("data"):
             payload = _b64(att["data"])
@@ -249,7 +249,8 @@ class FhirRecordSource(RecordSource):
             b_mime, b_charset = media_type(binary.get("contentType"))
             mime, charset = (b_mime or mime), (b_charset or charset)
             if mime not in READABLE:
-                raise _Problem(Reason.UNSUPPORTED_CONTENT, f"Binary of type {mime or '(none)'}")
+                kind = (mime or "(none)")[:40]
+                raise _Problem(Reason.UNSUPPORTED_CONTENT, f"Binary of type {kind}")
             payload = _b64(binary.get("data"))
         return to_text(payload, mime, charset)
 
