@@ -41,4 +41,4 @@ def test_a_child_streams_a_sql_source(tmp_path: Path) -> None:
         )
     source = {"kind": "sql", "url": f"sqlite:///{db}", "table": "notes"}
     measured = script._measure(script._spec(source, tmp_path))
-    assert measured["notes"] == 30 and measured["peak_rss_mb"] > 0
+    assert measured["notes"] == 30 and measured["rss_max_while_reading_mb"] > 0
