@@ -222,7 +222,7 @@ def memory(pg_dsn: str | None, parts: set[str], save: Any) -> dict[str, Any]:
             results.update(_s3(tmp))
     for rows in results.values():
         small = rows[str(SIZES[0])]["rss_max_while_reading_mb"]
-        large = rows[str(SIZES[1])]["rss_max_while_reading_mb"]
+        large = rows[str(SIZES[-1])]["rss_max_while_reading_mb"]
         rows["growth"] = round(large / small - 1, 3)
         rows["within_10_percent"] = large <= 1.10 * small
     return results
@@ -293,8 +293,13 @@ def main() -> None:
     parser.add_argument(
         "--parts", default="sqlite,postgresql,s3", help="memory checks to run (comma-separated)"
     )
+    parser.add_argument(
+        "--sizes", default="10000,200000", help="note counts compared (first vs last)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global SIZES
+    SIZES = tuple(int(x) for x in args.sizes.split(","))
     if args.child:
         print(json.dumps(_child(json.loads(args.child))))
         return
