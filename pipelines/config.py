@@ -2,8 +2,8 @@
 
 ``PipelineConfig`` nests the library's ``DeidConfig`` (not a copy of it) and adds the
 source, the column mapping, the output layout and the quarantine location.  Secrets
-never live here: a PostgreSQL source names the environment variable holding its DSN,
-and the key comes from ``deid.anonymization.key_env``.
+never live here: a SQL source names the environment variable (or Prefect Secret block)
+holding its URL or password, and the key comes from ``deid.anonymization.key_env``.
 """
 
 from __future__ import annotations
@@ -43,11 +43,83 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FilesSource(_Strict):
+def is_url(value: object) -> bool:
+    """Whether a source location is an fsspec URL (``s3://bucket/key``), not a local path."""
+    return isinstance(value, str) and "://" in value
+
+
+class _Located(_Strict):
+    """A source read from a location: a local ``path``, or an fsspec ``url``
+    (``s3://``, ``gs://``, ``az://``; the matching package, e.g. ``s3fs``, must be
+    installed).  A ``path:`` that is a URL is taken as ``url``."""
+
+    kind: str  # each source's Literal; declared here so that it comes first in messages
+    path: Path | None = Field(None, description="Local file or folder.")
+    url: str | None = Field(
+        None,
+        description="fsspec URL of the file or folder (s3://bucket/prefix/, gs://, az://); "
+        "credentials come from the filesystem's usual environment variables or files "
+        "(AWS_ACCESS_KEY_ID, ~/.aws, ...), never from this config. Needs an explicit "
+        "quarantine_dir (local).",
+    )
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Options for the fsspec filesystem, e.g. {endpoint_url: "
+        "'https://minio.local:9000'} for an S3-compatible server (no secrets here).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _url_given_as_path(cls, data: Any) -> Any:
+        if isinstance(data, dict) and is_url(data.get("path")) and data.get("url") is None:
+            data = {**data, "url": data["path"]}
+            del data["path"]
+        return data
+
+    @model_validator(mode="after")
+    def _one_location(self) -> _Located:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("the source needs exactly one of 'path' or 'url'")
+        if self.url is not None:
+            _check_no_secret_in_url(self.url)
+        return self
+
+    @property
+    def location(self) -> str:
+        """The path or URL, as text (for messages)."""
+        return self.url if self.url is not None else str(self.path)
+
+    @property
+    def name(self) -> str:
+        """The file or folder's last name (what manifests and reports show)."""
+        return self.location.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        name = self.name
+        return name[name.rfind(".") :].lower() if "." in name else ""
+
+    def local_path(self) -> Path:
+        """The local path; an error for a URL source (callers check ``url`` first)."""
+        if self.path is None:
+            raise ValueError(f"{self.url} is a URL, not a local path")
+        return self.path
+
+
+def _check_no_secret_in_url(url: str) -> None:
+    scheme, _, rest = url.partition("://")
+    userinfo = rest.split("/", 1)[0].rpartition("@")[0]
+    if ":" in userinfo:
+        raise ValueError(
+            f"the {scheme} URL holds a password; give credentials through the environment "
+            "(e.g. url_env / password_env, AWS_SECRET_ACCESS_KEY), never in the config"
+        )
+
+
+class FilesSource(_Located):
     """A directory of ``.txt`` notes, or one JSONL, CSV or Parquet file."""
 
     kind: Literal["files"] = "files"
-    path: Path
     format: FileFormat | None = Field(
         None, description="Inferred from the suffix (a directory means txt) when omitted."
     )
@@ -62,19 +134,93 @@ class FilesSource(_Strict):
         """The declared format, else the one implied by the path."""
         if self.format is not None:
             return self.format
-        if self.path.is_dir():
+        if self.url is not None and self.url.endswith("/"):
+            return "txt"
+        if self.path is not None and self.path.is_dir():
             return "txt"
         try:
-            return FORMAT_BY_SUFFIX[self.path.suffix.lower()]
+            return FORMAT_BY_SUFFIX[self.suffix]
         except KeyError:
             raise ValueError(
-                f"cannot infer the format of {self.path}; set source.format "
+                f"cannot infer the format of {self.location}; set source.format "
                 f"to one of {sorted(set(FORMAT_BY_SUFFIX.values()))}"
             ) from None
 
 
+class FhirSource(_Located):
+    """A FHIR Bulk Data export: a folder of ``.ndjson`` files (one resource a line) and
+    ``.json`` Bundles, or one such file.  Notes are ``DocumentReference`` and
+    ``DiagnosticReport.presentedForm`` attachments (``pipelines.sources.fhir``)."""
+
+    kind: Literal["fhir"]
+    batch_size: int = Field(1024, ge=1, description="Notes per processing batch.")
+
+
+class SqlSource(_Strict):
+    """Any database SQLAlchemy reaches: a table or query, streamed with a server-side
+    cursor (``yield_per``), incremental by a watermark column.
+
+    The connection URL comes from exactly one of ``url`` (host and database only: a
+    password in it is refused; add ``password_env``), ``url_env`` (an environment
+    variable holding the whole URL) or ``url_secret`` (a Prefect Secret block holding it).
+    """
+
+    kind: Literal["sql"]
+    url: str | None = Field(
+        None,
+        description="SQLAlchemy URL without password, e.g. "
+        "postgresql+psycopg://deid@db.example.org:5432/notes, sqlite:////data/notes.db, "
+        "mssql+pyodbc://deid@clarity/Clarity?driver=ODBC+Driver+18+for+SQL+Server, "
+        "oracle+oracledb://deid@cerner:1521/?service_name=RPT (drivers: pip install).",
+    )
+    password_env: str | None = Field(
+        None, description="Environment variable holding the password for `url`."
+    )
+    url_env: str | None = Field(
+        None, description="Environment variable holding the whole URL (password included)."
+    )
+    url_secret: str | None = Field(
+        None, description="Name of a Prefect Secret block holding the whole URL."
+    )
+    table: str | None = Field(None, description="Table name, optionally schema-qualified.")
+    query: str | None = Field(None, description="A SELECT whose rows are notes.")
+    watermark_column: str | None = Field(
+        None, description="Monotonic column (timestamp or serial) for incremental runs."
+    )
+    incremental: bool = Field(False, description="Only pull rows newer than the last watermark.")
+    batch_size: int = Field(1024, ge=1, description="Rows per fetch and per processing batch.")
+
+    @model_validator(mode="after")
+    def _rules(self) -> SqlSource:
+        given = [k for k in ("url", "url_env", "url_secret") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("sql source needs exactly one of 'url', 'url_env' or 'url_secret'")
+        if self.password_env is not None and self.url is None:
+            raise ValueError("'password_env' goes with 'url'")
+        if self.url is not None:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                parsed = make_url(self.url)
+            except ArgumentError:
+                raise ValueError("'url' is not a SQLAlchemy URL (dialect+driver://...)") from None
+            if parsed.password is not None:
+                raise ValueError(
+                    "'url' holds a password; put it in an environment variable named by "
+                    "'password_env' (or the whole URL in 'url_env')"
+                )
+        if (self.table is None) == (self.query is None):
+            raise ValueError("sql source needs exactly one of 'table' or 'query'")
+        if self.incremental and not self.watermark_column:
+            raise ValueError("incremental sql source needs 'watermark_column'")
+        return self
+
+
 class PostgresSource(_Strict):
-    """A PostgreSQL table or query, read in batches through a server-side cursor."""
+    """A PostgreSQL table or query: the ``sql`` source with the DSN (URL or libpq
+    ``key=value`` string) in the environment variable ``dsn_env``.  Kept so that
+    existing configs (and their config hashes) keep working."""
 
     kind: Literal["postgres"]
     dsn_env: str = Field("DEIDFLOW_PG_DSN", description="Environment variable holding the DSN.")
@@ -95,7 +241,11 @@ class PostgresSource(_Strict):
         return self
 
 
-Source = Annotated[FilesSource | PostgresSource, Field(discriminator="kind")]
+Source = Annotated[
+    FilesSource | FhirSource | SqlSource | PostgresSource, Field(discriminator="kind")
+]
+DatabaseSource = SqlSource | PostgresSource
+"""Sources read through SQLAlchemy (``pipelines.sources.sql``)."""
 
 
 class SplitRatios(_Strict):
@@ -299,9 +449,22 @@ class PipelineConfig(_Strict):
 
     @model_validator(mode="after")
     def _quarantine_known(self) -> PipelineConfig:
-        if self.quarantine_dir is None and isinstance(self.source, PostgresSource):
-            raise ValueError("a postgres source needs an explicit 'quarantine_dir'")
+        if self.quarantine_dir is None:
+            if isinstance(self.source, SqlSource | PostgresSource):
+                raise ValueError(f"a {self.source.kind} source needs an explicit 'quarantine_dir'")
+            if self.source.url is not None:
+                # Raw PHI is never written back to the bucket unasked.
+                raise ValueError(
+                    "a source read from a URL needs an explicit, local 'quarantine_dir'"
+                )
         return self
+
+    @field_validator("quarantine_dir", mode="before")
+    @classmethod
+    def _quarantine_local(cls, value: Any) -> Any:
+        if is_url(value):
+            raise ValueError("'quarantine_dir' must be a local directory (it holds raw PHI)")
+        return value
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], base_dir: Path | None = None) -> PipelineConfig:
@@ -334,8 +497,8 @@ class PipelineConfig(_Strict):
         """The quarantine directory (explicit, or beside a file source)."""
         if self.quarantine_dir is not None:
             return self.quarantine_dir
-        assert isinstance(self.source, FilesSource)  # guaranteed by _quarantine_known
-        src = self.source.path
+        assert isinstance(self.source, _Located)  # guaranteed by _quarantine_known
+        src = self.source.local_path()
         return src.parent / f"{src.name}{QUARANTINE_SUFFIX}"
 
     def config_hash(self) -> str:
@@ -349,7 +512,7 @@ class PipelineConfig(_Strict):
         content = self.model_dump(
             mode="json",
             exclude={
-                "source": {"path"},
+                "source": {"path", "url"},
                 "output": {"dir"},
                 "quarantine_dir": True,
                 "runtime": True,
@@ -378,7 +541,11 @@ def _resolve_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         for key in keys[:-1]:
             parent = parent.get(key) if isinstance(parent, dict) else None
         leaf = keys[-1]
-        if isinstance(parent, dict) and isinstance(parent.get(leaf), str):
+        if (
+            isinstance(parent, dict)
+            and isinstance(parent.get(leaf), str)
+            and not is_url(parent[leaf])
+        ):
             value = Path(parent[leaf]).expanduser()
             parent[leaf] = os.path.normpath(value if value.is_absolute() else base_dir / value)
     return out

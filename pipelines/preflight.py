@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from deid.anonymization.keys import load_key
-from pipelines.config import FORMAT_BY_SUFFIX, FilesSource, PipelineConfig, PostgresSource
+from pipelines.config import (
+    FORMAT_BY_SUFFIX,
+    FhirSource,
+    FilesSource,
+    PipelineConfig,
+    PostgresSource,
+    SqlSource,
+)
 from pipelines.exit_codes import InputError, OutputError, UsageError
 from pipelines.output.shards import LOCK_NAME
 from schemas.notes import OPTIONAL_FIELDS, REQUIRED_FIELDS, ColumnMapping
@@ -52,8 +59,10 @@ def preflight(config: PipelineConfig, *, cwd: Path | None = None) -> None:
     check_output(config, cwd=cwd)
     if isinstance(config.source, FilesSource):
         _check_files(config)
+    elif isinstance(config.source, FhirSource):
+        _check_fhir(config)
     else:
-        _check_postgres(config)
+        _check_sql(config)
     _check_incremental_output(config, key.fingerprint())
     check_prefect_api(required=False)
 
@@ -78,7 +87,7 @@ def check_output(config: PipelineConfig, *, cwd: Path | None = None) -> None:
             "publishing replaces the whole output directory: give a dedicated one, "
             "e.g. --output out/notes",
         )
-    if isinstance(config.source, FilesSource):
+    if isinstance(config.source, FilesSource | FhirSource) and config.source.path is not None:
         source = config.source.path.resolve()
         if real == source or source in real.parents:
             raise OutputError(
@@ -178,14 +187,16 @@ def file_format(source: FilesSource) -> str:
     """The source's format (declared, or from the suffix; a folder is ``txt``)."""
     if source.format is not None:
         return source.format
-    if source.path.is_dir():
+    if source.path is not None and source.path.is_dir():
         return "txt"
-    suffix = source.path.suffix.lower()
+    if source.url is not None and source.url.endswith("/"):
+        return "txt"
+    suffix = source.suffix
     if suffix in FORMAT_BY_SUFFIX:
         return FORMAT_BY_SUFFIX[suffix]
     hint = "; TSV is not read: save it as CSV" if suffix == ".tsv" else ""
     raise InputError(
-        f"cannot tell the format of {source.path.name} from its suffix {suffix or '(none)'!r}",
+        f"cannot tell the format of {source.name} from its suffix {suffix or '(none)'!r}",
         FORMATS_TODO + hint,
     )
 
@@ -193,7 +204,10 @@ def file_format(source: FilesSource) -> str:
 def _check_files(config: PipelineConfig) -> None:
     source = config.source
     assert isinstance(source, FilesSource)
-    path = source.path
+    if source.url is not None:
+        _check_remote_file(config, source)
+        return
+    path = source.local_path()
     if not path.exists():
         raise InputError(f"input {path} does not exist", "check the path")
     fmt = file_format(source)
@@ -216,6 +230,126 @@ def _check_files(config: PipelineConfig) -> None:
         if present is not None:
             _require_columns(config.columns, present, f"{path.name}", _column_word(fmt))
     _require_records(config, has_records, f"input {path}")
+
+
+def _check_fhir(config: PipelineConfig) -> None:
+    """A FHIR export: it exists and is readable, holds ``*.ndjson``/``*.json`` files whose
+    first lines are FHIR resources (JSON objects with a ``resourceType``), and no
+    ``columns:`` mapping is set (FHIR fields map by the standard)."""
+    from pipelines.sources.fhir import FhirRecordSource
+
+    source = config.source
+    assert isinstance(source, FhirSource)
+    if config.columns.model_fields_set:
+        raise UsageError(
+            "columns: does not apply to a fhir source (its fields map by the FHIR standard)",
+            "remove the columns: section",
+        )
+    if source.url is not None:
+        remote_object(source.url, source.storage_options, folder_ok=True)
+    elif not source.local_path().exists():
+        raise InputError(f"input {source.path} does not exist", "check the path")
+    reader = FhirRecordSource(source, config.limits.max_note_chars)
+    try:
+        files = [(n, o) for n, o in reader.files() if n.endswith((".ndjson", ".json"))]
+    except OSError as err:
+        raise InputError(
+            f"cannot read input folder {source.location}: {err.strerror or type(err).__name__}",
+            f"check its permissions (deidflow runs as uid {os.getuid()})",
+        ) from None
+    if not files and source.path is not None and source.path.is_file():
+        raise InputError(
+            f"input {source.name} is not a FHIR export file (*.ndjson or *.json)",
+            "give the export folder, or an .ndjson / Bundle .json file",
+        )
+    has_records = False
+    for name, opener in files:
+        try:
+            with opener() as fh:
+                head = fh.read(PEEK_BYTES)
+        except OSError as err:
+            raise InputError(
+                f"cannot read {name} in {source.location}: {err.strerror or type(err).__name__}",
+                f"check its permissions (deidflow runs as uid {os.getuid()})",
+            ) from None
+        first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        if not first:
+            continue
+        has_records = True
+        if first != b"{":
+            raise InputError(
+                f"{name} in {source.location} does not hold FHIR JSON",
+                "a FHIR export holds NDJSON (one resource a line) or Bundle JSON files",
+            )
+        if name.endswith(".ndjson"):
+            line = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                obj = None  # a line longer than the peek, or one bad line: the run decides
+            if isinstance(obj, dict) and "resourceType" not in obj:
+                raise InputError(
+                    f"{name}: its first line is JSON but not a FHIR resource (no resourceType)",
+                    "is it a FHIR export? JSON Lines notes are read with --format jsonl",
+                )
+    _require_records(config, has_records, f"FHIR export {source.location}")
+
+
+def _check_remote_file(config: PipelineConfig, source: FilesSource) -> None:
+    """A file at an fsspec URL: the package, the credentials, the object, its columns."""
+    url = str(source.url)
+    fmt = file_format(source)
+    if fmt == "txt":
+        raise InputError(
+            f"input {url} is a folder, and .txt folders are read from local paths only",
+            "give one JSONL, CSV or Parquet object, or copy the folder locally",
+        )
+    fs, path = remote_object(url, source.storage_options)
+    with _remote_opened(fs, path, url) as fh:
+        peek = {"jsonl": _peek_jsonl, "csv": _peek_csv, "parquet": _peek_parquet}[fmt]
+        # The text peeks read at most PEEK_BYTES: fetched once, read from memory.
+        head = fh if fmt == "parquet" else io.BytesIO(fh.read(PEEK_BYTES))
+        present, has_records = peek(head, Path(source.name))
+    if present is not None:
+        _require_columns(config.columns, present, source.name, _column_word(fmt))
+    _require_records(config, has_records, f"input {url}")
+
+
+def remote_object(url: str, options: dict[str, Any], *, folder_ok: bool = False) -> tuple[Any, str]:
+    """The filesystem and path of ``url``, checked to exist (a file, or a folder if
+    ``folder_ok``); credentials and the server are tried here, once."""
+    from pipelines.sources._remote import filesystem
+
+    fs, path = filesystem(url, options)
+    try:
+        info = fs.info(path)
+    except FileNotFoundError:
+        raise InputError(f"input {url} does not exist", "check the bucket and key") from None
+    except PermissionError:
+        raise InputError(
+            f"access to {url} is denied", "check the credentials in the environment"
+        ) from None
+    except Exception as err:  # noqa: BLE001 - network, credentials: the type says which
+        raise InputError(
+            f"cannot reach {url} ({type(err).__name__}: {_first_line(err)})",
+            "check the endpoint (storage_options.endpoint_url), the network and the "
+            "credentials in the environment",
+        ) from None
+    if info.get("type") == "directory" and not folder_ok:
+        raise InputError(f"input {url} is a folder, not a file", "give the object's full key")
+    return fs, path
+
+
+@contextmanager
+def _remote_opened(fs: Any, path: str, url: str) -> Iterator[Any]:
+    try:
+        fh = fs.open(path, "rb")
+    except OSError as err:
+        raise InputError(
+            f"cannot read input {url}: {type(err).__name__}", "check the credentials"
+        ) from None
+    with fh:
+        yield fh
 
 
 @contextmanager
@@ -359,7 +493,7 @@ def _require_records(config: PipelineConfig, has_records: bool, what: str) -> No
     )
 
 
-# --- PostgreSQL -----------------------------------------------------------------------
+# --- databases (SQLAlchemy) -----------------------------------------------------------
 
 
 def require_dsn(source: PostgresSource) -> str:
@@ -375,36 +509,78 @@ def require_dsn(source: PostgresSource) -> str:
     return dsn
 
 
-def _connect(source: PostgresSource) -> Any:
+def _check_sql(config: PipelineConfig) -> None:
+    """The URL's variables, the server, the table or query (``LIMIT 0``: its columns,
+    without reading a row, so no value can reach a message), the watermark column, and
+    a first row unless an empty result is allowed."""
+    import sqlalchemy as sa
+
+    from pipelines.sources.sql import engine_for, password_of, relation
+
+    source = config.source
+    assert isinstance(source, SqlSource | PostgresSource)
+    what = f"table {source.table}" if source.table else "source.query"
+    if isinstance(source, PostgresSource):
+        where = source.dsn_env
+    else:
+        where = source.url_env or (
+            f"Secret {source.url_secret}" if source.url_secret else "source.url"
+        )
+    secret = password_of(source)
     try:
-        import psycopg
-        from psycopg.conninfo import conninfo_to_dict, make_conninfo
-    except ImportError:
+        engine = engine_for(source)
+    except ImportError as err:
         raise UsageError(
-            "a postgres source needs psycopg, which is not installed",
-            "pip install 'deidflow[postgres]'",
+            f"the database driver {err.name or ''} for {where} is not installed",
+            "install it (e.g. pip install psycopg[binary], pyodbc, oracledb)",
         ) from None
-    dsn = require_dsn(source)
+    src = relation(source)
     try:
-        params = conninfo_to_dict(dsn)
-    except psycopg.Error:
-        # Its message may quote the DSN, password included: not shown.
-        raise UsageError(
-            f"the environment variable {source.dsn_env} does not hold a valid PostgreSQL DSN",
-            "use postgresql://USER@HOST:PORT/DBNAME or 'host=... dbname=...'",
-        ) from None
-    if "connect_timeout" not in params:
-        dsn = make_conninfo(dsn, connect_timeout=10)  # a server that does not answer: 10 s
-    try:
-        conn = psycopg.connect(dsn)
-    except psycopg.Error as err:
-        raise InputError(
-            f"the database in {source.dsn_env} does not answer: "
-            f"{_first_line(err, params.get('password'))}",
-            "check host, port, database and user in the DSN, and that the server is running",
-        ) from None
-    conn.read_only = True  # BEGIN READ ONLY: the checks cannot change anything
-    return conn
+        try:
+            conn = engine.connect()
+        except sa.exc.SQLAlchemyError as err:
+            raise InputError(
+                f"the database in {where} does not answer: {_first_line(_orig(err), secret)}",
+                "check host, port, database and user in the URL, and that the server is running",
+            ) from None
+        with conn:
+            try:
+                query: Any = sa.select(sa.literal_column("*")).select_from(src).limit(0)
+                result: Any = conn.execute(query)
+                present = [str(k) for k in result.keys()]  # noqa: SIM118 - a Result, not a dict
+                result.close()
+            except sa.exc.SQLAlchemyError as err:
+                todo = (
+                    "fix source.table (schema-qualified if needed: schema.table)"
+                    if source.table
+                    else "fix source.query"
+                )
+                raise InputError(f"invalid {what}: {_db_message(err, secret)}", todo) from None
+            _require_columns(config.columns, present, what)
+            if source.watermark_column and source.watermark_column not in present:
+                raise InputError(
+                    f"{what} has no column {source.watermark_column!r} "
+                    f"(source.watermark_column); its columns: {', '.join(present)}",
+                    "fix source.watermark_column",
+                )
+            if source.incremental or config.validation.allow_empty:
+                return
+            row = conn.execute(sa.select(sa.literal(1)).select_from(src).limit(1)).first()
+            _require_records(config, row is not None, what)
+    finally:
+        engine.dispose()
+
+
+def _orig(err: BaseException) -> BaseException:
+    """The driver's own exception inside SQLAlchemy's (whose text adds the statement)."""
+    return getattr(err, "orig", None) or err
+
+
+def _db_message(err: BaseException, secret: Any) -> str:
+    orig = _orig(err)
+    diag = getattr(orig, "diag", None)  # psycopg: the server's primary message
+    primary = getattr(diag, "message_primary", None)
+    return primary or _first_line(orig, secret)
 
 
 def _first_line(err: BaseException, secret: Any = None) -> str:
@@ -412,49 +588,6 @@ def _first_line(err: BaseException, secret: Any = None) -> str:
     if secret:
         text = text.replace(str(secret), "***")
     return text
-
-
-def relation_sql(source: PostgresSource) -> Any:
-    """The table or the query as a relation to select from (``... AS src``)."""
-    from psycopg import sql
-
-    if source.table is not None:
-        return sql.Identifier(*source.table.split("."))
-    return sql.SQL("({})").format(sql.SQL(source.query or ""))
-
-
-def _check_postgres(config: PipelineConfig) -> None:
-    from psycopg import Error, sql
-
-    source = config.source
-    assert isinstance(source, PostgresSource)
-    relation = relation_sql(source)
-    what = f"table {source.table}" if source.table else "source.query"
-    with _connect(source) as conn, conn.cursor() as cur:
-        try:
-            # LIMIT 0: the columns, without reading a row (no value can reach a message).
-            cur.execute(sql.SQL("SELECT * FROM {} AS src LIMIT 0").format(relation))
-        except Error as err:
-            primary = getattr(err.diag, "message_primary", None) or _first_line(err)
-            todo = (
-                "fix source.table (schema-qualified if needed: schema.table)"
-                if source.table
-                else "fix source.query"
-            )
-            raise InputError(f"invalid {what}: {primary}", todo) from None
-        present = [d.name for d in cur.description or []]
-        _require_columns(config.columns, present, what)
-        if source.watermark_column and source.watermark_column not in present:
-            raise InputError(
-                f"{what} has no column {source.watermark_column!r} "
-                f"(source.watermark_column); its columns: {', '.join(present)}",
-                "fix source.watermark_column",
-            )
-        if source.incremental or config.validation.allow_empty:
-            return
-        cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} AS src)").format(relation))
-        row = cur.fetchone()
-        _require_records(config, bool(row and row[0]), what)
 
 
 # --- Prefect --------------------------------------------------------------------------
@@ -501,16 +634,21 @@ def check_prefect_api(*, required: bool, timeout: float = 5.0) -> str | None:
 def count_records(config: PipelineConfig, previous_watermark: Any = None) -> int | None:
     """How many records the source holds, where cheap to know; ``None`` otherwise.
 
-    Files: ``FileRecordSource.count`` (what the run's reader will yield, its rows_in,
-    counted as that reader splits records and in the memory it is allowed: a 300 MB line
-    is not read into memory to be counted; a CSV is parsed, meant for a background
-    thread); PostgreSQL: ``COUNT(*)``.  Any error gives ``None`` (the run itself reports
-    real problems).
+        Files: ``FileRecordSource.count`` (what the run's reader will yield, its rows_in,
+        counted as that reader splits records and in the memory it is allowed: a 300 MB line
+        is not read into memory to be counted; a CSV is parsed, meant for a background
+        thread); a FHIR export: ``FhirRecordSource.count`` (its resources, lines and files); a
+    database: ``COUNT(*)`` through SQLAlchemy.  Any error gives ``None`` (the run itself reports
+        real problems).
     """
     try:
         source = config.source
-        if isinstance(source, PostgresSource):
-            return _count_postgres(source, previous_watermark)
+        if isinstance(source, SqlSource | PostgresSource):
+            return _count_sql(source, previous_watermark)
+        if isinstance(source, FhirSource):
+            from pipelines.sources.fhir import FhirRecordSource
+
+            return FhirRecordSource(source, config.limits.max_note_chars).count()
         from pipelines.sources.files import FileRecordSource
 
         file_format(source)  # a format the run can read
@@ -525,20 +663,7 @@ def count_records(config: PipelineConfig, previous_watermark: Any = None) -> int
         return None
 
 
-def _count_postgres(source: PostgresSource, previous_watermark: Any) -> int | None:
-    from psycopg import sql
+def _count_sql(source: SqlSource | PostgresSource, previous_watermark: Any) -> int | None:
+    from pipelines.sources.sql import count_rows
 
-    where: Any = sql.SQL("")
-    params: dict[str, Any] = {}
-    if source.incremental and source.watermark_column and previous_watermark is not None:
-        where = sql.SQL(" WHERE {} > %(watermark)s").format(
-            sql.Identifier("src", source.watermark_column)
-        )
-        params["watermark"] = previous_watermark
-    with _connect(source) as conn, conn.cursor() as cur:
-        cur.execute(
-            sql.SQL("SELECT count(*) FROM {} AS src{}").format(relation_sql(source), where),
-            params,
-        )
-        row = cur.fetchone()
-    return int(row[0]) if row else None
+    return count_rows(source, previous_watermark)

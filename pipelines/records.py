@@ -49,6 +49,12 @@ class Reason(StrEnum):
     UNREADABLE = "UNREADABLE"
     """The file could not be read (permission denied, I/O error: the detail names the
     error number)."""
+    UNSUPPORTED_CONTENT = "UNSUPPORTED_CONTENT"
+    """A FHIR note whose attachments are all of a content type deidflow does not read
+    (PDF, images: only text/plain, text/html and text/rtf are); the detail names them."""
+    UNRESOLVED_REFERENCE = "UNRESOLVED_REFERENCE"
+    """A FHIR attachment ``url`` that is not a ``Binary`` in the same export (another
+    server, or missing from it): never fetched."""
     PROCESSING_ERROR = "PROCESSING_ERROR"
     """De-identification raised for this record (the exception type is recorded)."""
     RESIDUAL_IDENTIFIER = "RESIDUAL_IDENTIFIER"
@@ -71,6 +77,13 @@ class Skip(StrEnum):
     """A file in a ``.txt`` folder whose name does not end in ``.txt``."""
     DIRECTORY_LINK = "DIRECTORY_LINK"
     """A symbolic link to a directory in a ``.txt`` folder: not followed."""
+    NOT_A_NOTE = "NOT_A_NOTE"
+    """A FHIR resource that is not a note (``Patient``, ``Encounter``, ``Binary``...):
+    only ``DocumentReference`` and ``DiagnosticReport`` are; a ``Binary`` is read when
+    a note's attachment points to it."""
+    NOT_FHIR_FILE = "NOT_FHIR_FILE"
+    """A file in a FHIR export folder not named ``*.ndjson`` or ``*.json`` (the export's
+    manifest, a log...)."""
 
 
 @dataclass(frozen=True, slots=True)

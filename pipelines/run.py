@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pipelines.config import FilesSource, OutputConfig, PipelineConfig, RuntimeConfig
+from pipelines.config import FilesSource, OutputConfig, PipelineConfig, RuntimeConfig, is_url
 from pipelines.prefect_server import TemporaryPrefectServer
 from pipelines.preflight import count_records, preflight
 from pipelines.progress import RunProgress, quiet_prefect_console
@@ -43,7 +43,7 @@ def config_for_input(
 
 def run_from_cli(
     config_path: Path | None,
-    input_path: Path | None,
+    input_path: Path | str | None,
     output_dir: Path | None,
     progress: bool = True,
     *,
@@ -53,6 +53,7 @@ def run_from_cli(
     max_quarantine_fraction: float | None = None,
     verbose: bool = False,
     debug: bool = False,
+    quarantine_dir: Path | None = None,
 ) -> int:
     """``deidflow run [CONFIG] [--input PATH] [--output DIR] ...``; returns the exit code.
 
@@ -75,6 +76,7 @@ def run_from_cli(
             columns=columns,
             allow_empty=allow_empty,
             max_quarantine_fraction=max_quarantine_fraction,
+            quarantine_dir=quarantine_dir,
         )
         preflight(config)  # before any Prefect server starts: a mistake costs a second
         display = RunProgress(
@@ -127,13 +129,14 @@ def _count(config: PipelineConfig) -> int | None:
 
 def cli_config(
     config_path: Path | None,
-    input_path: Path | None,
+    input_path: Path | str | None,
     output_dir: Path | None,
     *,
     file_format: str | None = None,
     columns: dict[str, str] | None = None,
     allow_empty: bool = False,
     max_quarantine_fraction: float | None = None,
+    quarantine_dir: Path | None = None,
 ) -> PipelineConfig:
     """The run's config: the file's (or the defaults for ``--input``), with the
     command line's settings on top, validated as a whole."""
@@ -155,21 +158,39 @@ def cli_config(
             "source": {"kind": "files", "path": _absolute(input_path)},
             "output": {"dir": _absolute(output_dir)},
         }
+        if is_url(str(input_path)) and quarantine_dir is None:
+            raise UsageError(
+                f"--input {input_path} is a URL, and its quarantine (raw PHI) must be a "
+                "local directory, never written back to the bucket",
+                "pass --quarantine-dir DIR (a restricted local directory)",
+            )
     else:
         data = PipelineConfig.from_file(config_path).model_dump(mode="python", exclude_unset=True)
         if input_path is not None:
-            if data["source"].get("kind") != "files":
+            if data["source"].get("kind") not in ("files", "fhir"):
                 raise UsageError(
-                    "--input replaces the path of a file source, and this config reads PostgreSQL",
-                    "drop --input, or use a config with source.kind: files",
+                    "--input replaces the path of a file or fhir source, and this config "
+                    f"reads a database ({data['source'].get('kind')})",
+                    "drop --input, or use a config with source.kind: files or fhir",
                 )
+            data["source"].pop("url", None)
             data["source"]["path"] = _absolute(input_path)
         if output_dir is not None:
             data["output"]["dir"] = _absolute(output_dir)
+    if quarantine_dir is not None:
+        data["quarantine_dir"] = _absolute(quarantine_dir)
     if file_format is not None:
-        if data["source"].get("kind") != "files":
-            raise UsageError("--format applies to file sources only", "drop --format")
-        data["source"]["format"] = file_format
+        if data["source"].get("kind") not in ("files", "fhir"):
+            raise UsageError("--format applies to file and fhir sources only", "drop --format")
+        if file_format == "fhir":
+            data["source"]["kind"] = "fhir"
+            data["source"].pop("format", None)
+        elif data["source"]["kind"] == "fhir":
+            raise UsageError(
+                f"--format {file_format} with a fhir source", "drop --format, or use --format fhir"
+            )
+        else:
+            data["source"]["format"] = file_format
     if columns:
         data["columns"] = {**data.get("columns", {}), **columns}
     validation = data.setdefault("validation", {})
@@ -180,10 +201,10 @@ def cli_config(
     return PipelineConfig.from_mapping(data)
 
 
-def _absolute(path: Path) -> str:
+def _absolute(path: Path | str) -> str:
     # Not resolved: the name the user gave (and its suffix) is the input's, even if a
-    # symlink; publication resolves the output dir where it needs to.
-    return os.path.abspath(path)
+    # symlink; publication resolves the output dir where it needs to.  A URL stays one.
+    return str(path) if is_url(str(path)) else os.path.abspath(path)
 
 
 def run_pipeline(

@@ -20,7 +20,14 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from deid.config import Mode, Policy
-from pipelines.config import FilesSource, PipelineConfig, PostgresSource
+from pipelines.config import (
+    FhirSource,
+    FilesSource,
+    PipelineConfig,
+    PostgresSource,
+    SqlSource,
+    is_url,
+)
 from pipelines.report.summary import RunSummary
 
 DEFAULT_CRON = "0 2 * * *"
@@ -98,9 +105,10 @@ def apply_overrides(
     """
     data = config.model_dump(mode="python")
     if source:
-        if not isinstance(config.source, FilesSource):
-            raise ValueError("'source' only replaces the path of a file source")
-        data["source"]["path"] = _absolute(source)
+        if not isinstance(config.source, FilesSource | FhirSource):
+            raise ValueError("'source' only replaces the path of a file or fhir source")
+        data["source"]["url"] = None
+        data["source"]["path"] = source if is_url(source) else _absolute(source)
     if output:
         data["output"]["dir"] = _absolute(output)
     if policy:
@@ -135,8 +143,8 @@ def build_deployment(
         "policy": config.deid.anonymization.policy,
         "mode": config.deid.anonymization.default_mode,
     }
-    if isinstance(config.source, FilesSource):
-        parameters["source"] = str(config.source.path)
+    if isinstance(config.source, FilesSource | FhirSource):
+        parameters["source"] = config.source.location
     if config.report.gold_sample is not None:
         parameters["gold_sample"] = str(config.report.gold_sample)
     deployment = scheduled_deidentify.to_deployment(  # the runner: ``config.runtime``, per run
@@ -184,6 +192,10 @@ def serve_configs(
         load_key(config.deid.anonymization)
         if isinstance(config.source, PostgresSource):
             require_dsn(config.source)
+        elif isinstance(config.source, SqlSource) and config.source.url_secret is None:
+            from pipelines.sources.sql import source_url
+
+            source_url(config.source)  # its environment variables are set
     check_prefect_api(required=not temporary_server)
     deployments = [
         build_deployment(path, name=name, cron=cron, timezone=timezone, paused=paused)

@@ -74,7 +74,24 @@ class PostgresSource(_Entry):
     watermark: Watermark = None
 
 
-Source = Annotated[FilesSource | PostgresSource, Field(discriminator="kind")]
+class SqlSource(_Entry):
+    kind: Literal["sql"]
+    dialect: str = Field(description="SQLAlchemy dialect: postgresql, sqlite, mssql, oracle...")
+    relation: str = Field(description="The table, or 'query'.")
+    incremental: bool
+    watermark_column: str | None
+    watermark: Watermark = None
+
+
+class FhirSource(_Entry):
+    kind: Literal["fhir"]
+    name: str = Field(description="The export folder or file's name (not its path).")
+    watermark: None = None
+
+
+Source = Annotated[
+    FilesSource | FhirSource | SqlSource | PostgresSource, Field(discriminator="kind")
+]
 
 
 class RunEntry(_Entry):

@@ -27,12 +27,26 @@ def register(command: Command) -> None:
         ),
     )
     p.add_argument("config", nargs="?", type=Path, help="pipeline config YAML")
-    p.add_argument("--input", type=Path, help="JSONL/CSV/Parquet file or folder of .txt notes")
+    p.add_argument(
+        "--input",
+        help="JSONL/CSV/Parquet file, folder of .txt notes, or FHIR export (--format fhir); "
+        "a local path or an fsspec URL (s3://bucket/key, gs://, az://: needs s3fs, gcsfs "
+        "or adlfs, and --quarantine-dir)",
+    )
     p.add_argument("--output", type=Path, help="output directory for shards and manifest")
     p.add_argument(
         "--format",
-        choices=["jsonl", "csv", "parquet", "txt"],
-        help="input format (default: from the suffix; a folder is txt)",
+        choices=["jsonl", "csv", "parquet", "txt", "fhir"],
+        help="input format (default: from the suffix; a folder is txt); fhir: a FHIR Bulk "
+        "Data export folder (NDJSON) or Bundle JSON file, notes from DocumentReference and "
+        "DiagnosticReport",
+    )
+    p.add_argument(
+        "--quarantine-dir",
+        type=Path,
+        metavar="DIR",
+        help="restricted local directory for records that cannot be processed (raw PHI; "
+        "default: beside a local input; required for a URL input)",
     )
     p.add_argument(
         "--column",
@@ -72,6 +86,7 @@ def _run(args: argparse.Namespace) -> int:
         max_quarantine_fraction=args.max_quarantine_fraction,
         verbose=args.verbose,
         debug=args.debug,
+        quarantine_dir=args.quarantine_dir,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pipelines.config import FilesSource, PipelineConfig, PostgresSource
+from pipelines.config import FhirSource, FilesSource, PipelineConfig, PostgresSource, SqlSource
 from pipelines.records import RawRecord
 
 __all__ = ["RawRecord", "RecordSource", "open_source"]
@@ -38,8 +38,12 @@ def open_source(config: PipelineConfig, previous_watermark: Any = None) -> Recor
         # The run's own directories are never read as notes, should they lie in the source.
         own = (config.quarantine_path(), config.output.dir)
         return FileRecordSource(src, config.columns, config.limits.max_note_chars, exclude=own)
-    if isinstance(src, PostgresSource):
-        from pipelines.sources.postgres import PostgresRecordSource
+    if isinstance(src, FhirSource):
+        from pipelines.sources.fhir import FhirRecordSource
 
-        return PostgresRecordSource(src, config.columns, previous_watermark)
+        return FhirRecordSource(src, config.limits.max_note_chars)
+    if isinstance(src, SqlSource | PostgresSource):
+        from pipelines.sources.sql import SqlRecordSource
+
+        return SqlRecordSource(src, config.columns, previous_watermark)
     raise TypeError(f"unsupported source kind {type(src).__name__}")  # pragma: no cover

@@ -94,8 +94,10 @@ class FileRecordSource(RecordSource):
         max_note_chars: int,
         exclude: Iterable[Path] = (),
     ) -> None:
-        if not source.path.exists():
+        if source.path is not None and not source.path.exists():
             raise FileNotFoundError(f"source {source.path} does not exist")
+        if source.url is not None and source.resolved_format() == "txt":
+            raise ValueError("a folder of .txt notes is read from a local path only")
         self.source = source
         self.columns = columns
         self.max_note_chars = max_note_chars
@@ -104,7 +106,15 @@ class FileRecordSource(RecordSource):
         self.exclude = frozenset(os.path.realpath(p) for p in exclude)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "files", "format": self.format, "name": self.source.path.name}
+        return {"kind": "files", "format": self.format, "name": self.source.name}
+
+    def _open(self) -> IO[bytes]:
+        """The source file, local or remote (fsspec, read in blocks)."""
+        if self.source.url is not None:
+            from pipelines.sources._remote import open_url
+
+            return open_url(self.source.url, self.source.storage_options)
+        return self.source.local_path().open("rb")
 
     def records(self) -> Iterator[RawRecord]:
         readers = {
@@ -120,11 +130,13 @@ class FileRecordSource(RecordSource):
         it can and holding no more than ``records`` does: Parquet from its metadata,
         JSONL by its non-blank lines, CSV by record boundaries, a folder by its walk."""
         if self.format == "parquet":
-            return int(pq.ParquetFile(self.source.path).metadata.num_rows)
+            with self._open() as fh:
+                return int(pq.ParquetFile(fh).metadata.num_rows)
         if self.format == "txt":
-            walker = _TxtWalk(os.path.realpath(self.source.path), self.byte_limit, self.exclude)
+            root = os.path.realpath(self.source.local_path())
+            walker = _TxtWalk(root, self.byte_limit, self.exclude)
             return sum(1 for _ in walker.walk(read=False))
-        with self.source.path.open("rb") as fh:
+        with self._open() as fh:
             if self.format == "jsonl":
                 # Lines are kept up to 64 bytes only: enough to tell a blank one.
                 return sum(1 for ln in _lines(fh, 64) if ln.data is None or ln.data.strip())
@@ -133,8 +145,8 @@ class FileRecordSource(RecordSource):
     # --- JSONL --------------------------------------------------------------------------
 
     def _jsonl(self) -> Iterator[RawRecord]:
-        name = self.source.path.name
-        with self.source.path.open("rb") as fh:
+        name = self.source.name
+        with self._open() as fh:
             for line in _lines(fh, self.byte_limit):
                 ref = f"{name}:{line.number}"
                 location = line.location(name)
@@ -159,8 +171,8 @@ class FileRecordSource(RecordSource):
     # --- CSV ----------------------------------------------------------------------------
 
     def _csv(self) -> Iterator[RawRecord]:
-        name = self.source.path.name
-        with self.source.path.open("rb") as fh:
+        name = self.source.name
+        with self._open() as fh:
             reader = _CsvRecords(fh, self.byte_limit)
             header = reader.header(name)
             for rec in reader:
@@ -192,8 +204,11 @@ class FileRecordSource(RecordSource):
     # --- Parquet ------------------------------------------------------------------------
 
     def _parquet(self) -> Iterator[RawRecord]:
-        name = self.source.path.name
-        pf = pq.ParquetFile(self.source.path)
+        name = self.source.name
+        with self._open() as fh:
+            yield from self._parquet_batches(name, pq.ParquetFile(fh))
+
+    def _parquet_batches(self, name: str, pf: pq.ParquetFile) -> Iterator[RawRecord]:
         rowno = 0
         # Every column, not only the mapped ones: a quarantined row keeps what it held.
         for batch in pf.iter_batches(batch_size=self.source.batch_size):
@@ -220,7 +235,7 @@ class FileRecordSource(RecordSource):
     # --- .txt folders -------------------------------------------------------------------
 
     def _txt(self) -> Iterator[RawRecord]:
-        root = self.source.path
+        root = self.source.local_path()
         if not root.is_dir():
             raise NotADirectoryError(f"txt source {root} must be a directory")
         walker = _TxtWalk(os.path.realpath(root), self.byte_limit, self.exclude)

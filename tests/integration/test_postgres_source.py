@@ -12,12 +12,12 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.config import PipelineConfig, PostgresSource
-from pipelines.exit_codes import ExitCode, OutputError
+from pipelines.exit_codes import ExitCode, OutputError, UsageError
 from pipelines.output.manifest import MANIFEST_NAME, read_manifest, verify_output
 from pipelines.quarantine import check_record
 from pipelines.records import Reason
 from pipelines.run import run_pipeline
-from pipelines.sources.postgres import PostgresRecordSource
+from pipelines.sources.sql import SqlRecordSource
 from pipelines.tasks.prepare import IncompatibleOutput
 from schemas.notes import ColumnMapping, NoteRecord
 from tests.paths import SAMPLE
@@ -76,7 +76,7 @@ def _source(**overrides: object) -> PostgresSource:
 
 
 def test_reads_in_order_with_mapping_and_watermark(notes_table: str) -> None:
-    src = PostgresRecordSource(_source(watermark_column="updated_at"), MAPPING)
+    src = SqlRecordSource(_source(watermark_column="updated_at"), MAPPING)
     records = list(src.records())
     assert len(records) == N_NOTES + 1
     checked = [check_record(r, MAPPING, 100_000) for r in records]
@@ -90,12 +90,10 @@ def test_reads_in_order_with_mapping_and_watermark(notes_table: str) -> None:
 
 def test_incremental_statement_pulls_only_newer_rows(notes_table: str) -> None:
     cut = (T0 + dt.timedelta(minutes=9)).isoformat()
-    src = PostgresRecordSource(
-        _source(watermark_column="updated_at", incremental=True), MAPPING, cut
-    )
+    src = SqlRecordSource(_source(watermark_column="updated_at", incremental=True), MAPPING, cut)
     assert [r.fields["doc_id"] for r in src.records()][-1] == "empty-1"
     assert len(list(src.records())) == N_NOTES - 9
-    query = PostgresRecordSource(
+    query = SqlRecordSource(
         _source(table=None, query="SELECT * FROM clinical_notes WHERE kind = 'nursing_note'"),
         MAPPING,
     )
@@ -105,8 +103,8 @@ def test_incremental_statement_pulls_only_newer_rows(notes_table: str) -> None:
 
 def test_missing_dsn_names_the_variable_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DEIDFLOW_PG_DSN", raising=False)
-    with pytest.raises(RuntimeError, match="DEIDFLOW_PG_DSN"):
-        list(PostgresRecordSource(_source(), MAPPING).records())
+    with pytest.raises(UsageError, match="DEIDFLOW_PG_DSN"):
+        list(SqlRecordSource(_source(), MAPPING).records())
 
 
 def _pipeline(tmp_path: Path) -> PipelineConfig:

@@ -100,3 +100,86 @@ def test_residual_cap_is_a_fraction_outside_the_config_hash(tmp_path: Path) -> N
     # runs can still append to a dataset after the cap is changed.
     looser = _config(tmp_path, validation={"max_residual_fraction": 0.05})
     assert looser.config_hash() == base.config_hash()
+
+
+EXAMPLES = sorted((Path(__file__).parents[2] / "pipelines" / "examples").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_every_example_config_is_valid(example: Path) -> None:
+    PipelineConfig.from_file(example)
+
+
+def test_one_example_per_source_kind() -> None:
+    kinds = {PipelineConfig.from_file(p).source.kind for p in EXAMPLES}
+    assert kinds >= {"files", "fhir", "sql"}
+
+
+def _sql(**source: object) -> PipelineConfig:
+    return PipelineConfig.model_validate(
+        {"source": {"kind": "sql", **source}, "output": {"dir": "o"}, "quarantine_dir": "q"}
+    )
+
+
+def test_sql_source_rules_keep_passwords_out_of_the_config() -> None:
+    ok = _sql(url="postgresql+psycopg://reader@db:5432/notes", password_env="PW", table="t")
+    assert ok.source.kind == "sql"
+    with pytest.raises(ValidationError, match="password_env"):
+        _sql(url="postgresql+psycopg://reader:hunter2@db/notes", table="t")
+    with pytest.raises(ValidationError, match="exactly one of 'url', 'url_env'"):
+        _sql(url="sqlite:///x.db", url_env="DB_URL", table="t")
+    with pytest.raises(ValidationError, match="exactly one of 'table' or 'query'"):
+        _sql(url_env="DB_URL")
+    with pytest.raises(ValidationError, match="watermark_column"):
+        _sql(url_env="DB_URL", table="t", incremental=True)
+    with pytest.raises(ValidationError, match="quarantine_dir"):
+        PipelineConfig.model_validate(
+            {"source": {"kind": "sql", "url_env": "U", "table": "t"}, "output": {"dir": "o"}}
+        )
+
+
+def test_url_sources_need_a_local_quarantine_and_no_secret_in_the_url(tmp_path: Path) -> None:
+    cfg = PipelineConfig.from_mapping(
+        {
+            "source": {"kind": "files", "path": "s3://bucket/in/notes.parquet"},
+            "output": {"dir": "o"},
+            "quarantine_dir": "q",
+        },
+        base_dir=tmp_path,
+    )
+    assert isinstance(cfg.source, FilesSource)
+    assert (cfg.source.url, cfg.source.path, cfg.source.name) == (
+        "s3://bucket/in/notes.parquet",
+        None,
+        "notes.parquet",
+    )
+    assert cfg.source.resolved_format() == "parquet"
+    assert cfg.quarantine_path() == tmp_path / "q"
+    with pytest.raises(ValidationError, match="local 'quarantine_dir'"):
+        _config(tmp_path, source={"kind": "fhir", "path": "gs://b/export/"})
+    with pytest.raises(ValidationError, match="local directory"):
+        _config(tmp_path, source={"kind": "fhir", "url": "s3://b/x/"}, quarantine_dir="s3://b/q/")
+    with pytest.raises(ValidationError, match="holds a password"):
+        _config(tmp_path, source={"kind": "files", "url": "s3://key:secret@b/n.jsonl"})
+
+
+def test_the_postgres_kind_keeps_its_config_hash(tmp_path: Path) -> None:
+    """Existing incremental datasets must stay compatible: the hash of a postgres
+    source's settings is what it was before the SQL source existed."""
+    pg = PipelineConfig.model_validate(
+        {
+            "source": {"kind": "postgres", "table": "notes", "watermark_column": "ts"},
+            "output": {"dir": "o"},
+            "quarantine_dir": "q",
+        }
+    )
+    dumped = pg.model_dump(mode="json")["source"]
+    assert dumped == {
+        "kind": "postgres",
+        "dsn_env": "DEIDFLOW_PG_DSN",
+        "table": "notes",
+        "query": None,
+        "watermark_column": "ts",
+        "incremental": False,
+        "batch_size": 1024,
+    }

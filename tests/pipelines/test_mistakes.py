@@ -596,14 +596,13 @@ def test_config_check_lists_every_problem_with_its_line(
     out, err = capsys.readouterr()
     pathh = (
         "job.yaml:3: source.pathh: unknown setting (did you mean 'path'? allowed here: kind, "
-        "path, format, batch_size)"
+        "path, url, storage_options, format, batch_size)"
     )
     assert out.splitlines() == [
-        pathh,  # a misspelt key first: it is why source.path is missing
-        "job.yaml:1: source.path: required setting is missing",
+        pathh,  # a misspelt key: the reason source.path is missing
         "job.yaml:6: validation.max_quarantine_fraction: Input should be less than or equal to 1",
     ]
-    assert err == f"deidflow: {pathh} (and 2 more problem(s)) — {CONFIG_TODO}\n"
+    assert err == f"deidflow: {pathh} (and 1 more problem(s)) — {CONFIG_TODO}\n"
 
 
 # --- a wrong mapping never replaces a published dataset ---------------------------------

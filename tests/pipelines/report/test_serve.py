@@ -48,7 +48,7 @@ def test_overrides_are_validated_like_the_file(tmp_path: Path) -> None:
             "quarantine_dir": str(tmp_path / "q"),
         }
     )
-    with pytest.raises(ValueError, match="file source"):
+    with pytest.raises(ValueError, match="file or fhir source"):
         apply_overrides(postgres, source="notes.jsonl")
 
 
