@@ -3,7 +3,7 @@
 The JSON is the source of truth: the HTML page and the Prefect artifacts are rendered
 from it, and ``deidflow report RUN_DIR --gold SAMPLE`` re-renders both from it after
 replacing the risk section.  Its shape is ``schemas/audit_report.schema.json``
-(``schema_version`` "1"); a change that breaks readers bumps the version.
+(``schema_version`` "2": lineage moved to lineage.parquet); a change that breaks readers bumps the version.
 
 What it holds: counts, PHI counts per type / source / note type, operator use,
 validation detail, shards, software versions, the config and its hash, the key's
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pipelines.report.summary import RunSummary
     from schemas.manifest import Manifest
 
-REPORT_SCHEMA_VERSION = "1"
+REPORT_SCHEMA_VERSION = "2"
 REPORT_JSON_NAME = "audit_report.json"
 REPORT_HTML_NAME = "audit_report.html"
 
