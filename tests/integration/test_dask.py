@@ -127,8 +127,8 @@ def thread_output(prefect_harness: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 def _assert_same_output(expected: Path, actual: Path) -> None:
-    shards = sorted(p.name for p in expected.glob("part-*.parquet"))
-    assert shards and shards == sorted(p.name for p in actual.glob("part-*.parquet"))
+    shards = sorted(p.name for p in expected.glob("data/*.parquet"))
+    assert shards and shards == sorted(p.name for p in actual.glob("data/*.parquet"))
     for name in [*shards, "manifest.json"]:
         assert (expected / name).read_bytes() == (actual / name).read_bytes(), name
 

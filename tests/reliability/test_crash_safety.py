@@ -273,7 +273,7 @@ def _assert_same_as_reference(out: Path, rig: Rig) -> None:
     assert hidden == [LOCK_NAME], f"leftovers after the re-run: {hidden}"
     siblings = sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
     assert siblings == [], f"staging or old versions left beside the output: {siblings}"
-    table = pq.read_table(sorted(out.glob("part-*.parquet")))
+    table = pq.read_table(sorted(out.glob("data/*.parquet")))
     assert len(set(table.column("note_pseudonym").to_pylist())) == table.num_rows  # no duplicate
     quarantine = rig.crash_source.parent / f"notes.jsonl{QUARANTINE_SUFFIX}"
     assert _differing(_visible(quarantine), _visible(rig.reference_quarantine), set()) == []

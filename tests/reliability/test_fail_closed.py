@@ -145,7 +145,7 @@ def test_a_missed_identifier_within_the_cap_quarantines_only_its_note(
         "by_check": {"residual_ssn": 2},
     }
     assert verify_output(out).ok
-    rows = pq.read_table(sorted(out.glob("part-*.parquet")))
+    rows = pq.read_table(sorted(out.glob("data/*.parquet")))
     assert rows.num_rows == N_NOTES - 2
     assert not any(SSN in text for text in rows.column("text").to_pylist())
     # The gate ran on what was published, and passed.
