@@ -53,7 +53,9 @@ def write_lineage(
             for batch in pq.ParquetFile(previous).iter_batches(batch_size=65_536):
                 table = pa.Table.from_batches([batch]).cast(LINEAGE_SCHEMA)
                 shards = [renames.get(s, s) for s in table.column("shard").to_pylist()]
-                table = table.set_column(2, "shard", pa.array(shards, pa.string()))
+                table = table.set_column(
+                    2, LINEAGE_SCHEMA.field("shard"), pa.array(shards, pa.string())
+                )
                 writer.write_table(table)
         for shard in new_shards:
             column = pq.read_table(directory / shard.name, columns=["note_pseudonym"]).column(0)

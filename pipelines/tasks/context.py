@@ -78,12 +78,22 @@ class Staging:
         near = run.config.near_duplicates
         self.near_duplicate_scope = near.scope
         self.counts_tokens = run.config.tokens.tokenizer is not None
-        self.near_duplicates: NearDuplicateIndex | None = None
-        if near.enabled:
-            directory, prefix = scratch_location(run.output_dir)
-            self.near_duplicates = NearDuplicateIndex(
-                threshold=near.threshold, num_perm=near.num_perm, directory=directory, prefix=prefix
+        self._near_config = near if near.enabled else None
+        self._output_dir = run.output_dir
+        self._near_index: NearDuplicateIndex | None = None
+
+    @property
+    def near_duplicates(self) -> NearDuplicateIndex | None:
+        """The run's near-duplicate index (made on first use; None when switched off)."""
+        if self._near_index is None and self._near_config is not None:
+            directory, prefix = scratch_location(self._output_dir)
+            self._near_index = NearDuplicateIndex(
+                threshold=self._near_config.threshold,
+                num_perm=self._near_config.num_perm,
+                directory=directory,
+                prefix=prefix,
             )
+        return self._near_index
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Staging:
         # A live handle (open files), not a value: Prefect's ``Transaction.get`` deep-copies.
@@ -94,8 +104,8 @@ class Staging:
         self.writer.abort()
         self.area.discard()
         self.quarantine.abort()
-        if self.near_duplicates is not None:
-            self.near_duplicates.close()
+        if self._near_index is not None:
+            self._near_index.close()
 
 
 @dataclass(frozen=True)
