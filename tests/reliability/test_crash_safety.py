@@ -38,7 +38,7 @@ import pytest
 
 from pipelines.config import QUARANTINE_SUFFIX
 from pipelines.output.manifest import MANIFEST_NAME, verify_output
-from pipelines.output.shards import LOCK_NAME, SHARD_PATTERN
+from pipelines.output.shards import LOCK_NAME, SHARD_NAME
 from sample_data.generate import iter_notes
 from tests.paths import REPO
 from tests.prefect_harness import STARTUP_TIMEOUT_S
@@ -227,8 +227,8 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
 def _visible(directory: Path) -> dict[str, bytes]:
     """Files a consumer sees: everything but hidden files and the lock."""
     return {
-        p.name: p.read_bytes()
-        for p in directory.iterdir()
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in directory.rglob("*")
         if p.is_file() and not p.name.startswith(".")
     }
 
@@ -245,7 +245,7 @@ def _dataset(directory: Path) -> dict[str, bytes]:
     return {
         name: blob
         for name, blob in _visible(directory).items()
-        if SHARD_PATTERN.match(name) or name == MANIFEST_NAME
+        if SHARD_NAME.match(name) or name == MANIFEST_NAME
     }
 
 
