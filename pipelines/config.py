@@ -295,11 +295,13 @@ class NearDuplicateConfig(_Strict):
 
     enabled: bool = Field(True, description="Remove near-duplicate notes.")
     threshold: float = Field(
-        0.8,
+        0.75,
         gt=0,
         lt=1,
         description="Jaccard similarity of word shingles at which a later note counts as a "
-        "near-duplicate of an earlier one.",
+        "near-duplicate of an earlier one. 0.75 removed 97 % of copy-forward variants with "
+        "1-10 % of their lines changed and 0.05 % of other notes (benchmarks/near_duplicates.py); "
+        "0.8 removed 93 %.",
     )
     shingle_words: int = Field(3, ge=1, le=10, description="Words per shingle.")
     num_perm: int = Field(128, ge=16, le=512, description="MinHash permutations.")
