@@ -114,6 +114,17 @@ def _cards(report: dict[str, Any]) -> str:
         _card("Rows out", _n(counts["rows_out"])),
         _card("Quarantined", _n(counts["quarantined"]), "held beside the source (RESTRICTED)"),
         _card("Duplicates removed", _n(counts["duplicates_removed"])),
+        _card(
+            "Near-duplicates removed",
+            _n(counts.get("near_duplicates_removed", 0)),
+            "copy-forward notes (MinHash LSH)",
+        ),
+        _card(
+            "Filtered",
+            _n(counts.get("filtered", 0)),
+            ", ".join(f"{k} {v:,}" for k, v in counts.get("filtered_by_reason", {}).items())
+            or "no content, too long, non-text",
+        ),
         *(
             [_card("Skipped", _n(counts["skipped"]), "not records: hidden or not *.txt")]
             if counts.get("skipped")
