@@ -149,3 +149,15 @@ def test_the_card_describes_the_dataset_without_phi(run) -> None:
     assert CANARY not in card
     assert not any(n["note_id"] in card for n in notes)
     assert not any(n["patient_id"] in card for n in notes if len(n["patient_id"]) > 3)
+
+
+def test_an_incremental_run_refuses_the_layout_before_data(tmp_path: Path) -> None:
+    from pipelines.tasks.prepare import IncompatibleOutput, _appendable_manifest
+    from tests.pipelines.report.helpers import example_manifest
+
+    old = example_manifest().model_dump(mode="json")
+    old.update(manifest_version=1)
+    old["shards"][0]["name"] = "part-00000.parquet"
+    (tmp_path / "manifest.json").write_text(json.dumps(old))
+    with pytest.raises(IncompatibleOutput, match="older deidflow output layout"):
+        _appendable_manifest(tmp_path)
