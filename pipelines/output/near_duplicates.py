@@ -16,8 +16,8 @@ a single process.
 Memory: like the exact check (``dedup.py``), the index lives in a scratch SQLite file
 beside the output dir with a small page cache, so the flow process stays the same size
 however long the run; its keys are hashes of signature bands (no text).  On disk it takes
-about ``4 * num_perm`` bytes per note (the signatures, to verify candidates) plus ~25
-bytes per band.
+~0.9 KB per note with the defaults (the signature, to verify candidates, and one bucket
+row per band), removed at the end of the run.
 """
 
 from __future__ import annotations
