@@ -106,6 +106,13 @@ class BatchOutput:
         positions = self.row_positions(batch_len)
         keep = [i for i in range(self.table.num_rows) if i not in hits]
         self.residual = sorted([*self.residual, *((positions[i], hits[i]) for i in hits)])
+        self.keep_rows(keep)
+
+    def keep_rows(self, keep: list[int]) -> None:
+        """Keep only the rows at ``keep`` (row indexes, in order): the table, every
+        per-row list and the per-batch counts, so dropped rows count nowhere."""
+        if len(keep) == self.table.num_rows:
+            return
         # Typed indices: an empty Python list becomes a null-typed array take() rejects
         # (a batch whose every row was withheld).
         self.table = self.table.take(pa.array(keep, type=pa.int64()))
@@ -113,8 +120,10 @@ class BatchOutput:
         self.orig_kept_chars = [self.orig_kept_chars[i] for i in keep]
         self.orig_tokens = [self.orig_tokens[i] for i in keep]
         self.row_operators = [self.row_operators[i] for i in keep]
-        self.filter_reasons = [self.filter_reasons[i] for i in keep]
-        self.signatures = [self.signatures[i] for i in keep]
+        if self.filter_reasons:
+            self.filter_reasons = [self.filter_reasons[i] for i in keep]
+        if self.signatures:
+            self.signatures = [self.signatures[i] for i in keep]
         self.operator_counts = sum(self.row_operators, Counter())
         self.phi_counts = Counter(
             {

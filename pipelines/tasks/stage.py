@@ -109,7 +109,8 @@ def stage_window(staging: Staging, window: Window, outputs: list[BatchOutput]) -
 def _drop_removed(
     staging: Staging, out: BatchOutput, filtered: Counter[str], removed_near: list[int]
 ) -> pa.Table:
-    """The batch's rows minus those a content filter or the near-duplicate index removes.
+    """The batch's rows minus those a content filter or the near-duplicate index removes
+    (``out`` is trimmed to them).
 
     Filters first (a filtered note never enters the index); then each remaining row's
     signature is checked in row order against every note staged before it.
@@ -132,9 +133,10 @@ def _drop_removed(
             removed_near[0] += 1
         else:
             keep.append(i)
-    if len(keep) == table.num_rows:
-        return table
-    return table.take(pa.array(keep, type=pa.int64()))
+    # Trim the batch's per-row lists too: the report's statistics (built from ``outputs``
+    # after staging) then cover the published rows only.  Validation already ran on all.
+    out.keep_rows(keep)
+    return out.table
 
 
 def _phi_counts(table: pa.Table) -> Counter[str]:

@@ -85,6 +85,11 @@ def test_removals_are_counted_and_reconcile(run) -> None:
     assert counts.near_duplicates_removed == extra["near_duplicates_removed"]
     assert counts.filtered_by_reason == extra["filtered_by_reason"]
     assert verify_output(config.output.dir).ok
+    report = json.loads((config.output.dir / "audit_report.json").read_text())
+    assert report["counts"]["near_duplicates_removed"] == extra["near_duplicates_removed"]
+    # the report's statistics cover the published rows only
+    assert sum(r["notes"] for r in report["phi"]["by_note_type"]) == summary.rows_out
+    assert report["phi"]["by_type"] == summary.phi_by_type
 
 
 def test_every_loader_reads_the_splits_without_arguments(run) -> None:
