@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=21)
     ap.add_argument("--threshold", type=float, help="near_duplicates.threshold (default: config's)")
     ap.add_argument("--shingle-words", type=int, help="near_duplicates.shingle_words")
+    ap.add_argument("--scope", choices=("corpus", "patient"), help="near_duplicates.scope")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
 
@@ -137,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.output.near_duplicates import NearDuplicateIndex, signature
     from schemas.notes import NoteRecord
 
-    overrides = {"threshold": args.threshold, "shingle_words": args.shingle_words}
+    overrides = {
+        "threshold": args.threshold,
+        "shingle_words": args.shingle_words,
+        "scope": args.scope,
+    }
     settings = NearDuplicateConfig(**{k: v for k, v in overrides.items() if v is not None})
     emitted: Counter[str] = Counter()
     removed: Counter[str] = Counter()  # (kind, reason)
@@ -160,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                 sig = signature(text, words=settings.shingle_words, num_perm=settings.num_perm)
                 t2 = time.process_time()
                 cpu_sig += t2 - t1
-                if index.check(sig):
+                if index.check(sig, patient if settings.scope == "patient" else ""):
                     removed[f"{kind}:near_duplicate"] += 1
                 cpu_index += time.process_time() - t2
             t = time.process_time()
