@@ -134,8 +134,7 @@ def deidentify_notes(config: PipelineConfig) -> RunSummary:
         if pending is not None:
             done = _finish_window(staging, tally, done, *pending)
         with transaction():  # a failed gate rolls back: the sealed shards are deleted
-            empty = tally.counts.rows_out == 0 and run.previous_manifest is None
-            shards = seal_shards(by_reference(staging), write_empty=empty)
+            shards = seal_shards(by_reference(staging))
             enforce_gate(config, by_reference(tally.counts), tally.window_failures)
         # The next version of the output dir, but its audit files; then those; then the swap.
         version = stage_manifest(

@@ -166,7 +166,14 @@ def _check_incremental_output(config: PipelineConfig, key_fingerprint: str) -> N
         return
     from pipelines.output.manifest import read_manifest
 
-    manifest = read_manifest(config.output.dir) if config.output.dir.is_dir() else None
+    try:
+        manifest = read_manifest(config.output.dir) if config.output.dir.is_dir() else None
+    except ValueError:  # another manifest version: the layout before data/
+        raise OutputError(
+            f"{config.output.dir} holds a dataset of an older deidflow output layout, and an "
+            "incremental run appends to it",
+            "run once without incremental (a full run) to rebuild it in the current layout",
+        ) from None
     if manifest is None:
         return
     if (manifest.config_hash, manifest.key_fingerprint) != (

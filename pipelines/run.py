@@ -122,7 +122,10 @@ def _count(config: PipelineConfig) -> int | None:
 
     previous = None
     if getattr(config.source, "incremental", False) and config.output.dir.is_dir():
-        manifest = read_manifest(config.output.dir)
+        try:
+            manifest = read_manifest(config.output.dir)
+        except ValueError:  # an older layout: preflight says what to do
+            manifest = None
         previous = manifest.source.watermark if manifest else None
     return count_records(config, previous)
 

@@ -57,6 +57,22 @@ class RunCounts:
     """Notes the residual screen withheld, per check that matched (a note can match several)."""
     skipped: Counter[str] = field(default_factory=Counter)
     """Entries of the source passed over without being read, per ``records.Skip`` reason."""
+    near_duplicates_removed: int = 0
+    """De-identified notes removed as near-duplicates (``pipelines.output.near_duplicates``)."""
+    filtered: Counter[str] = field(default_factory=Counter)
+    """De-identified notes removed per content filter (``pipelines.output.filters``)."""
+    words_by_split: Counter[str] = field(default_factory=Counter)
+    tokens_by_split: Counter[str] | None = None
+    """Published ``n_tokens`` per split (only with ``tokens.tokenizer``)."""
+
+    @property
+    def filtered_total(self) -> int:
+        return sum(self.filtered.values())
+
+    @property
+    def removed_after_deid(self) -> int:
+        """Near-duplicates and filtered notes: de-identified, then not published."""
+        return self.near_duplicates_removed + self.filtered_total
 
     @property
     def quarantined_total(self) -> int:
@@ -78,13 +94,19 @@ class RunCounts:
 
     def check(self) -> None:
         accounted = (
-            self.rows_out + self.quarantined_total + self.duplicates_removed + self.skipped_total
+            self.rows_out
+            + self.quarantined_total
+            + self.duplicates_removed
+            + self.removed_after_deid
+            + self.skipped_total
         )
         if accounted != self.rows_in:
             raise CountMismatch(
                 f"rows_in={self.rows_in} but rows_out={self.rows_out} + "
                 f"quarantined={self.quarantined_total} + "
                 f"duplicates_removed={self.duplicates_removed} + "
+                f"near_duplicates_removed={self.near_duplicates_removed} + "
+                f"filtered={self.filtered_total} + "
                 f"skipped={self.skipped_total} = {accounted}"
             )
 
@@ -99,6 +121,13 @@ class RunCounts:
             "skipped_by_reason": dict(sorted(self.skipped.items())),
             "phi_by_type": dict(sorted(self.phi_by_type.items())),
             "rows_by_split": dict(sorted(self.rows_by_split.items())),
+            "near_duplicates_removed": self.near_duplicates_removed,
+            "filtered": self.filtered_total,
+            "filtered_by_reason": dict(sorted(self.filtered.items())),
+            "words_by_split": dict(sorted(self.words_by_split.items())),
+            "tokens_by_split": (
+                None if self.tokens_by_split is None else dict(sorted(self.tokens_by_split.items()))
+            ),
         }
 
 

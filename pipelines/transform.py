@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -26,6 +27,8 @@ from deid.anonymization.keys import SecretKey
 from deid.entities import ENTITY_NAMES
 from pipelines.config import PipelineConfig, SplitRatios
 from pipelines.metadata import LabelCleaner
+from pipelines.output.filters import ContentFilter
+from pipelines.output.near_duplicates import signature
 from schemas.deidentified import DEIDENTIFIED_SCHEMA, PHI_COUNT_COLUMNS, phi_count_column
 from schemas.notes import NoteRecord
 
@@ -81,6 +84,11 @@ class BatchOutput:
     residual: list[tuple[int, dict[str, int]]] = field(default_factory=list)
     """``(position in batch, matches per residual check)`` per note whose output the
     residual-identifier screen withheld (see ``withhold``); never the matched text."""
+    filter_reasons: list[str | None] = field(default_factory=list)
+    """Per row: the content filter that removes it (``pipelines.output.filters``), or None."""
+    signatures: list[bytes | None] = field(default_factory=list)
+    """Per row: MinHash signature of its de-identified text (None: near-duplicate removal
+    off, or the row is filtered anyway)."""
 
     def row_positions(self, batch_len: int) -> list[int]:
         """Position in the batch of each row of ``table`` (notes that raised have none)."""
@@ -98,6 +106,13 @@ class BatchOutput:
         positions = self.row_positions(batch_len)
         keep = [i for i in range(self.table.num_rows) if i not in hits]
         self.residual = sorted([*self.residual, *((positions[i], hits[i]) for i in hits)])
+        self.keep_rows(keep)
+
+    def keep_rows(self, keep: list[int]) -> None:
+        """Keep only the rows at ``keep`` (row indexes, in order): the table, every
+        per-row list and the per-batch counts, so dropped rows count nowhere."""
+        if len(keep) == self.table.num_rows:
+            return
         # Typed indices: an empty Python list becomes a null-typed array take() rejects
         # (a batch whose every row was withheld).
         self.table = self.table.take(pa.array(keep, type=pa.int64()))
@@ -105,6 +120,10 @@ class BatchOutput:
         self.orig_kept_chars = [self.orig_kept_chars[i] for i in keep]
         self.orig_tokens = [self.orig_tokens[i] for i in keep]
         self.row_operators = [self.row_operators[i] for i in keep]
+        if self.filter_reasons:
+            self.filter_reasons = [self.filter_reasons[i] for i in keep]
+        if self.signatures:
+            self.signatures = [self.signatures[i] for i in keep]
         self.operator_counts = sum(self.row_operators, Counter())
         self.phi_counts = Counter(
             {
@@ -113,6 +132,18 @@ class BatchOutput:
                 if (total := sum(self.table.column(phi_count_column(entity)).to_pylist())) > 0
             }
         )
+
+
+@cache
+def _tokenizer_from(path: str) -> Any:
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(path)  # a local file: nothing is fetched
+
+
+def load_tokenizer(path: Path | None) -> Any:
+    """The ``tokens.tokenizer`` file as a ``tokenizers.Tokenizer`` (one per process), or None."""
+    return None if path is None else _tokenizer_from(str(path))
 
 
 @cache
@@ -150,6 +181,8 @@ class NoteTransformer:
         self.deidentifier = deidentifier
         self.policy_version = f"{config.deid.anonymization.policy}@{config.deid.config_hash()[:12]}"
         self.note_types = LabelCleaner(config.metadata.note_type, deidentifier)
+        self.filter = ContentFilter(config.filters)
+        self.tokenizer = load_tokenizer(config.tokens.tokenizer)
 
     def transform(self, batch: NoteBatch) -> BatchOutput:
         columns: dict[str, list[Any]] = {name: [] for name in DEIDENTIFIED_SCHEMA.names}
@@ -177,11 +210,22 @@ class NoteTransformer:
             row_operators = Counter(span.operator for span in result.spans)
             out.row_operators.append(row_operators)
             out.operator_counts.update(row_operators)
+            reason = self.filter.reason(result.text)
+            out.filter_reasons.append(reason)
+            near = self.config.near_duplicates
+            out.signatures.append(
+                signature(result.text, words=near.shingle_words, num_perm=near.num_perm)
+                if near.enabled and reason is None
+                else None
+            )
         if len(batch) > 1 and len(out.failures) == len(batch):
             # Every note failing is a broken setup, not bad notes: fail the run instead of
             # quarantining the whole input.
             kinds = sorted({kind for _, kind in out.failures})
             raise BatchFailed(f"all {len(batch)} notes of batch {batch.index} raised {kinds}")
+        if self.tokenizer is not None and columns["text"]:
+            encodings = self.tokenizer.encode_batch(columns["text"], add_special_tokens=False)
+            columns["n_tokens"] = [len(e.ids) for e in encodings]
         out.table = pa.Table.from_pydict(columns, schema=DEIDENTIFIED_SCHEMA)
         return out
 
@@ -227,6 +271,8 @@ class NoteTransformer:
         for entity_type, n in counts.items():
             row[phi_count_column(entity_type)] = n
         row["phi_total"] = sum(counts.values())
+        row["n_words"] = sum(1 for _ in _TOKEN.finditer(text))
+        row["n_tokens"] = None  # filled for the whole batch at once (transform)
         row["pipeline_version"] = pipeline_version()
         row["policy_version"] = self.policy_version
         return row

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from deid.entities import ENTITY_NAMES
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
@@ -35,6 +35,8 @@ DEIDENTIFIED_SCHEMA = pa.schema(
         pa.field("split", pa.string(), nullable=False),
         *(pa.field(col, pa.int32(), nullable=False) for col in PHI_COUNT_COLUMNS),
         pa.field("phi_total", pa.int32(), nullable=False),
+        pa.field("n_words", pa.int32(), nullable=False),
+        pa.field("n_tokens", pa.int32()),
         pa.field("pipeline_version", pa.string(), nullable=False),
         pa.field("policy_version", pa.string(), nullable=False),
     ],
@@ -47,6 +49,8 @@ DEIDENTIFIED_SCHEMA = pa.schema(
 - ``text``: the anonymized note.
 - ``split``: one of ``SPLITS``, assigned by patient so no patient spans two splits.
 - ``phi_<type>`` / ``phi_total``: how many spans of each type were replaced.
+- ``n_words``: ``\\w+`` tokens of ``text``; ``n_tokens``: tokens of ``text`` by the
+  ``tokens.tokenizer`` file the run was given (null without one).
 """
 
 COLUMN_NAMES: tuple[str, ...] = tuple(DEIDENTIFIED_SCHEMA.names)

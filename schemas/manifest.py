@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 
 Watermark = int | str | None
@@ -31,7 +31,11 @@ class _Entry(BaseModel):
 class ShardEntry(_Entry):
     """One Parquet shard of the dataset."""
 
-    name: str = Field(description="File name in the output directory, part-NNNNN.parquet.")
+    name: str = Field(
+        description="Path in the output directory: data/<split>-NNNNN-of-MMMMM.parquet.",
+        pattern=r"^data/(train|validation|test)-[0-9]{5}-of-[0-9]{5}\.parquet$",
+    )
+    split: Literal["train", "validation", "test"]
     rows: int = Field(ge=0)
     bytes: int = Field(ge=0)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -57,6 +61,17 @@ class Counts(_Entry):
     skipped_by_reason: dict[str, int]
     phi_by_type: dict[str, int]
     rows_by_split: dict[str, int]
+    near_duplicates_removed: int = Field(
+        0, ge=0, description="Copy-forward notes removed as near-duplicates of an earlier one."
+    )
+    filtered: int = Field(0, ge=0, description="Notes removed by the content filters.")
+    filtered_by_reason: dict[str, int] = Field(default_factory=dict)
+    words_by_split: dict[str, int] = Field(
+        default_factory=dict, description="Sum of the rows' n_words (\\w+ tokens) per split."
+    )
+    tokens_by_split: dict[str, int] | None = Field(
+        None, description="Sum of the rows' n_tokens per split (with tokens.tokenizer only)."
+    )
 
 
 class FilesSource(_Entry):
@@ -108,7 +123,7 @@ class RunEntry(_Entry):
 class Manifest(_Entry):
     """The dataset: its shards with checksums, how it was made, and every run behind it."""
 
-    manifest_version: Literal[1]
+    manifest_version: Literal[2]
     schema_version: str = Field(description="Version of the shards' table schema.")
     pipeline_version: str
     policy_versions: list[str] = Field(description="<policy>@<config hash prefix> of each run.")
@@ -118,6 +133,10 @@ class Manifest(_Entry):
     source: Source
     splits: dict[str, float]
     rows: int = Field(ge=0)
+    rows_by_split: dict[str, int] = Field(description="Rows of the listed shards per split.")
+    tokenizer_sha256: str | None = Field(
+        None, description="SHA-256 of the tokens.tokenizer file that counted n_tokens."
+    )
     validation: Validation
     shards: list[ShardEntry]
     runs: list[RunEntry]

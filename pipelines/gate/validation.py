@@ -144,11 +144,17 @@ def as_pandas(frame: pd.DataFrame | pa.Table | Any) -> pd.DataFrame:
     if isinstance(frame, pd.DataFrame):
         return frame
     if isinstance(frame, pa.Table):
-        return frame.to_pandas()
+        return _to_pandas(frame)
     to_arrow = getattr(frame, "to_arrow", None)
     if callable(to_arrow):
-        return to_arrow().to_pandas()
+        return _to_pandas(to_arrow())
     raise TypeError(f"cannot validate a {type(frame).__name__}; pass pandas, Arrow or polars")
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    # int32 as pandas' nullable Int32: a nullable column (n_tokens without a tokenizer)
+    # would otherwise become object or float64 and fail its int32 type check.
+    return table.to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get)
 
 
 def build_validation_frame(

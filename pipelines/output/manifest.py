@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.output.shards import SHARD_PATTERN, file_sha256
+from pipelines.output.shards import DATA_DIR, file_sha256
 from schemas.manifest import Manifest
 
 MANIFEST_NAME = "manifest.json"
@@ -50,7 +50,8 @@ class VerifyResult:
 
 
 def verify_output(output_dir: Path) -> VerifyResult:
-    """Check every listed shard's size and SHA-256, and that no unlisted shard exists."""
+    """Check every listed shard's size and SHA-256, and that ``data/`` holds nothing else
+    (loaders read the folder: any other file there would be read as data)."""
     manifest = read_manifest(output_dir)
     if manifest is None:
         return VerifyResult(False, [f"{MANIFEST_NAME} missing"])
@@ -67,9 +68,11 @@ def verify_output(output_dir: Path) -> VerifyResult:
             problems.append(f"{name}: size {path.stat().st_size} != {shard.bytes}")
         elif file_sha256(path) != shard.sha256:
             problems.append(f"{name}: sha256 mismatch")
-    for entry in sorted(output_dir.iterdir()):
-        if SHARD_PATTERN.match(entry.name) and entry.name not in listed:
-            problems.append(f"{entry.name}: not listed in {MANIFEST_NAME}")
+    data = output_dir / DATA_DIR
+    for entry in sorted(data.iterdir()) if data.is_dir() else []:
+        name = f"{DATA_DIR}/{entry.name}"
+        if not entry.name.startswith(".") and name not in listed:
+            problems.append(f"{name}: not listed in {MANIFEST_NAME} (readers of data/ see it)")
     total = sum(s.rows for s in manifest.shards)
     if total != manifest.rows:
         problems.append(f"shard rows sum to {total}, manifest says {manifest.rows}")

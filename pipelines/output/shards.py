@@ -1,8 +1,12 @@
 """Parquet shards, and publication of a whole dataset version in one atomic step.
 
-Shard and row-group boundaries depend only on the sequence of rows (and the output
-settings), never on timing or batching, so the same rows give the same bytes.  A
-shard is written as ``part-NNNNN.parquet.tmp`` and renamed when closed.
+Layout: ``data/<split>-NNNNN-of-MMMMM.parquet`` (the Hugging Face naming: loaders find
+the splits by file name, and ``data/`` holds nothing else, so it can be read by folder);
+the manifest, lineage, dataset card and audit files sit beside ``data/``.  Each split's
+shard and row-group boundaries depend only on that split's sequence of rows (and the
+output settings), never on timing or batching, so the same rows give the same bytes.  A
+shard is written as a hidden ``.<split>-NNNNN.parquet.tmp`` and named once the run
+knows how many shards its split has.
 
 Publication.  A run builds the complete next version of the output directory beside it,
 in ``<parent>/.<name>.deidflow-next-<token>/`` (``StagingArea``): its new shards, hard
@@ -30,7 +34,7 @@ import re
 import shutil
 import stat
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pyarrow as pa
@@ -38,12 +42,21 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.config import OutputConfig
-from schemas.deidentified import DEIDENTIFIED_SCHEMA
+from schemas.deidentified import DEIDENTIFIED_SCHEMA, SPLITS
 from schemas.manifest import ShardEntry
 
 LOCK_NAME = ".deidflow.lock"
 """The output dir's lock file: one writer at a time (``pipelines.tasks.prepare``)."""
-SHARD_PATTERN = re.compile(r"^part-\d{5}\.parquet$")
+DATA_DIR = "data"
+"""The shards' folder: nothing but shards, so loaders read it by folder."""
+SHARD_NAME = re.compile(
+    r"^(?:data/)?(?P<split>train|validation|test)-(?P<index>\d{5})-of-(?P<total>\d{5})\.parquet$"
+)
+"""``data/<split>-NNNNN-of-MMMMM.parquet``, the Hugging Face naming (``NNNNN`` from 0)."""
+SHARD_PATTERN = re.compile(r"^(?:train|validation|test)-\d{5}-of-\d{5}\.parquet$")
+"""A shard's file name inside ``data/``."""
+LEGACY_SHARD_PATTERN = re.compile(r"^part-\d{5}\.parquet$")
+"""Shards of the layout before ``data/`` (in the output dir itself): never carried over."""
 STAGING_PREFIX = ".staging-"
 """Staging dirs *inside* the output dir, as older versions made them (still cleared)."""
 NEXT_INFIX = "deidflow-next-"
@@ -54,8 +67,9 @@ _MAX_TAG_CHARS = 100  # keeps sibling names well under NAME_MAX (255 bytes)
 _DICTIONARY_COLUMNS = ["note_type", "split", "pipeline_version", "policy_version"]
 
 
-def shard_name(index: int) -> str:
-    return f"part-{index:05d}.parquet"
+def shard_name(split: str, index: int, total: int) -> str:
+    """``data/<split>-NNNNN-of-MMMMM.parquet``: path of a shard relative to the output dir."""
+    return f"{DATA_DIR}/{split}-{index:05d}-of-{total:05d}.parquet"
 
 
 def file_sha256(path: Path) -> str:
@@ -66,59 +80,48 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class ShardWriter:
-    """Streams tables of ``DEIDENTIFIED_SCHEMA`` into size-bounded shards in ``directory``.
+class _SplitStream:
+    """One split's rows, streamed into size-bounded shards (``data/<split>-NNNNN…``)."""
 
-    Rows are buffered only up to one row group; a shard closes once it reaches
-    ``target_shard_rows`` rows or ``target_shard_bytes`` bytes of text (checked at
-    row-group boundaries).  Numbering starts at ``first_index``.
-    """
-
-    def __init__(self, directory: Path, output: OutputConfig, first_index: int = 0) -> None:
-        self.directory = directory
-        self.output = output
+    def __init__(self, writer: ShardWriter, split: str, first_index: int) -> None:
+        self.writer = writer
+        self.split = split
+        self.first_index = first_index
         self._next_index = first_index
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
-        self._writer: pq.ParquetWriter | None = None
+        self._pq: pq.ParquetWriter | None = None
         self._tmp_path: Path | None = None
         self._shard_rows = 0
         self._shard_text_bytes = 0
-        self.shards: list[ShardEntry] = []
+        self.sealed: list[tuple[Path, int]] = []
+        """``(temp path, rows)`` of each closed shard, in order; named at ``finish``."""
 
     def write(self, table: pa.Table) -> None:
-        """Append rows; full row groups are written straight away."""
-        if table.schema != DEIDENTIFIED_SCHEMA:
-            table = table.cast(DEIDENTIFIED_SCHEMA)
-        if table.num_rows == 0:
-            return
         self._pending.append(table)
         self._pending_rows += table.num_rows
         while self._pending_rows >= self._group_size():
             self._write_group(self._take(self._group_size()))
 
-    def close(self) -> list[ShardEntry]:
-        """Flush the last rows and close the open shard; returns every shard written."""
+    def flush(self) -> None:
         if self._pending_rows:
             self._write_group(self._take(self._pending_rows))
         self._close_shard()
-        return list(self.shards)
 
     def write_empty_shard(self) -> None:
-        """A schema-only shard, so a run with no rows still gives loaders a table."""
         self._open_shard()
         self._close_shard(force=True)
 
     def abort(self) -> None:
-        """Close without publishing (the staging directory is removed by the caller)."""
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        if self._pq is not None:
+            self._pq.close()
+            self._pq = None
 
     def _group_size(self) -> int:
         # Never let one row group straddle the shard's row target.
-        room = self.output.target_shard_rows - self._shard_rows
-        return max(1, min(self.output.row_group_rows, room))
+        output = self.writer.output
+        room = output.target_shard_rows - self._shard_rows
+        return max(1, min(output.row_group_rows, room))
 
     def _take(self, n: int) -> pa.Table:
         table = pa.concat_tables(self._pending)
@@ -128,25 +131,26 @@ class ShardWriter:
         return head.combine_chunks()
 
     def _write_group(self, group: pa.Table) -> None:
-        if self._writer is None:
+        if self._pq is None:
             self._open_shard()
-        assert self._writer is not None
-        self._writer.write_table(group, row_group_size=group.num_rows)
+        assert self._pq is not None
+        self._pq.write_table(group, row_group_size=group.num_rows)
         self._shard_rows += group.num_rows
         self._shard_text_bytes += int(pc.sum(pc.binary_length(group["text"])).as_py() or 0)
+        output = self.writer.output
         if (
-            self._shard_rows >= self.output.target_shard_rows
-            or self._shard_text_bytes >= self.output.target_shard_bytes
+            self._shard_rows >= output.target_shard_rows
+            or self._shard_text_bytes >= output.target_shard_bytes
         ):
             self._close_shard()
 
     def _open_shard(self) -> None:
-        self._tmp_path = self.directory / (shard_name(self._next_index) + ".tmp")
-        self._writer = pq.ParquetWriter(
+        self._tmp_path = self.writer.data_dir / f".{self.split}-{self._next_index:05d}.parquet.tmp"
+        self._pq = pq.ParquetWriter(
             self._tmp_path,
             DEIDENTIFIED_SCHEMA,
             compression="zstd",
-            compression_level=self.output.compression_level,
+            compression_level=self.writer.output.compression_level,
             use_dictionary=_DICTIONARY_COLUMNS,
             write_statistics=True,
             store_schema=True,
@@ -155,26 +159,118 @@ class ShardWriter:
         self._shard_text_bytes = 0
 
     def _close_shard(self, force: bool = False) -> None:
-        if self._writer is None or self._tmp_path is None:
+        if self._pq is None or self._tmp_path is None:
             return
-        self._writer.close()
-        self._writer = None
+        self._pq.close()
+        self._pq = None
         if self._shard_rows == 0 and not force:
             self._tmp_path.unlink()
             return
-        final = self._tmp_path.with_suffix("")  # drop ".tmp"
         _fsync(self._tmp_path)
-        os.replace(self._tmp_path, final)
-        self.shards.append(
-            ShardEntry(
-                name=final.name,
-                rows=self._shard_rows,
-                bytes=final.stat().st_size,
-                sha256=file_sha256(final),
-            )
-        )
+        self.sealed.append((self._tmp_path, self._shard_rows))
         self._next_index += 1
         self._tmp_path = None
+
+
+class ShardWriter:
+    """Streams tables of ``DEIDENTIFIED_SCHEMA`` into per-split shards under ``data/``.
+
+    Each split is its own stream: rows are buffered only up to one row group, and a shard
+    closes once it reaches ``target_shard_rows`` rows or ``target_shard_bytes`` bytes of
+    text (checked at row-group boundaries).  Closed shards keep a temporary name until
+    ``close``, when each split's count is known and they get their Hugging Face names
+    ``data/<split>-NNNNN-of-MMMMM.parquet``.  ``first_index`` gives, per split, the shards
+    an incremental run appends to (numbering continues after them; ``MMMMM`` counts
+    them too, and ``renamed_shards`` renames them for the next version).
+    """
+
+    def __init__(
+        self, directory: Path, output: OutputConfig, first_index: Mapping[str, int] | None = None
+    ) -> None:
+        self.directory = directory
+        self.data_dir = directory / DATA_DIR
+        self.data_dir.mkdir(exist_ok=True)
+        self.output = output
+        first = dict(first_index or {})
+        self._streams = {split: _SplitStream(self, split, first.get(split, 0)) for split in SPLITS}
+        self.shards: list[ShardEntry] = []
+
+    def write(self, table: pa.Table) -> None:
+        """Append rows (each goes to its split's stream); full row groups are written."""
+        if table.schema != DEIDENTIFIED_SCHEMA:
+            table = table.cast(DEIDENTIFIED_SCHEMA)
+        if table.num_rows == 0:
+            return
+        splits = table.column("split")
+        for split, stream in self._streams.items():
+            part = table.filter(pc.equal(splits, split))
+            if part.num_rows:
+                stream.write(part)
+        unknown = table.num_rows - sum(
+            int(pc.sum(pc.equal(splits, s)).as_py() or 0) for s in SPLITS
+        )
+        if unknown:
+            raise ValueError(f"{unknown} row(s) with a split other than {', '.join(SPLITS)}")
+
+    def close(self) -> list[ShardEntry]:
+        """Flush and close every split's shards and give them their final names.
+
+        A split that has no shard at all (none appended to, none new) gets a schema-only
+        one, so loaders always find the three splits.  Returns every shard written, by
+        split then index.
+        """
+        for stream in self._streams.values():
+            stream.flush()
+            if stream.first_index == 0 and not stream.sealed:
+                stream.write_empty_shard()
+        for split, stream in self._streams.items():
+            total = stream.first_index + len(stream.sealed)
+            for offset, (tmp, rows) in enumerate(stream.sealed):
+                name = shard_name(split, stream.first_index + offset, total)
+                final = self.directory / name
+                os.replace(tmp, final)
+                self.shards.append(
+                    ShardEntry(
+                        name=name,
+                        split=split,
+                        rows=rows,
+                        bytes=final.stat().st_size,
+                        sha256=file_sha256(final),
+                    )
+                )
+            stream.sealed = []
+        _fsync_dir(self.data_dir)
+        return list(self.shards)
+
+    def abort(self) -> None:
+        """Close without publishing (the staging directory is removed by the caller)."""
+        for stream in self._streams.values():
+            stream.abort()
+
+
+def shard_counts(shards: Iterable[ShardEntry]) -> dict[str, int]:
+    """Shards per split."""
+    counts = dict.fromkeys(SPLITS, 0)
+    for shard in shards:
+        counts[shard.split] = counts.get(shard.split, 0) + 1
+    return counts
+
+
+def renamed_shards(previous: Iterable[ShardEntry], new: Iterable[ShardEntry]) -> dict[str, str]:
+    """Old name -> name in the next version, for the shards an incremental run keeps.
+
+    Appending changes each split's ``-of-MMMMM`` count, so every kept shard of a split
+    that got new shards is renamed (hard-linked under its new name: no bytes copied, the
+    checksum stays).  Indexes never change: a shard keeps its place in its split.
+    """
+    totals = shard_counts([*previous, *new])
+    renames = {}
+    for shard in previous:
+        match = SHARD_NAME.match(shard.name)
+        if match is None:
+            raise ValueError(f"shard {shard.name} is not named <split>-NNNNN-of-MMMMM.parquet")
+        renames[shard.name] = shard_name(shard.split, int(match["index"]), totals[shard.split])
+    return renames
 
 
 def version_prefix(output_dir: Path) -> str:
@@ -232,28 +328,38 @@ class StagingArea:
         self.swapped = False
         """True once this version is the output dir (whatever fails after that)."""
 
-    def carry_over(self, keep_shards: Iterable[str], rewritten: Iterable[str] = ()) -> list[str]:
+    def carry_over(
+        self, keep_shards: Mapping[str, str], rewritten: Iterable[str] = ()
+    ) -> list[str]:
         """Hard-link into this version what stays from the current output dir.
 
-        That is the shards named in ``keep_shards`` (one missing raises
-        ``FileNotFoundError``) and every other entry except: other ``part-*.parquet``
-        files, the names in ``rewritten`` (the manifest, written next), hidden temp files
-        (``.*.tmp``) and old-layout staging dirs.  Hard links copy no bytes, and the lock
-        file stays the same inode, so the lock this run holds stays held after the swap.
-        Returns the names carried over, sorted.
+        ``keep_shards`` maps each kept shard's name to its name in this version (an
+        append renames them: ``renamed_shards``); one missing raises
+        ``FileNotFoundError``.  Besides those, every other top-level entry is carried
+        except: ``data/`` (only the kept shards come from it), shards of the old layout
+        (``part-NNNNN.parquet``), the names in ``rewritten`` (the manifest, card, lineage
+        and audit files, written by this run), hidden temp files (``.*.tmp``) and old-layout
+        staging dirs.  Hard links copy no bytes, and the lock file stays the same inode,
+        so the lock this run holds stays held after the swap.  Returns the names carried
+        over, sorted.
         """
-        keep, skip = set(keep_shards), set(rewritten)
-        missing = sorted(n for n in keep if not (self.target / n).is_file())
+        skip = set(rewritten)
+        missing = sorted(n for n in keep_shards if not (self.target / n).is_file())
         if missing:
             raise FileNotFoundError(
                 f"shard(s) listed in the current manifest are missing from {self.output_dir}: "
                 f"{', '.join(missing)} (check it with verify_output; a full run rebuilds it)"
             )
         carried = []
+        (self.path / DATA_DIR).mkdir(exist_ok=True)
+        for old, new in sorted(keep_shards.items()):
+            _link_or_copy(self.target / old, self.path / new)
+            carried.append(new)
         for entry in sorted(self.target.iterdir(), key=lambda p: p.name):
             name = entry.name
             if (
-                (SHARD_PATTERN.match(name) and name not in keep)
+                name == DATA_DIR
+                or LEGACY_SHARD_PATTERN.match(name)
                 or name in skip
                 or (name.startswith(".") and name.endswith(".tmp"))
                 or name.startswith(STAGING_PREFIX)
@@ -261,7 +367,7 @@ class StagingArea:
                 continue
             _link_tree(entry, self.path / name)
             carried.append(name)
-        return carried
+        return sorted(carried)
 
     def swap_in(self) -> None:
         """Make this version the output dir in one step, then delete the previous one.

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipelines.output.lineage import lineage_summary
 from pipelines.report.audit import (
     REPORT_HTML_NAME,
     REPORT_JSON_NAME,
     REPORT_SCHEMA_VERSION,
     build_report,
-    lineage_for,
     read_report,
     utc_now,
     validation_checks,
@@ -118,7 +118,7 @@ def make_run_report(
         stats=stats,
         source=source,
         risk=risk,
-        lineage=lineage_for(output_dir, list(run_entry.shards) if run_entry else []),
+        lineage=lineage_summary(output_dir, run_entry.run_id if run_entry else ""),
         validation_checks=validation_checks(),
     )
     json_path = write_report_json(output_dir, report)

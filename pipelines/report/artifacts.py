@@ -42,6 +42,8 @@ def summary_markdown(report: dict[str, Any]) -> str:
         f"| Rows out | {counts['rows_out']:,} |",
         f"| Quarantined | {counts['quarantined']:,} |",
         f"| Duplicates removed | {counts['duplicates_removed']:,} |",
+        f"| Near-duplicates removed | {counts.get('near_duplicates_removed', 0):,} |",
+        f"| Filtered | {counts.get('filtered', 0):,} |",
         f"| PHI spans replaced | {phi['total']:,} |",
         f"| PHI per note | {_f(phi['per_note'], 2)} |",
         f"| PHI per 1,000 tokens | {_f(phi['per_1000_tokens'], 1)} |",
@@ -88,7 +90,15 @@ def artifact_tables(report: dict[str, Any]) -> dict[str, tuple[str, list[dict[st
             "Records in, out, quarantined, removed as duplicates and skipped (not records)",
             [
                 {"metric": k, "value": counts.get(k, 0)}
-                for k in ("rows_in", "rows_out", "quarantined", "duplicates_removed", "skipped")
+                for k in (
+                    "rows_in",
+                    "rows_out",
+                    "quarantined",
+                    "duplicates_removed",
+                    "near_duplicates_removed",
+                    "filtered",
+                    "skipped",
+                )
             ],
         ),
         "phi-by-type": (

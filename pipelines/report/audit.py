@@ -3,11 +3,12 @@
 The JSON is the source of truth: the HTML page and the Prefect artifacts are rendered
 from it, and ``deidflow report RUN_DIR --gold SAMPLE`` re-renders both from it after
 replacing the risk section.  Its shape is ``schemas/audit_report.schema.json``
-(``schema_version`` "1"); a change that breaks readers bumps the version.
+(``schema_version`` "2": lineage moved to lineage.parquet); a change that breaks readers bumps the version.
 
 What it holds: counts, PHI counts per type / source / note type, operator use,
 validation detail, shards, software versions, the config and its hash, the key's
-fingerprint, lineage as keyed hashes, and the residual-risk estimate.  Never note text,
+fingerprint, lineage counts and a sample of keyed hashes (the full map is
+``lineage.parquet``), and the residual-risk estimate.  Never note text,
 PHI values or raw record IDs.
 """
 
@@ -28,15 +29,18 @@ if TYPE_CHECKING:
     from pipelines.report.summary import RunSummary
     from schemas.manifest import Manifest
 
-REPORT_SCHEMA_VERSION = "1"
+REPORT_SCHEMA_VERSION = "2"
 REPORT_JSON_NAME = "audit_report.json"
 REPORT_HTML_NAME = "audit_report.html"
 
-LINEAGE_METHOD = (
-    "note_hashes are HMAC-SHA256(run key, 'deidflow/pseudonym/v1', 'note', input note_id), "
-    "first 24 hex digits: the note_pseudonym column of the shard. Whoever holds the key can "
-    "trace an input note ID to its shard; without the key the hashes reveal nothing."
+REMOVAL_KEYS = (
+    "near_duplicates_removed",
+    "filtered",
+    "filtered_by_reason",
+    "words_by_split",
+    "tokens_by_split",
 )
+"""Counts of the run summary's ``extra`` the report's ``counts`` section repeats."""
 
 SOFTWARE_PACKAGES = (
     "deidflow",
@@ -48,6 +52,8 @@ SOFTWARE_PACKAGES = (
     "great-expectations",
     "pyarrow",
     "faker",
+    "datasketch",
+    "tokenizers",
 )
 
 
@@ -100,6 +106,7 @@ def build_report(
             "skipped": summary.skipped,
             "skipped_by_reason": summary.skipped_by_reason,
             "rows_by_split": summary.rows_by_split,
+            **{key: summary.extra[key] for key in REMOVAL_KEYS if key in summary.extra},
         },
         "quarantine": {
             "total": summary.quarantined,
@@ -145,20 +152,6 @@ def source_label(source: dict[str, Any]) -> str:
     """``files:notes.jsonl`` or ``postgres:public.notes``: the name a source goes by in tables."""
     name = source.get("name") or source.get("relation") or "?"
     return f"{source.get('kind', 'source')}:{name}"
-
-
-def lineage_for(output_dir: Path, shard_names: list[str]) -> dict[str, Any]:
-    """Keyed hash of every input note ID, grouped by the shard its row went to.
-
-    Read back from the shards' ``note_pseudonym`` column, so it is what was published.
-    """
-    import pyarrow.parquet as pq
-
-    shards = []
-    for name in shard_names:
-        column = pq.read_table(output_dir / name, columns=["note_pseudonym"]).column(0)
-        shards.append({"name": name, "rows": len(column), "note_hashes": column.to_pylist()})
-    return {"method": LINEAGE_METHOD, "shards": shards}
 
 
 def validation_checks() -> list[dict[str, Any]]:

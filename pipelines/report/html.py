@@ -114,6 +114,17 @@ def _cards(report: dict[str, Any]) -> str:
         _card("Rows out", _n(counts["rows_out"])),
         _card("Quarantined", _n(counts["quarantined"]), "held beside the source (RESTRICTED)"),
         _card("Duplicates removed", _n(counts["duplicates_removed"])),
+        _card(
+            "Near-duplicates removed",
+            _n(counts.get("near_duplicates_removed", 0)),
+            "copy-forward notes (MinHash LSH)",
+        ),
+        _card(
+            "Filtered",
+            _n(counts.get("filtered", 0)),
+            ", ".join(f"{k} {v:,}" for k, v in counts.get("filtered_by_reason", {}).items())
+            or "no content, too long, non-text",
+        ),
         *(
             [_card("Skipped", _n(counts["skipped"]), "not records: hidden or not *.txt")]
             if counts.get("skipped")
@@ -357,24 +368,15 @@ def _shards(shards: list[dict[str, Any]], lineage: dict[str, Any]) -> str:
         ]
         for s in shards
     ]
-    by_shard = [
-        [
-            _e(s["name"]),
-            _n(s["rows"]),
-            '<span class="mono">'
-            + _e(", ".join(s["note_hashes"][:3]) + (", …" if len(s["note_hashes"]) > 3 else ""))
-            + "</span>",
-        ]
-        for s in lineage["shards"]
-    ]
+    sample = ", ".join(lineage["sample"]) + (", …" if lineage["rows_this_run"] > 5 else "")
     return (
         '<section id="shards"><h2>Shards written and lineage</h2>'
         + _table(["Shard", "Rows", "Bytes", "SHA-256"], rows, numeric=(1, 2))
-        + "<h3>Lineage: input note → shard</h3>"
-        + _table(
-            ["Shard", "Notes", "Keyed hashes of input note IDs (first 3)"], by_shard, numeric=(1,)
-        )
-        + f"<p>{_e(lineage['method'])} The full list is in <code>audit_report.json</code>.</p>"
+        + "<h3>Lineage: input note → shard and row</h3>"
+        + f"<p><code>{_e(lineage['file'])}</code> beside the manifest maps each of the "
+        f"{_n(lineage['rows'])} published rows ({_n(lineage['rows_this_run'])} from this run) "
+        f'to its shard and row. First keyed hashes of this run: <span class="mono">{_e(sample)}'
+        f"</span>.</p><p>{_e(lineage['method'])}</p>"
         "</section>"
     )
 

@@ -55,6 +55,11 @@ class RunSummary:
     def headline(self) -> str:
         """One line for the terminal (the rate is the CLI's: it leaves start-up out)."""
         skipped = f", {self.skipped:,} skipped" if self.skipped else ""
+        near, filtered = self.extra.get("near_duplicates_removed"), self.extra.get("filtered")
+        if near:
+            skipped += f", {near:,} near-duplicates removed"
+        if filtered:
+            skipped += f", {filtered:,} filtered"
         return (
             f"run {self.run_id or '(nothing new)'}: {self.rows_in:,} in, {self.rows_out:,} out, "
             f"{self.quarantined:,} quarantined, {self.duplicates_removed:,} duplicates removed"

@@ -13,7 +13,8 @@ from typing import Any
 
 from pipelines.config import PipelineConfig
 from pipelines.gate.validation import ValidationOutcome
-from pipelines.output.shards import ShardWriter, StagingArea
+from pipelines.output.near_duplicates import NearDuplicateIndex
+from pipelines.output.shards import ShardWriter, StagingArea, scratch_location
 from pipelines.quarantine import QuarantineWriter
 from pipelines.report.stats import RunStats
 from pipelines.sources import RecordSource, open_source
@@ -32,7 +33,8 @@ class RunContext:
     key_fingerprint: str
     previous_manifest: Manifest | None
     """The manifest this run appends to (incremental runs only)."""
-    first_shard_index: int
+    first_shard_index: dict[str, int]
+    """Shards per split of the dataset an incremental run appends to (else empty)."""
     previous_watermark: Watermark
     started: float = field(default_factory=time.perf_counter)
     created: tuple[tuple[Path, Path, str], ...] = ()
@@ -73,6 +75,25 @@ class Staging:
         self.quarantine = QuarantineWriter(run.config.quarantine_path())
         self.quarantine.clear_stale()
         self.source: RecordSource = open_source(run.config, run.previous_watermark)
+        near = run.config.near_duplicates
+        self.near_duplicate_scope = near.scope
+        self.counts_tokens = run.config.tokens.tokenizer is not None
+        self._near_config = near if near.enabled else None
+        self._output_dir = run.output_dir
+        self._near_index: NearDuplicateIndex | None = None
+
+    @property
+    def near_duplicates(self) -> NearDuplicateIndex | None:
+        """The run's near-duplicate index (made on first use; None when switched off)."""
+        if self._near_index is None and self._near_config is not None:
+            directory, prefix = scratch_location(self._output_dir)
+            self._near_index = NearDuplicateIndex(
+                threshold=self._near_config.threshold,
+                num_perm=self._near_config.num_perm,
+                directory=directory,
+                prefix=prefix,
+            )
+        return self._near_index
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Staging:
         # A live handle (open files), not a value: Prefect's ``Transaction.get`` deep-copies.
@@ -83,6 +104,8 @@ class Staging:
         self.writer.abort()
         self.area.discard()
         self.quarantine.abort()
+        if self._near_index is not None:
+            self._near_index.close()
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,10 @@ class StagedWindow:
     phi_by_type: Counter[str]
     rows_by_split: Counter[str]
     policy_versions: frozenset[str]
+    near_duplicates_removed: int = 0
+    filtered: Counter[str] = field(default_factory=Counter)
+    words_by_split: Counter[str] = field(default_factory=Counter)
+    tokens_by_split: Counter[str] | None = None
 
 
 @dataclass
@@ -129,6 +156,11 @@ class RunTally:
         counts.rows_out += staged.rows_out
         counts.phi_by_type.update(staged.phi_by_type)
         counts.rows_by_split.update(staged.rows_by_split)
+        counts.near_duplicates_removed += staged.near_duplicates_removed
+        counts.filtered.update(staged.filtered)
+        counts.words_by_split.update(staged.words_by_split)
+        if staged.tokens_by_split is not None:
+            counts.tokens_by_split = (counts.tokens_by_split or Counter()) + staged.tokens_by_split
         self.policy_versions.update(staged.policy_versions)
         for out in sorted(outputs, key=lambda o: o.index):
             self.stats.add_output(out)

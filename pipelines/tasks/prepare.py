@@ -16,10 +16,12 @@ from pipelines.output.shards import (
     check_swappable,
     clear_stale_staging,
     find_interrupted_swap,
+    shard_counts,
 )
 from pipelines.quarantine import README_NAME as QUARANTINE_README
 from pipelines.tasks import NO_PHI_STORAGE
 from pipelines.tasks.context import RunContext, Staging
+from schemas.manifest import Manifest
 
 
 class OutputBusy(RuntimeError):
@@ -54,9 +56,9 @@ def prepare_run(config: PipelineConfig) -> RunContext:
             logger.warning("removed %d staging dir(s) of interrupted runs", removed)
         key = load_key(config.deid.anonymization)
         config_hash = config.config_hash()
-        previous, first_index, watermark = None, 0, None
-        existing = read_manifest(output_dir)
-        if getattr(config.source, "incremental", False) and existing is not None:
+        previous, first_index, watermark = None, {}, None
+        existing = _appendable_manifest(output_dir) if _incremental(config) else None
+        if existing is not None:
             if (existing.config_hash, existing.key_fingerprint) != (
                 config_hash,
                 key.fingerprint(),
@@ -66,7 +68,7 @@ def prepare_run(config: PipelineConfig) -> RunContext:
                     "use a new output directory, or a full (non-incremental) run"
                 )
             previous = existing
-            first_index = len(existing.shards)
+            first_index = shard_counts(existing.shards)
             watermark = existing.source.watermark
     except BaseException:
         _unlock(lock_fd)
@@ -82,6 +84,21 @@ def prepare_run(config: PipelineConfig) -> RunContext:
         created=tuple(created),
         lock_fd=lock_fd,
     )
+
+
+def _incremental(config: PipelineConfig) -> bool:
+    return bool(getattr(config.source, "incremental", False))
+
+
+def _appendable_manifest(output_dir: Path) -> Manifest | None:
+    """The manifest an incremental run appends to (None: a first run)."""
+    try:
+        return read_manifest(output_dir)
+    except ValueError:  # pydantic's ValidationError: another manifest version or layout
+        raise IncompatibleOutput(
+            f"{output_dir} holds a dataset of an older deidflow output layout — "
+            "run once without incremental (a full run) to rebuild it in the current layout"
+        ) from None
 
 
 @task(name="open-staging", **NO_PHI_STORAGE)

@@ -10,9 +10,11 @@ from typing import Any
 from prefect import get_run_logger, task
 
 from deid.errors import phi_safe_errors
+from pipelines.output.card import write_card
 from pipelines.output.manifest import MANIFEST_NAME
 from pipelines.report import ReportFiles, make_run_report
 from pipelines.report.artifacts import publish_run_artifacts
+from pipelines.report.audit import REMOVAL_KEYS
 from pipelines.report.risk import evaluate_sample
 from pipelines.report.summary import RunSummary, write_summary
 from pipelines.stream import RunCounts
@@ -70,7 +72,10 @@ def write_run_summary(
         notes_per_second=round(counts.rows_in / wall, 1) if wall > 0 else 0.0,
         key_fingerprint=run.key_fingerprint,
         config_hash=run.config_hash,
-        extra={"residual_screen": residual_screen_summary(run, counts)},
+        extra={
+            "residual_screen": residual_screen_summary(run, counts),
+            **{key: counts.to_dict()[key] for key in REMOVAL_KEYS},
+        },
     )
     write_summary(version.audit_dir, summary)  # into the version about to be published
     get_run_logger().info(summary.headline())
@@ -86,7 +91,8 @@ def write_report(
     version: NextVersion,
     summary: RunSummary,
 ) -> ReportFiles | None:
-    """Write ``audit_report.json`` + ``.html`` into the version about to be published.
+    """Write ``audit_report.json`` + ``.html`` and the dataset card (``README.md``) into the
+    version about to be published.
 
     With ``report.gold_sample`` set, the run's detector is scored on that annotated sample
     to estimate the residual risk.  An incremental run that read nothing new keeps the
@@ -102,7 +108,7 @@ def write_report(
         with checked_out_transformer(config) as transformer:  # the run's own detector
             return evaluate_sample(sample, transformer.deidentifier.detector)
 
-    return make_run_report(
+    files = make_run_report(
         config=config,
         manifest=version.manifest,
         summary=summary,
@@ -111,6 +117,9 @@ def write_report(
         evaluate=evaluate,
         directory=version.audit_dir,
     )
+    # The dataset card, from the manifest and this report: published with them.
+    write_card(version.audit_dir, version.manifest, files.report, config)
+    return files
 
 
 @task(name="audit-artifacts", **NO_PHI_STORAGE)

@@ -7,14 +7,19 @@ import hashlib
 from collections import Counter
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from prefect import get_run_logger, task
 from prefect.transactions import Transaction, get_transaction
 
+from deid.entities import ENTITY_NAMES
 from deid.errors import phi_safe_errors
 from deid.safe_logging import SafeText
 from pipelines.gate.residual import residual_detail
+from pipelines.output.card import CARD_NAME
+from pipelines.output.lineage import LINEAGE_NAME, write_lineage
 from pipelines.output.manifest import MANIFEST_NAME, write_manifest
-from pipelines.output.shards import verify_staged_shards
+from pipelines.output.shards import file_sha256, renamed_shards, verify_staged_shards
 from pipelines.quarantine import QuarantineItem, jsonable
 from pipelines.records import Reason
 from pipelines.report.audit import REPORT_HTML_NAME, REPORT_JSON_NAME
@@ -23,11 +28,11 @@ from pipelines.stream import Window
 from pipelines.tasks import NO_PHI_STORAGE
 from pipelines.tasks.context import NextVersion, RunContext, RunTally, StagedWindow, Staging
 from pipelines.transform import BatchOutput, pipeline_version
-from schemas.deidentified import SCHEMA_VERSION
+from schemas.deidentified import SCHEMA_VERSION, SPLITS, phi_count_column
 from schemas.manifest import MANIFEST_VERSION, Counts, Manifest, RunEntry, ShardEntry, Validation
 from schemas.notes import NoteRecord
 
-AUDIT_FILES = (SUMMARY_NAME, REPORT_JSON_NAME, REPORT_HTML_NAME)
+AUDIT_FILES = (SUMMARY_NAME, REPORT_JSON_NAME, REPORT_HTML_NAME, CARD_NAME)
 """Written by each run into its own version of the output dir: never carried over, so
 new data never sits beside the previous run's audit files."""
 
@@ -43,6 +48,10 @@ def stage_window(staging: Staging, window: Window, outputs: list[BatchOutput]) -
     phi_by_type: Counter[str] = Counter()
     rows_by_split: Counter[str] = Counter()
     policy_versions: set[str] = set()
+    filtered: Counter[str] = Counter()
+    removed_near = [0]
+    words_by_split: Counter[str] = Counter()
+    tokens_by_split: Counter[str] | None = Counter() if staging.counts_tokens else None
     rows_out = 0
     for out in sorted(outputs, key=lambda o: o.index):
         problems = [
@@ -63,11 +72,18 @@ def stage_window(staging: Staging, window: Window, outputs: list[BatchOutput]) -
             quarantined[reason.value] += 1
             if hits:
                 withheld.update(hits.keys())
-        staging.writer.write(out.table)
-        rows_out += out.table.num_rows
-        phi_by_type.update(out.phi_counts)
-        rows_by_split.update(out.table.column("split").to_pylist())
-        policy_versions.update(out.table.column("policy_version").unique().to_pylist())
+        table = _drop_removed(staging, out, filtered, removed_near)
+        staging.writer.write(table)
+        rows_out += table.num_rows
+        phi_by_type.update(_phi_counts(table))
+        splits = table.column("split").to_pylist()
+        rows_by_split.update(splits)
+        for split, words in zip(splits, table.column("n_words").to_pylist(), strict=True):
+            words_by_split[split] += words
+        if tokens_by_split is not None:
+            for split, n in zip(splits, table.column("n_tokens").to_pylist(), strict=True):
+                tokens_by_split[split] += n or 0
+        policy_versions.update(table.column("policy_version").unique().to_pylist())
     if withheld:
         get_run_logger().warning(
             "withheld %d note(s) whose output still matched a residual-identifier check "
@@ -77,8 +93,60 @@ def stage_window(staging: Staging, window: Window, outputs: list[BatchOutput]) -
             Reason.RESIDUAL_IDENTIFIER,
         )
     return StagedWindow(
-        rows_out, quarantined, withheld, phi_by_type, rows_by_split, frozenset(policy_versions)
+        rows_out,
+        quarantined,
+        withheld,
+        phi_by_type,
+        rows_by_split,
+        frozenset(policy_versions),
+        near_duplicates_removed=removed_near[0],
+        filtered=filtered,
+        words_by_split=words_by_split,
+        tokens_by_split=tokens_by_split,
     )
+
+
+def _drop_removed(
+    staging: Staging, out: BatchOutput, filtered: Counter[str], removed_near: list[int]
+) -> pa.Table:
+    """The batch's rows minus those a content filter or the near-duplicate index removes
+    (``out`` is trimmed to them).
+
+    Filters first (a filtered note never enters the index); then each remaining row's
+    signature is checked in row order against every note staged before it.
+    """
+    index = staging.near_duplicates
+    table = out.table
+    if not out.filter_reasons:  # an empty batch, or every note failed
+        return table
+    patients = table.column("patient_pseudonym").to_pylist() if index is not None else []
+    scope_patient = staging.near_duplicate_scope == "patient"
+    keep = []
+    for i, (reason, sig) in enumerate(zip(out.filter_reasons, out.signatures, strict=True)):
+        if reason is not None:
+            filtered[reason] += 1
+        elif (
+            index is not None
+            and sig is not None
+            and index.check(sig, patients[i] if scope_patient else "")
+        ):
+            removed_near[0] += 1
+        else:
+            keep.append(i)
+    # Trim the batch's per-row lists too: the report's statistics (built from ``outputs``
+    # after staging) then cover the published rows only.  Validation already ran on all.
+    out.keep_rows(keep)
+    return out.table
+
+
+def _phi_counts(table: pa.Table) -> Counter[str]:
+    """Replaced spans per entity type over the rows of ``table``."""
+    counts: Counter[str] = Counter()
+    for entity in ENTITY_NAMES:
+        total = pc.sum(table.column(phi_count_column(entity))).as_py() or 0
+        if total:
+            counts[entity] = total
+    return counts
 
 
 def _note_payload(note: NoteRecord) -> Any:
@@ -97,17 +165,13 @@ def _note_payload(note: NoteRecord) -> Any:
 
 @task(name="seal-shards", **NO_PHI_STORAGE)
 @phi_safe_errors  # these handle note text: their errors reach Prefect by type only
-def seal_shards(staging: Staging, write_empty: bool) -> list[ShardEntry]:
-    """Close the last staged shard; deleted again if the enclosing transaction rolls back.
-
-    ``write_empty``: write a shard without rows if there is none (loaders get a schema
-    even from an empty run).
-    """
+def seal_shards(staging: Staging) -> list[ShardEntry]:
+    """Close and name the staged shards; deleted again if the enclosing transaction rolls
+    back.  A split without any shard gets a schema-only one, so loaders always find the
+    three splits (``ShardWriter.close``)."""
     txn = get_transaction()
     assert txn is not None, "seal_shards must run inside the flow's transaction"
     txn.set("staging", staging)
-    if write_empty:
-        staging.writer.write_empty_shard()
     return staging.writer.close()
 
 
@@ -155,8 +219,18 @@ def stage_manifest(
         watermark=staging.source.watermark,
     )
     old_shards = previous.shards if previous else []
-    all_shards = [*old_shards, *shards]
+    renames = renamed_shards(old_shards, shards)  # appends change each split's -of-N
+    kept = [s.model_copy(update={"name": renames[s.name]}) for s in old_shards]
+    all_shards = sorted([*kept, *shards], key=lambda s: (SPLITS.index(s.split), s.name))
+    earlier_runs = [
+        r.model_copy(update={"shards": [renames.get(n, n) for n in r.shards]})
+        for r in (previous.runs if previous else [])
+    ]
+    rows_by_split = dict.fromkeys(SPLITS, 0)
+    for shard in all_shards:
+        rows_by_split[shard.split] += shard.rows
     policies = sorted(tally.policy_versions | set(previous.policy_versions if previous else []))
+    tokenizer = run.config.tokens.tokenizer
     manifest = Manifest(
         manifest_version=MANIFEST_VERSION,
         schema_version=SCHEMA_VERSION,
@@ -168,11 +242,15 @@ def stage_manifest(
         source={**staging.source.describe(), "watermark": staging.source.watermark},
         splits=run.config.output.splits.model_dump(),
         rows=sum(s.rows for s in all_shards),
+        rows_by_split=rows_by_split,
+        tokenizer_sha256=file_sha256(tokenizer) if tokenizer is not None else None,
         validation=validation,
         shards=all_shards,
-        runs=[*(previous.runs if previous else []), run_entry],
+        runs=[*earlier_runs, run_entry],
     )
-    staging.area.carry_over((s.name for s in old_shards), rewritten=[MANIFEST_NAME, *AUDIT_FILES])
+    staging.area.carry_over(renames, rewritten=[MANIFEST_NAME, LINEAGE_NAME, *AUDIT_FILES])
+    previous_lineage = run.output_dir / LINEAGE_NAME if previous is not None else None
+    write_lineage(staging.area.path, shards, run_id, previous_lineage, renames)
     write_manifest(staging.area.path, manifest)
     return NextVersion(
         manifest, publishing=True, audit_dir=staging.area.path, quarantine_report=quarantine_report

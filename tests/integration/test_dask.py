@@ -127,9 +127,9 @@ def thread_output(prefect_harness: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 def _assert_same_output(expected: Path, actual: Path) -> None:
-    shards = sorted(p.name for p in expected.glob("part-*.parquet"))
-    assert shards and shards == sorted(p.name for p in actual.glob("part-*.parquet"))
-    for name in [*shards, "manifest.json"]:
+    shards = sorted(f"data/{p.name}" for p in expected.glob("data/*.parquet"))
+    assert shards and shards == sorted(f"data/{p.name}" for p in actual.glob("data/*.parquet"))
+    for name in [*shards, "manifest.json", "lineage.parquet", "README.md"]:
         assert (expected / name).read_bytes() == (actual / name).read_bytes(), name
 
 

@@ -34,6 +34,7 @@ from pipelines.output.shards import (
     exchange_dirs,
     find_interrupted_swap,
     rename_exchange,
+    shard_counts,
 )
 from pipelines.tasks.context import RunContext, RunTally, Staging
 from pipelines.tasks.prepare import OutputBusy, _lock, _unlock, restore_interrupted_swap
@@ -67,7 +68,7 @@ def _publish(root: Path, out: Path, rows: int, start: int, incremental: bool) ->
     fd = _lock(out)
     try:
         previous = read_manifest(out) if incremental else None
-        first = len(previous.shards) if previous else 0
+        first = shard_counts(previous.shards) if previous else {}
         run = RunContext(_config(root, out), out, "c" * 64, "f" * 16, previous, first, None)
         staging, tally = Staging(run), RunTally()
         staging.writer.write(deidentified_rows(rows, start))
@@ -85,11 +86,14 @@ def _dataset(out: Path) -> dict[str, bytes]:
     """What a reader sees: shards and manifest."""
     if not out.is_dir():
         return {}
-    return {
-        p.name: p.read_bytes()
-        for p in out.iterdir()
-        if SHARD_PATTERN.match(p.name) or p.name == MANIFEST_NAME
+    data = out / "data"
+    shards = {
+        f"data/{p.name}": p.read_bytes()
+        for p in (data.iterdir() if data.is_dir() else [])
+        if SHARD_PATTERN.match(p.name)
     }
+    manifest = out / MANIFEST_NAME
+    return {**shards, **({MANIFEST_NAME: manifest.read_bytes()} if manifest.exists() else {})}
 
 
 def _siblings(out: Path) -> list[str]:
@@ -158,13 +162,15 @@ def test_a_crash_at_any_publish_step_leaves_old_or_new(
     assert old != new and (ref / USER_FILE).exists()
     assert "link" in steps and steps[-1] == "rmtree"  # kept files linked, old version deleted
     assert steps.count("rename") == (3 if swap_kind == "fallback" else 0)
-    shard_names = sorted(n for n in new if n != MANIFEST_NAME)
-    if incremental:  # earlier shards stay, as they were; two more are appended
-        assert shard_names == [f"part-0000{i}.parquet" for i in range(4)]
-        assert all(new[n] == old[n] for n in old if n != MANIFEST_NAME)
+    shard_names = sorted(n for n in new if n.startswith("data/train-"))
+    if incremental:  # earlier shards stay, as they were (renumbered -of-N); two appended
+        assert shard_names == [f"data/train-0000{i}-of-00004.parquet" for i in range(4)]
+        assert new["data/train-00000-of-00004.parquet"] == old["data/train-00000-of-00002.parquet"]
+        assert new["data/train-00001-of-00004.parquet"] == old["data/train-00001-of-00002.parquet"]
+        assert new["data/test-00000-of-00001.parquet"] == old["data/test-00000-of-00001.parquet"]
     else:  # the whole dataset is replaced
-        assert shard_names == ["part-00000.parquet", "part-00001.parquet"]
-        assert all(new[n] != old[n] for n in new)
+        assert shard_names == [f"data/train-0000{i}-of-00002.parquet" for i in range(2)]
+        assert all(new[n] != old[n] for n in shard_names)
 
     seen: set[str] = set()  # what readers saw right after the crashes
     for k in range(len(steps) + 1):  # crash before step k; k == len(steps): no crash
@@ -267,10 +273,11 @@ def test_a_missing_kept_shard_stops_publication(tmp_path: Path) -> None:
     out = tmp_path / "out"
     _publish(tmp_path, out, rows=6, start=0, incremental=False)
     before = _dataset(out)
-    (out / "part-00001.parquet").unlink()
-    with pytest.raises(FileNotFoundError, match="part-00001.parquet"):
+    gone = "data/train-00001-of-00002.parquet"
+    (out / gone).unlink()
+    with pytest.raises(FileNotFoundError, match=gone):
         _publish(tmp_path, out, rows=2, start=50, incremental=True)
-    assert _dataset(out) == {k: v for k, v in before.items() if k != "part-00001.parquet"}
+    assert _dataset(out) == {k: v for k, v in before.items() if k != gone}
 
 
 def test_staging_lives_beside_the_output_and_keeps_its_mode(tmp_path: Path) -> None:
@@ -279,7 +286,7 @@ def test_staging_lives_beside_the_output_and_keeps_its_mode(tmp_path: Path) -> N
     os.chmod(out, 0o750)
     staging = StagingArea(out)
     assert staging.path.parent == tmp_path and staging.path.name.startswith(".out.deidflow-next-")
-    staging.carry_over([])
+    staging.carry_over({})
     staging.swap_in()
     assert (out.stat().st_mode & 0o777) == 0o750
     assert _siblings(out) == []

@@ -38,7 +38,7 @@ import pytest
 
 from pipelines.config import QUARANTINE_SUFFIX
 from pipelines.output.manifest import MANIFEST_NAME, verify_output
-from pipelines.output.shards import LOCK_NAME, SHARD_PATTERN
+from pipelines.output.shards import LOCK_NAME, SHARD_NAME
 from sample_data.generate import iter_notes
 from tests.paths import REPO
 from tests.prefect_harness import STARTUP_TIMEOUT_S
@@ -227,8 +227,8 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
 def _visible(directory: Path) -> dict[str, bytes]:
     """Files a consumer sees: everything but hidden files and the lock."""
     return {
-        p.name: p.read_bytes()
-        for p in directory.iterdir()
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in directory.rglob("*")
         if p.is_file() and not p.name.startswith(".")
     }
 
@@ -245,7 +245,7 @@ def _dataset(directory: Path) -> dict[str, bytes]:
     return {
         name: blob
         for name, blob in _visible(directory).items()
-        if SHARD_PATTERN.match(name) or name == MANIFEST_NAME
+        if SHARD_NAME.match(name) or name == MANIFEST_NAME
     }
 
 
@@ -273,7 +273,7 @@ def _assert_same_as_reference(out: Path, rig: Rig) -> None:
     assert hidden == [LOCK_NAME], f"leftovers after the re-run: {hidden}"
     siblings = sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
     assert siblings == [], f"staging or old versions left beside the output: {siblings}"
-    table = pq.read_table(sorted(out.glob("part-*.parquet")))
+    table = pq.read_table(sorted(out.glob("data/*.parquet")))
     assert len(set(table.column("note_pseudonym").to_pylist())) == table.num_rows  # no duplicate
     quarantine = rig.crash_source.parent / f"notes.jsonl{QUARANTINE_SUFFIX}"
     assert _differing(_visible(quarantine), _visible(rig.reference_quarantine), set()) == []

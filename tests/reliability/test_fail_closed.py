@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,7 +65,11 @@ def _config(
 
 
 def _published(out: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in out.rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +150,7 @@ def test_a_missed_identifier_within_the_cap_quarantines_only_its_note(
         "by_check": {"residual_ssn": 2},
     }
     assert verify_output(out).ok
-    rows = pq.read_table(sorted(out.glob("part-*.parquet")))
+    rows = pq.read_table(sorted(out.glob("data/*.parquet")))
     assert rows.num_rows == N_NOTES - 2
     assert not any(SSN in text for text in rows.column("text").to_pylist())
     # The gate ran on what was published, and passed.
@@ -223,7 +228,7 @@ def test_a_corrupted_staged_shard_publishes_nothing(
     source, out = workdir
     before = _published(out)
     _corrupt_after_sealing(monkeypatch, how)
-    with pytest.raises(ShardCorrupted, match=f"part-00001.parquet {says}") as failed:
+    with pytest.raises(ShardCorrupted, match=rf"data/\S+\.parquet {says}") as failed:
         run_pipeline(_config(source, out))
     _assert_names_no_text(str(failed.value))
     _assert_nothing_published(out, before, source)
@@ -238,19 +243,19 @@ def test_cli_exit_code_for_a_corrupted_shard(
     config.write_text(_config(source, out).model_dump_json())
     assert run_from_cli(config, None, None, progress=False) == 5  # nothing published
     err = capsys.readouterr().err
-    assert "nothing published: staged shard check failed: part-00001.parquet sha256" in err
+    assert re.search(r"nothing published: staged shard check failed: data/\S+\.parquet sha256", err)
 
 
 def test_a_tampered_published_shard_is_detected_and_a_rerun_repairs_it(
     workdir: tuple[Path, Path], good: Path
 ) -> None:
     source, out = workdir
-    shard = out / "part-00002.parquet"
+    shard = sorted((out / "data").glob("train-*.parquet"))[-1]
     blob = bytearray(shard.read_bytes())
     blob[100] ^= 0xFF
     shard.write_bytes(bytes(blob))
     result = verify_output(out)
-    assert not result.ok and result.problems == ["part-00002.parquet: sha256 mismatch"]
+    assert not result.ok and result.problems == [f"data/{shard.name}: sha256 mismatch"]
     run_pipeline(_config(source, out))
     assert verify_output(out).ok
     varies = {"run_summary.json", "audit_report.json", "audit_report.html"}

@@ -346,7 +346,7 @@ class Outcome:
 def run_and_collect(config: PipelineConfig) -> Outcome:
     summary = run_pipeline(config)
     out = config.output.dir
-    table = pq.read_table(sorted(out.glob("part-*.parquet")), columns=["note_pseudonym"])
+    table = pq.read_table(sorted(out.glob("data/*.parquet")), columns=["note_pseudonym"])
     records = []
     if summary.quarantine_report:
         records = json.loads(Path(summary.quarantine_report).read_text())["records"]
@@ -788,7 +788,7 @@ def test_one_hostile_input_per_format_runs_to_the_end_and_accounts_for_every_rec
     assert _canary_places(places) == []
     # The scan sees what this run left there: its artifacts name its run ID.
     assert any(summary["run_id"] in v for k, v in places.items() if k.startswith("prefect.db"))
-    shards = sorted(out.glob("part-*.parquet"))
+    shards = sorted(out.glob("data/*.parquet"))
     note_types = set(pq.read_table(shards, columns=["note_type"]).column(0).to_pylist())
     if fmt != "txt":  # de-identified like the text: the name replaced, the rest kept
         assert all(t.startswith("Letter to Mr. ") for t in note_types), note_types

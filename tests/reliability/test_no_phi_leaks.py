@@ -339,7 +339,7 @@ def test_detection_misses_in_shards_are_counted(leak_runs: LeakRuns) -> None:
     strings that also occur outside the note's gold spans and bare years (Safe Harbor
     keeps them).
     """
-    shards = sorted(leak_runs.outputs["main"].glob("part-*.parquet"))
+    shards = sorted(leak_runs.outputs["main"].glob("data/*.parquet"))
     table = pq.read_table(shards, columns=["note_pseudonym", "text"])
     output = dict(zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True))
     key = SecretKey.from_text(KEY)

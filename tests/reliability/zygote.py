@@ -70,7 +70,7 @@ def install_trace() -> None:
     stream.check_record = counted_check
     _wrap(transform.NoteTransformer, "transform", "detect")
     _wrap(validation, "validate_batch", "validate")
-    _wrap(shards.ShardWriter, "_write_group", "stage")
+    _wrap(shards._SplitStream, "_write_group", "stage")
     _wrap(shards.ShardWriter, "close", "seal")
     _wrap(quarantine.QuarantineWriter, "commit", "quarantine")
     _wrap(report_tasks, "write_summary", "summary")

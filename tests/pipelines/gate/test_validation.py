@@ -84,6 +84,8 @@ class Batch:
                 "split": ("train", "validation", "test")[i % 3],
                 **counts,
                 "phi_total": 3,
+                "n_words": len(text.split()),
+                "n_tokens": len(text.split()) + 1,
                 "pipeline_version": "0.1.0",
                 "policy_version": "safe_harbor/1",
             }

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from deid.evaluation.metrics import CategoryScore, EvaluationReport
 from pipelines.config import PipelineConfig
+from pipelines.output.lineage import write_lineage
 from pipelines.report import REPORT_SCHEMA_VERSION, RunStats, make_run_report
 from pipelines.report.summary import RunSummary
 from pipelines.transform import BatchOutput
@@ -65,7 +66,8 @@ def write_run(tmp_path: Path, gold_sample: Path | None = None) -> tuple[Path, di
     out.mkdir()
     source = tmp_path / "notes.jsonl"
     source.write_text("")
-    shard = "part-00000.parquet"
+    shard = "data/train-00000-of-00001.parquet"
+    (out / "data").mkdir()
     pq.write_table(pa.table({"note_pseudonym": HASHES}), out / shard)
     config = PipelineConfig.model_validate(
         {
@@ -97,6 +99,7 @@ def write_run(tmp_path: Path, gold_sample: Path | None = None) -> tuple[Path, di
         config_hash="a" * 64,
     )
     manifest = example_manifest(shard)
+    write_lineage(out, manifest.shards, manifest.run_id)
     stats = RunStats()
     stats.add_output(
         output_batch(["nursing_note", "nursing_note", None], [100, 300, 50], [3, 2, 1])
@@ -117,7 +120,7 @@ def write_run(tmp_path: Path, gold_sample: Path | None = None) -> tuple[Path, di
     return out, files.report
 
 
-def example_manifest(shard: str) -> Manifest:
+def example_manifest(shard: str = "data/train-00000-of-00001.parquet") -> Manifest:
     """A one-shard, one-run manifest of 5 rows."""
     validation = {"success": True, "windows": 1, "failures": []}
     counts = {
@@ -133,8 +136,8 @@ def example_manifest(shard: str) -> Manifest:
     }
     return Manifest.model_validate(
         {
-            "manifest_version": 1,
-            "schema_version": "1",
+            "manifest_version": 2,
+            "schema_version": "2",
             "pipeline_version": "0.1.0",
             "policy_versions": ["safe_harbor@abc"],
             "run_id": "0123456789abcdef",
@@ -143,8 +146,11 @@ def example_manifest(shard: str) -> Manifest:
             "source": {"kind": "files", "format": "jsonl", "name": "notes.jsonl"},
             "splits": {"train": 0.8, "validation": 0.1, "test": 0.1},
             "rows": 5,
+            "rows_by_split": {"train": 5, "validation": 0, "test": 0},
             "validation": validation,
-            "shards": [{"name": shard, "rows": 5, "bytes": 100, "sha256": "b" * 64}],
+            "shards": [
+                {"name": shard, "split": "train", "rows": 5, "bytes": 100, "sha256": "b" * 64}
+            ],
             "runs": [
                 {
                     "run_id": "0123456789abcdef",

@@ -25,10 +25,10 @@ def test_schema_catches_a_broken_report(tmp_path: Path) -> None:
     _, report = write_run(tmp_path)
     validator = jsonschema.Draft202012Validator(schema())
     for breakage in (
-        lambda r: r.update(schema_version="2"),
+        lambda r: r.update(schema_version="1"),
         lambda r: r["counts"].pop("rows_out"),
         lambda r: r["risk"].update(status="maybe"),
-        lambda r: r["lineage"]["shards"][0]["note_hashes"].append("raw-note-id-17"),
+        lambda r: r["lineage"]["sample"].append("raw-note-id-17"),
         lambda r: r.update(note_text="anything"),
     ):
         broken = json.loads(json.dumps(report))
@@ -58,9 +58,13 @@ def test_report_holds_the_numbers_a_steward_needs(tmp_path: Path) -> None:
     checks = {(c["suite"], c["check"]) for c in report["validation"]["checks"]}
     assert ("deidentified_notes", "residual_ssn") in checks
     assert ("deidentified_batch_counts", "row_reconciliation") in checks
-    assert report["lineage"]["shards"] == [
-        {"name": "part-00000.parquet", "rows": 5, "note_hashes": HASHES}
-    ]
+    assert report["lineage"] == {
+        "method": report["lineage"]["method"],
+        "file": "lineage.parquet",
+        "rows": 5,
+        "rows_this_run": 5,
+        "sample": HASHES[:5],
+    }
     assert report["run"]["key_fingerprint"] == "0123456789abcdef"
     assert report["policy"]["policy"] == "safe_harbor"
     assert report["software"]["prefect"] and report["software"]["python"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from uuid import UUID
 
 import jsonschema
+import pyarrow.parquet as pq
 import pytest
 
 from deid.anonymization.keys import SecretKey
@@ -88,9 +89,15 @@ def test_report_is_valid_and_agrees_with_the_run(run) -> None:
 def test_lineage_is_the_keyed_hash_of_each_input_id(run) -> None:
     config, _, notes = run
     key = SecretKey.from_text(TEST_KEY)
-    (shard,) = _report(config)["lineage"]["shards"]
-    assert shard["note_hashes"] == [pseudonym(key, "note", n["note_id"]) for n in notes]
-    assert not any(n["note_id"] in json.dumps(_report(config)) for n in notes)
+    lineage = pq.read_table(config.output.dir / "lineage.parquet").to_pylist()
+    expected = {pseudonym(key, "note", n["note_id"]) for n in notes}
+    assert {row["note_pseudonym"] for row in lineage} == expected
+    for row in lineage:  # each entry names the shard and row that holds the note
+        shard = pq.read_table(config.output.dir / row["shard"]).to_pylist()
+        assert shard[row["row"]]["note_pseudonym"] == row["note_pseudonym"]
+    report = _report(config)
+    assert report["lineage"]["rows"] == len(notes) and set(report["lineage"]["sample"]) <= expected
+    assert not any(n["note_id"] in json.dumps(report) for n in notes)
 
 
 def test_risk_is_estimated_from_the_configured_sample(run) -> None:

@@ -76,6 +76,6 @@ def test_empty_run_renders(tmp_path: Path) -> None:
     report["phi"].update(by_type={}, by_note_type=[], total=0, per_note=None, per_1000_tokens=None)
     report["phi"]["by_source"][0].update(total=0, by_type={})
     report.update(operators={}, shards=[])
-    report["lineage"]["shards"] = []
+    report["lineage"].update(rows=0, rows_this_run=0, sample=[])
     page = render_html(report)
     assert "Nothing to chart" in page and page.rstrip().endswith("</html>")
