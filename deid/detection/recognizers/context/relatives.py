@@ -16,7 +16,7 @@ from deid.detection.recognizers.context._token_rules import (
     next_word,
     same_line,
 )
-from deid.detection.wordclass import CaseMode, NameLikeness, name_likeness
+from deid.detection.wordclass import CaseMode, NameLikeness, is_name_word, name_likeness
 
 _RELATIONS = frozenset(
     {
@@ -65,6 +65,14 @@ _RELATIONS = frozenset(
         "in-law",
         "companion",
         "caregiver",
+        "grandmother",
+        "grandfather",
+        "grandma",
+        "grandpa",
+        "stepmother",
+        "stepfather",
+        "gf",
+        "bf",
         "contact",
         "roommate",
     }
@@ -85,6 +93,8 @@ _CONTACT_WORDS = frozenset(
         "by",
     }
 )
+# Given names that are also words that follow a relation word ("son able to", "son in law").
+_NOT_NAMES_AFTER_RELATION = frozenset({"able", "sat", "law", "home", "here", "present", "ok"})
 # Words that may sit between the relation and the name.
 _BRIDGES = frozenset({",", ":", "-", "(", "is", "named", "'s", "s"})
 
@@ -104,7 +114,7 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
             j = next_word(doc, i, skip=_BRIDGES)
             if j is None or not same_line(doc, i, j) or j - i > 4:
                 continue
-            if not self._first_name_like(doc, j, mode):
+            if not self._first_name_like(doc, j, mode, relation=doc[i].lower_ in _RELATIONS):
                 continue
             if (
                 doc[i].lower_ in _CONTACT_WORDS
@@ -140,8 +150,19 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
         return found
 
     @staticmethod
-    def _first_name_like(doc: Doc, j: int, mode: CaseMode) -> bool:
+    def _first_name_like(doc: Doc, j: int, mode: CaseMode, relation: bool) -> bool:
         tok = doc[j]
+        low = tok.lower_
+        if (
+            relation
+            and low in lexicon.first_names()
+            and is_name_word(low)
+            and low not in _RELATIONS
+            and low not in _NOT_NAMES_AFTER_RELATION
+        ):
+            # A relation word decides: "son rob", "daughter pat", "girlfriend EVE", even for
+            # names that are common words or medical terms.
+            return True
         like = name_likeness(tok, mode)
         if like == NameLikeness.NO:
             return False
