@@ -21,10 +21,12 @@ never from here.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 
 from deid import lexicons
+from deid.lexicons import FirstName, Surname
 
 # Words of multi-word place names ("Daytona Beach", "White Marsh") count as place words
 # only when rarer than this (Zipf): "daytona" does, "beach" and "white" do not.
@@ -49,6 +51,24 @@ def last_names() -> frozenset[str]:
 def person_names() -> frozenset[str]:
     """Every given or family name (lower-case), ambiguous ones included."""
     return first_names() | last_names()
+
+
+# A name this many people hold is a name even when it is also a common word ("lee", "white").
+_POPULAR_NAME_HOLDERS = 20_000
+
+
+@cache
+def popular_names() -> frozenset[str]:
+    """Given and family names held by at least 20,000 people in the US Census
+    ("lee", "white", "mark"), unlike rare names that are common words ("pain")."""
+    return frozenset(
+        [n for n, r in _items(lexicons.surnames()) if r >= _POPULAR_NAME_HOLDERS]
+        + [n for n, r in _items(lexicons.first_names()) if r >= _POPULAR_NAME_HOLDERS]
+    )
+
+
+def _items(records: Mapping[str, Surname | FirstName]) -> list[tuple[str, int]]:
+    return [(key, records[key].people) for key in records]
 
 
 @cache

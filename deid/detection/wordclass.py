@@ -73,9 +73,12 @@ def lexical_name_likeness(word: str) -> NameLikeness:
         return NameLikeness.STRONG
     if z < 3.0:
         return NameLikeness.MEDIUM
-    # Common words that are also names ("service", "bill", "pain") are names only where
-    # context says so (``is_name_word``): from the word alone, not even weakly.
-    if z < 4.2 or (in_dict and (z < 4.6 or word not in lexicon.ambiguous_words())):
+    # Common words that are also rare names ("service", "pain") are names only where
+    # context says so (``is_name_word``); popular names ("lee", "white") weakly so.
+    if z < 4.2 or (
+        in_dict
+        and (z < 4.6 or word not in lexicon.ambiguous_words() or word in lexicon.popular_names())
+    ):
         return NameLikeness.WEAK
     return NameLikeness.NO
 

@@ -23,7 +23,13 @@ from deid.detection.recognizers.context._token_rules import (
     same_line,
     tokens_starting_at,
 )
-from deid.detection.wordclass import CaseMode, NameLikeness, is_initial, name_likeness
+from deid.detection.wordclass import (
+    CaseMode,
+    NameLikeness,
+    is_initial,
+    is_name_word,
+    name_likeness,
+)
 
 # Titles that need nothing more than a plausible word after them.
 _TITLES = frozenset({"dr", "drs", "doctor", "dr's", "mrs", "miss", "mister", "nurse", "dear"})
@@ -35,6 +41,7 @@ _AMBIGUOUS_TITLES = frozenset(
         "ms",
         "np",
         "pa",
+        "ho",
         "docter",
         "doc",
         "attending",
@@ -140,7 +147,10 @@ class TitledNameRecognizer(TokenRuleRecognizer):
         for i in candidates(doc, _NOTIFIED):
             span = self._before_notified(doc, i, mode)
             if span:
-                found.append((*span, entities.PERSON.name, self._confidence(doc, span, mode) - 0.1))
+                k = prev_word(doc, span[0], skip=frozenset({"."}))
+                titled = k is not None and doc[k].lower_ in _TITLE_FORMS
+                score = 0.8 if titled else self._confidence(doc, span, mode) - 0.1
+                found.append((*span, entities.PERSON.name, score))
         for i in self._credential_tokens(doc):
             span = self._before_credential(doc, i, mode)
             if span:
@@ -174,6 +184,10 @@ class TitledNameRecognizer(TokenRuleRecognizer):
         tok = doc[j]
         if len(tok) <= 3 and not (mode == CaseMode.MIXED and tok.is_title):
             return None  # "MD AWARE", "HO AWARE", "np aware": roles, not names
+        k = prev_word(doc, j, skip=frozenset({"."}))
+        titled = k is not None and same_line(doc, k, j) and doc[k].lower_ in _TITLE_FORMS
+        if titled and is_name_word(tok.lower_) and tok.lower_ not in _NOTIFIED:
+            return j, j  # "HO MILLER AWARE", "dr white notified": title and verb decide
         if name_likeness(tok, mode) < NameLikeness.MEDIUM:
             return None
         first = j
