@@ -79,6 +79,13 @@ def ambiguous_words() -> frozenset[str]:
 
 
 @cache
+def english_words() -> frozenset[str]:
+    """Ambiguous lexicon entries that are common English words ("home", "reading"), as
+    opposed to those only on the medical allow-list ("miami", "foley")."""
+    return frozenset(w for w, a in lexicons.ambiguous().items() if "english" in a.reasons)
+
+
+@cache
 def place_names() -> frozenset[str]:
     """Lower-cased place names (US places, counties, states, countries, foreign cities),
     whole (``"daytona beach"``) and the rare words of multi-word names (``"daytona"``)."""
@@ -115,15 +122,26 @@ def hospital_forms() -> frozenset[tuple[str, ...]]:
     return frozenset(forms)
 
 
+_GENERIC_HOSPITAL_WORD_KINDS = frozenset({"institution", "qualifier", "direction", "connector"})
+
+
 @cache
-def hospital_form_first_words() -> frozenset[str]:
-    """First words of ``hospital_forms`` (``saint`` spelled every way notes spell it)."""
-    firsts = {f[0] for f in hospital_forms()}
-    if "saint" in firsts:
-        firsts |= {"st", "st.", "ste"}
-    if "mount" in firsts:
-        firsts |= {"mt", "mt."}
-    return frozenset(firsts)
+def hospital_name_keys() -> frozenset[str]:
+    """Keys (``place_key``) of CMS names and short forms of two or more words that hold a
+    word which is not generic: "johns hopkins", "holy cross", "university of maryland"
+    (not "university medical").  A leading "the" is dropped."""
+    generic = {
+        w
+        for w, kind in lexicons.hospital_word_kinds().items()
+        if kind in _GENERIC_HOSPITAL_WORD_KINDS
+    }
+    out = set()
+    for words in hospital_forms():
+        if words[0] == "the":
+            words = words[1:]
+        if len(words) >= 2 and any(w not in generic for w in words):
+            out.add(" ".join(words))
+    return frozenset(out)
 
 
 @cache

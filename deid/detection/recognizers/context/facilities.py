@@ -38,6 +38,8 @@ _FACILITY_WORDS = frozenset(
         "hospice",
         "healthcare",
         "sanitarium",
+        "campus",
+        "health",
     }
 )
 # Words before a facility word that describe rather than name it.
@@ -138,7 +140,9 @@ _GENERIC = frozenset(
     }
 )
 # Facility words that also follow ordinary verbs and adjectives ("begin rehab").
-_LOOSE_FACILITY_WORDS = frozenset({"rehab", "rehabilitation", "clinic", "hospice", "healthcare"})
+_LOOSE_FACILITY_WORDS = frozenset(
+    {"rehab", "rehabilitation", "clinic", "hospice", "healthcare", "campus", "health"}
+)
 _NAME_PART_FACILITY_WORDS = frozenset({"rehab", "regional", "memorial", "adventist", "infirmary"})
 _TWO_WORD_FACILITIES = frozenset(
     {
@@ -195,6 +199,9 @@ class FacilityRecognizer(TokenRuleRecognizer):
             low = doc[i].lower_
             if (low in _FACILITY_WORDS or _two_word_facility(doc, i)) and i > 0:
                 first = self._name_before(doc, i)
+                if first is None and low in ("hospital", "hosp") and _named_by(doc, i):
+                    # "MEMORIAL HOSPITAL", "Adventist Hospital": the qualifier is the name.
+                    found.append((i - 1, i - 1, entities.HOSPITAL.name, 0.6))
                 if first is not None:
                     # Distinctive parts of a name ("Baltimore Rehab", "Kessler-Adventist") are
                     # kept in the span; "hospital" itself is not identifying and stays.
@@ -270,14 +277,22 @@ class FacilityRecognizer(TokenRuleRecognizer):
             # only name-like words or known places count.
             if (
                 doc[i].lower_ in _LOOSE_FACILITY_WORDS
-                and lexical_name_likeness(low) == NameLikeness.NO
-                and low not in lexicon.place_names()
+                and lexical_name_likeness(low) <= NameLikeness.WEAK
+                and (low not in lexicon.place_names() or low in lexicon.english_words())
             ):
                 break
             first = k
             taken += 1
             k -= 1
         return first
+
+
+def _named_by(doc: Doc, i: int) -> bool:
+    """The word before "hospital" is a name-part facility word opening its phrase."""
+    if i < 1 or doc[i - 1].lower_ not in _NAME_PART_FACILITY_WORDS - {"rehab", "regional"}:
+        return False
+    before = doc[i - 2].lower_ if i >= 2 else ""
+    return before not in ("a", "the", "community", "local", "outside", "another")
 
 
 def _two_word_facility(doc: Doc, i: int) -> bool:

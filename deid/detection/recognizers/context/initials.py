@@ -141,6 +141,8 @@ class InitialNameRecognizer(TokenRuleRecognizer):
         low = surname.lower_
         if not surname.is_alpha or len(surname) < 2 or low in _NOT_SURNAMES or surname.is_stop:
             return None
+        if initial.lower_.rstrip(".") == "u" and low in lexicon.place_names():
+            return None  # "U Maryland": a university
         like = name_likeness(surname, mode)
         in_dict = is_name_word(low)
         if like == NameLikeness.NO and not in_dict:

@@ -1,0 +1,261 @@
+"""Hospitals named by their full or short name, with no facility word after them.
+
+``HOLY CROSS``, ``Johns Hopkins``, ``Mt. Sinai``, ``Cedars-Sinai``, ``St. Luke's``,
+``UCSF``, ``transferred to GBMC``.  Names and short forms come from the CMS hospital
+list (``deid.lexicons``: 5,381 US hospitals and the forms derived from them by rule),
+matched whole at the tokens that can open one (one vectorised lookup per note).  A form
+made only of common words ("Good Samaritan", "Holy Cross") counts when written as a name
+(capitalised or upper case); in lower-case text it is left to the tagger.  Acronyms need
+a place word before them ("at", "from", "to", "@") or a transfer verb; ``UC`` + campus
+letters is a university hospital anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from spacy.tokens import Doc
+
+from deid import entities
+from deid.detection import lexicon
+from deid.detection.recognizers.context._token_rules import (
+    TokenRuleRecognizer,
+    candidates,
+    doc_text,
+    prev_word,
+    same_line,
+)
+from deid.detection.wordclass import CaseMode
+from deid.lexicons import place_key
+
+_MAX_TOKENS = 10  # tokens a form of at most five words may span ("St. Luke's-Roosevelt")
+_AT = frozenset({"at", "from", "to", "@", "@the", "in", "via", "into"})
+_MOVES = frozenset(
+    {
+        "transfer",
+        "transferred",
+        "transfered",
+        "tx",
+        "txd",
+        "xfer",
+        "xferred",
+        "admitted",
+        "admit",
+        "sent",
+        "taken",
+        "flown",
+        "medflighted",
+        "transported",
+        "brought",
+        "went",
+        "seen",
+        "treated",
+        "followed",
+        "discharged",
+    }
+)
+# Units, services and clinical abbreviations that follow "transferred to" / "at".
+_NOT_HOSPITAL_CODES = frozenset(
+    {
+        "icu",
+        "ccu",
+        "micu",
+        "sicu",
+        "nicu",
+        "picu",
+        "cvicu",
+        "tsicu",
+        "csru",
+        "ctic",
+        "pacu",
+        "ed",
+        "er",
+        "ew",
+        "or",
+        "ir",
+        "ct",
+        "mri",
+        "ekg",
+        "ecg",
+        "echo",
+        "cath",
+        "osh",
+        "snf",
+        "ltac",
+        "ltach",
+        "ltc",
+        "rehab",
+        "vna",
+        "home",
+        "va",
+        "vamc",
+        "floor",
+        "unit",
+        "cmo",
+        "dnr",
+        "dni",
+        "npo",
+        "prn",
+        "stat",
+        "bid",
+        "tid",
+        "qid",
+        "qd",
+        "hs",
+        "ac",
+        "pc",
+        "md",
+        "rn",
+        "np",
+        "pa",
+        "pt",
+        "ot",
+        "rt",
+        "slp",
+        "gi",
+        "gu",
+        "ob",
+        "gyn",
+        "ent",
+        "ho",
+        "ama",
+        "ems",
+        "iv",
+        "po",
+        "im",
+        "sq",
+        "prbc",
+        "ffp",
+        "ns",
+        "lr",
+        "hd",
+        "crrt",
+        "cvvh",
+        "ivc",
+        "svc",
+        "lad",
+        "rca",
+        "lcx",
+        "cxr",
+        "kub",
+        "us",
+        "am",
+        "pm",
+        "noon",
+        "midnight",
+        "tele",
+        "step",
+        "stepdown",
+        "sdu",
+        "ccc",
+        "ep",
+        "bmt",
+        "ctu",
+        "cmi",
+        "mds",
+        "tpn",
+        "ppn",
+    }
+)
+_UC_CAMPUS = re.compile(r"^UC[A-Z]{1,3}$")
+
+
+@cache
+def _openers() -> frozenset[str]:
+    firsts = {f.split(" ", 1)[0] for f in lexicon.hospital_name_keys()}
+    # Notes spell "saint" / "mount" many ways; the key spells them out.
+    if "saint" in firsts:
+        firsts |= {"st", "st.", "ste", "ste."}
+    if "mount" in firsts:
+        firsts |= {"mt", "mt."}
+    return frozenset(firsts)
+
+
+class HospitalNameRecognizer(TokenRuleRecognizer):
+    """CMS hospital names and short forms, and hospital codes after a place or transfer word."""
+
+    ENTITIES = (entities.HOSPITAL.name,)
+    NAME = "HospitalNameRecognizer"
+
+    def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
+        found = self._forms(doc, mode)
+        found.extend(self._codes(doc, mode))
+        return found
+
+    @staticmethod
+    def _forms(doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
+        forms = lexicon.hospital_name_keys()
+        english = lexicon.english_words()
+        out = []
+        covered = -1
+        for i in candidates(doc, _openers()):
+            if i <= covered:
+                continue
+            best = None
+            k = i
+            while k < len(doc) and k - i < _MAX_TOKENS and same_line(doc, i, k):
+                if doc[k].is_space:
+                    break
+                if k > i and (doc[k].is_alpha or doc[k].lower_ == "'s"):
+                    text = doc_text(doc)[doc[i].idx : doc[k].idx + len(doc[k])]
+                    if place_key(text) in forms:
+                        best = k
+                k += 1
+            if best is None:
+                continue
+            words = [t for t in doc[i : best + 1] if t.is_alpha]
+            distinctive = any(t.lower_ not in english and len(t) > 2 for t in words)
+            written_as_name = all(t.is_title or t.is_upper for t in words if len(t) > 2)
+            if distinctive and (written_as_name or mode != CaseMode.MIXED):
+                score = 0.75
+            elif written_as_name and mode == CaseMode.MIXED:
+                score = 0.7
+            elif written_as_name and mode == CaseMode.UPPER:
+                score = 0.6
+            else:
+                score = 0.45  # "holy cross" in lower-case text: the tagger decides
+            out.append((i, best, entities.HOSPITAL.name, score))
+            covered = best
+        return out
+
+    @staticmethod
+    def _codes(doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
+        """ "at UCSF", "transferred to GBMC", "from jhh": a hospital acronym in context."""
+        out = []
+        acronyms = lexicon.hospital_acronyms()
+        for i in candidates(doc, _AT | _MOVES):
+            j = i + 1
+            while j < len(doc) and (doc[j].is_space and "\n" not in doc[j].text):
+                j += 1
+            if j < len(doc) and doc[i].lower_ in _MOVES and doc[j].lower_ in ("to", "from", "at"):
+                j += 1
+                while j < len(doc) and doc[j].is_space and "\n" not in doc[j].text:
+                    j += 1
+            if j >= len(doc) or j - i > 3:
+                continue
+            tok = doc[j]
+            text, low = tok.text, tok.lower_
+            if not tok.is_alpha or not 2 <= len(text) <= 5 or low in _NOT_HOSPITAL_CODES:
+                continue
+            if low in lexicon.medical_terms() or tok.is_stop or low in lexicon.english_words():
+                continue
+            if lexicon.zipf(low) >= 3.5 and low not in acronyms:
+                continue
+            moved = doc[i].lower_ in _MOVES or _moved_before(doc, i)
+            caps = text.isupper() and mode != CaseMode.UPPER  # stands out as a code
+            if _UC_CAMPUS.match(text.upper()):
+                out.append((j, j, entities.HOSPITAL.name, 0.75))
+            elif low in acronyms and len(text) >= 4:
+                out.append((j, j, entities.HOSPITAL.name, 0.7 if caps or moved else 0.6))
+            elif moved and (text.isupper() or low in acronyms) and len(text) >= 3:
+                out.append((j, j, entities.HOSPITAL.name, 0.6 if low in acronyms else 0.5))
+        return out
+
+
+def _moved_before(doc: Doc, i: int) -> bool:
+    k = prev_word(doc, i, skip=frozenset())
+    return k is not None and doc[k].lower_ in _MOVES
+
+
+RECOGNIZERS = [HospitalNameRecognizer]
