@@ -192,6 +192,7 @@ class FacilityRecognizer(TokenRuleRecognizer):
 
     ENTITIES = (entities.HOSPITAL.name,)
     NAME = "FacilityRecognizer"
+    DROPS_EPONYMS = False  # "U Maryland scale" (a sliding scale) still names the hospital
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []

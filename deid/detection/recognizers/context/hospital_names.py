@@ -177,6 +177,7 @@ class HospitalNameRecognizer(TokenRuleRecognizer):
 
     ENTITIES = (entities.HOSPITAL.name,)
     NAME = "HospitalNameRecognizer"
+    DROPS_EPONYMS = False  # "U Maryland scale" (a sliding scale) still names the hospital
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = self._forms(doc, mode)

@@ -163,6 +163,8 @@ class InitialNameRecognizer(TokenRuleRecognizer):
             first = k  # "maria t. ruiz"
         if role or introduced:
             return first, last, 0.8
+        if not initial.text[0].isupper():
+            return None  # "r teh signs", "u mean": chat spelling, not an initial
         if like >= NameLikeness.STRONG or (given_before and like >= NameLikeness.MEDIUM):
             return first, last, 0.7
         if mode == CaseMode.MIXED and initial.is_upper and surname.is_title:

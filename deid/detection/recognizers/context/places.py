@@ -235,6 +235,11 @@ class PlaceRecognizer(TokenRuleRecognizer):
                 j = next_word(doc, i, skip=frozenset())
                 if j is None or j in strong_at or j - i > 2 or not same_line(doc, i, j):
                     continue
+                if low == "of":  # "signs of Zika", "history of Marburg": the tagger decides
+                    last = _place(doc, j, mode, strength=0)
+                    if last is not None:
+                        found.append((j, last, entities.LOCATION.name, 0.45))
+                    continue
                 confident = low in _CONFIDENT_PREPOSITIONS
                 last = _place(doc, j, mode, strength=1 if confident else 0)
                 if last is not None:

@@ -93,6 +93,9 @@ _CONTACT_WORDS = frozenset(
         "by",
     }
 )
+# Prepositions that precede names as often as diseases and drugs ("with Barrett's"): only
+# a full name after them is confident.
+_WEAK_CONTACT_WORDS = frozenset({"with", "by"})
 # Given names that are also words that follow a relation word ("son able to", "son in law").
 _NOT_NAMES_AFTER_RELATION = frozenset({"able", "sat", "law", "home", "here", "present", "ok"})
 # Words that may sit between the relation and the name.
@@ -146,6 +149,8 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
                 or (mode == CaseMode.MIXED and tok.is_title)
                 or (doc[i].lower_ in _RELATIONS and tok.lower_ in lexicon.first_names())
             )
+            if doc[i].lower_ in _WEAK_CONTACT_WORDS and not (last > j and doc[j].whitespace_):
+                confident = False  # "with Barrett's", "with Osgood-Schlatter": a full name only
             found.append((j, last, entities.PERSON.name, 0.75 if confident else 0.45))
         return found
 

@@ -128,6 +128,7 @@ class TitledNameRecognizer(TokenRuleRecognizer):
 
     ENTITIES = (entities.PERSON.name,)
     NAME = "TitledNameRecognizer"
+    DROPS_EPONYMS = False  # "Dr. Parkinson" is a person
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
