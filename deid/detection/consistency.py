@@ -18,6 +18,7 @@ from spacy.tokens import Doc, Token
 
 from deid import entities
 from deid.detection import lexicon
+from deid.detection.nlp import doc_text
 from deid.detection.wordclass import (
     NameLikeness,
     is_initial,
@@ -31,7 +32,7 @@ PROPAGATION_RECOGNIZER = "NoteConsistency"
 _MIN_SEED_SCORE = 0.6
 _MIN_EXACT_SEED_SCORE = 0.7
 _PROPAGATED_SCORE = 0.6
-_MAX_INITIALS_ZIPF = 3.0
+_MAX_INITIALS_ZIPF = 4.0
 # Two- and three-letter abbreviations that initials would collide with in notes.
 _CLINICAL_LETTER_PAIRS = frozenset(
     {
@@ -99,7 +100,11 @@ def _propagates(word: str) -> bool:
     like = lexical_name_likeness(word)
     if like >= NameLikeness.MEDIUM:
         return True
-    return like == NameLikeness.WEAK and word in lexicon.person_names()
+    return (
+        like == NameLikeness.WEAK
+        and word in lexicon.person_names()
+        and word not in lexicon.ambiguous_words()
+    )
 
 
 def _propagates_as_written(tok: Token, entity: str, score: float) -> bool:
@@ -154,8 +159,9 @@ def propagate(doc: Doc, spans: list[Span]) -> list[Span]:
     initials = _initials_of(doc, spans)
     for form in initials:
         exact.setdefault(doc.vocab.strings.add(form), entities.PERSON.name)
+    dotted = _dotted_initials(doc_text(doc), initials)
     if not seeds and not exact:
-        return []
+        return dotted
     hits = []
     if seeds:
         lower = doc.to_array(LOWER)
@@ -171,6 +177,25 @@ def propagate(doc: Doc, spans: list[Span]) -> list[Span]:
         if entity == entities.PERSON.name:
             start, end = _with_initial(doc, int(i), letters, start, end)
         out.append(Span(start, end, entity, _PROPAGATED_SCORE, PROPAGATION_RECOGNIZER))
+    return out + dotted
+
+
+def _dotted_initials(text: str, initials: set[str]) -> list[Span]:
+    """Mentions of initials written with periods ("J.S."), which spaCy splits apart."""
+    out = []
+    for letters in initials:
+        if len(letters) > 1:
+            form = re.compile(r"(?<![\w.])" + re.escape(".".join(letters)) + r"\.?(?!\w)")
+            for m in form.finditer(text):
+                out.append(
+                    Span(
+                        m.start(),
+                        m.end(),
+                        entities.PERSON.name,
+                        _PROPAGATED_SCORE,
+                        PROPAGATION_RECOGNIZER,
+                    )
+                )
     return out
 
 
@@ -203,7 +228,7 @@ def _initials_of(doc: Doc, spans: list[Span]) -> set[str]:
             continue
         letters = "".join(t.text[0].upper() for t in toks)
         if _safe_initials(letters):
-            out |= {letters, ".".join(letters) + "."}
+            out.add(letters)
     return out
 
 

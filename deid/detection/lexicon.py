@@ -104,6 +104,30 @@ def place_names() -> frozenset[str]:
     return frozenset(names | words)
 
 
+# A city this large is known by name: "FROM MIAMI." names the city even though "Miami"
+# is also on the medical allow-list ("Miami J collar").
+_LARGE_PLACE_POPULATION = 100_000
+
+
+@cache
+def large_places() -> frozenset[str]:
+    """Keys of US places and foreign cities of at least 100,000 people, US states and
+    countries ("miami", "richmond", "rome", "ohio")."""
+    big = {
+        key
+        for key, places in lexicons.us_places().items()
+        if any((p.population or 0) >= _LARGE_PLACE_POPULATION for p in places)
+    }
+    big |= {
+        key
+        for key, cities in lexicons.foreign_cities().items()
+        if any(c.population >= _LARGE_PLACE_POPULATION for c in cities)
+    }
+    return frozenset(
+        big | us_state_names() | {lexicons.place_key(c.name) for c in lexicons.countries().values()}
+    )
+
+
 @cache
 def us_state_names() -> frozenset[str]:
     """Lower-cased US state names ("maryland", "new york")."""

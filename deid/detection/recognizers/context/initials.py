@@ -145,8 +145,8 @@ class InitialNameRecognizer(TokenRuleRecognizer):
             return None  # "U Maryland": a university
         like = name_likeness(surname, mode)
         in_dict = is_name_word(low)
-        if like == NameLikeness.NO and not in_dict:
-            return None
+        if like < NameLikeness.MEDIUM and not in_dict:
+            return None  # "T. TW": a surname is a dictionary name or a rare word
         last = _extend_hyphenated(doc, j)
         role = _role_after(doc, last)
         introduced = _introduced(doc, i)

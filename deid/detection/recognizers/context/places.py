@@ -67,6 +67,9 @@ _TRIGGERS = frozenset(
         ("traveling", "to"),
         ("coming", "from"),
         ("came", "from"),
+        ("arrived", "from"),
+        ("arrives", "from"),
+        ("here", "from"),
         ("lives", "near"),
         ("works", "in"),
         ("family", "in"),
@@ -199,6 +202,7 @@ _NOT_PLACES = frozenset(
         "morning",
         "evening",
         "afternoon",
+        "osh",
     }
 )
 _MAX_PLACE_WORDS = 4
@@ -264,6 +268,8 @@ def _place(doc: Doc, j: int, mode: CaseMode, strength: int) -> int | None:
     tok = doc[j]
     if not tok.is_alpha or tok.is_stop or len(tok) < 3 or tok.lower_ in _NOT_PLACES:
         return None
+    if mode == CaseMode.MIXED and tok.is_upper and len(tok) <= 3:
+        return None  # "from OSH", "to ED": abbreviations, where places are written "Rome"
     last = _longest_place(doc, j)
     if last is not None and (_is_hospital_name(doc, j) or _facility_after(doc, last)):
         return None  # "from Holy Cross", "from Calvert Hospital": a hospital, not the town
@@ -283,7 +289,9 @@ def _place(doc: Doc, j: int, mode: CaseMode, strength: int) -> int | None:
         return None  # "reading", "home", "falls": only capitalised in mixed-case text
     if low in lexicon.medical_terms():
         # "miami", "richmond": eponyms too ("Miami J collar"); a place closes its clause.
-        return j if strength == 2 and _closes(doc, j) else None
+        if strength == 2 or (strength == 1 and low in lexicon.large_places()):
+            return j if _closes(doc, j) else None
+        return None
     return j
 
 
