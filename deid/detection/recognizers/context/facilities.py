@@ -213,7 +213,10 @@ class FacilityRecognizer(TokenRuleRecognizer):
             elif low.rstrip(".") in _SAINTS:
                 # "St. Mary", "St Joseph's" but not "ST elevation": a first name follows.
                 j = next_word(doc, i, skip=frozenset({"."}))
-                if j is not None and j - i <= 2 and doc[j].lower_ in lexicon.first_names():
+                saint = doc[j].lower_ if j is not None else ""
+                if saint.endswith("s") and saint[:-1] in lexicon.first_names():
+                    saint = saint[:-1]  # "St Clares", "st annes": a possessive without "'"
+                if j is not None and j - i <= 2 and saint in lexicon.first_names():
                     found.append((i, j, entities.HOSPITAL.name, 0.7))
             elif low in _UNIVERSITY:
                 # "U Maryland", "Univ of Maryland", "University of Iowa"

@@ -26,7 +26,7 @@ from deid.detection.recognizers.context._token_rules import (
     prev_word,
     same_line,
 )
-from deid.detection.wordclass import CaseMode
+from deid.detection.wordclass import CaseMode, NameLikeness, is_name_word, name_likeness
 from deid.lexicons import place_key
 
 _MAX_TOKENS = 10  # tokens a form of at most five words may span ("St. Luke's-Roosevelt")
@@ -53,6 +53,11 @@ _MOVES = frozenset(
         "treated",
         "followed",
         "discharged",
+        "go",
+        "going",
+        "drove",
+        "drive",
+        "driving",
     }
 )
 # Units, services and clinical abbreviations that follow "transferred to" / "at".
@@ -158,6 +163,11 @@ _NOT_HOSPITAL_CODES = frozenset(
         "ppn",
     }
 )
+# Hospital qualifiers that end a name used without "hospital" ("Quincy General").
+_QUALIFIERS = frozenset({"general", "community", "memorial", "regional"})
+_FACILITY_NOUNS = frozenset(
+    {"hospital", "hosp", "medical", "health", "healthcare", "center", "clinic", "campus"}
+)
 _UC_CAMPUS = re.compile(r"^UC[A-Z]{1,3}$")
 
 
@@ -182,7 +192,38 @@ class HospitalNameRecognizer(TokenRuleRecognizer):
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = self._forms(doc, mode)
         found.extend(self._codes(doc, mode))
+        found.extend(self._qualified(doc, mode))
         return found
+
+    @staticmethod
+    def _qualified(doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
+        """ "transferred from quincy general", "at Laurel Regional": a name and a hospital
+        qualifier, with no "hospital" after them, where a place word says it is one."""
+        out = []
+        for i in candidates(doc, _QUALIFIERS):
+            if i + 1 < len(doc) and doc[i + 1].lower_ in _FACILITY_NOUNS:
+                continue  # "X General Hospital": FacilityRecognizer's
+            first = None
+            k = i - 1
+            while k >= 0 and i - k <= 2 and same_line(doc, k, i):
+                tok = doc[k]
+                if not tok.is_alpha or tok.is_stop or tok.lower_ in _AT | _MOVES:
+                    break
+                low = tok.lower_
+                if (
+                    not (
+                        name_likeness(tok, mode) >= NameLikeness.MEDIUM
+                        or low in lexicon.place_names()
+                        or is_name_word(low)
+                    )
+                    or low in lexicon.medical_terms()
+                ):
+                    break
+                first = k
+                k -= 1
+            if first is not None and _placed(doc, first):
+                out.append((first, i, entities.HOSPITAL.name, 0.7))
+        return out
 
     @staticmethod
     def _forms(doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
@@ -206,7 +247,10 @@ class HospitalNameRecognizer(TokenRuleRecognizer):
             if best is None:
                 continue
             words = [t for t in doc[i : best + 1] if t.is_alpha]
-            distinctive = any(t.lower_ not in english and len(t) > 2 for t in words)
+            distinctive = any(
+                t.lower_ not in english and lexicon.zipf(t.lower_) < 3.5 and len(t) > 2
+                for t in words
+            )
             written_as_name = all(t.is_title or t.is_upper for t in words if len(t) > 2)
             if distinctive and (written_as_name or mode != CaseMode.MIXED):
                 score = 0.75
@@ -216,6 +260,8 @@ class HospitalNameRecognizer(TokenRuleRecognizer):
                 score = 0.6
             else:
                 score = 0.45  # "holy cross" in lower-case text: the tagger decides
+            if _placed(doc, i):
+                score = max(score, 0.7)  # "admitted to mount auburn", "at newton-wellesley"
             out.append((i, best, entities.HOSPITAL.name, score))
             covered = best
         return out
@@ -249,9 +295,21 @@ class HospitalNameRecognizer(TokenRuleRecognizer):
                 out.append((j, j, entities.HOSPITAL.name, 0.75))
             elif low in acronyms and len(text) >= 4:
                 out.append((j, j, entities.HOSPITAL.name, 0.7 if caps or moved else 0.6))
+            elif low in acronyms and (caps or lexicon.zipf(low) < 2.5):
+                # "at TMH", "at hbh": a three-letter CMS acronym that is not a word
+                out.append((j, j, entities.HOSPITAL.name, 0.6))
             elif moved and (text.isupper() or low in acronyms) and len(text) >= 3:
                 out.append((j, j, entities.HOSPITAL.name, 0.6 if low in acronyms else 0.5))
         return out
+
+
+def _placed(doc: Doc, i: int) -> bool:
+    """A place or transfer word stands right before token ``i`` (one word may intervene:
+    "transferred to the", "admitted to")."""
+    k = prev_word(doc, i, skip=frozenset())
+    if k is not None and doc[k].lower_ in ("the", "teh"):
+        k = prev_word(doc, k, skip=frozenset())
+    return k is not None and same_line(doc, k, i) and doc[k].lower_ in _AT | _MOVES
 
 
 def _moved_before(doc: Doc, i: int) -> bool:

@@ -25,7 +25,7 @@ from deid.detection.recognizers.context._token_rules import (
     same_line,
 )
 from deid.detection.wordclass import CaseMode, NameLikeness, name_likeness
-from deid.lexicons import place_key
+from deid.lexicons import fold, place_key
 
 _TRIGGERS = frozenset(
     {
@@ -87,7 +87,9 @@ _TRIGGER_FIRST_WORDS = frozenset(first for first, _ in _TRIGGERS)
 _PREPOSITIONS = frozenset({"in", "of", "near", "from", "to", "at", "@"})
 _CONFIDENT_PREPOSITIONS = frozenset({"from", "near", "@"})
 # "our Springfield office", "your Dover clinic": a branch named by its town.
-_OWNERS = frozenset({"our", "your", "ur", "their", "the"})
+_OWNERS = frozenset({"our", "your", "ur", "their", "the", "teh", "a", "any"})
+# Owners after which only a known place names the branch ("the Dover office", "a Dover location").
+_LOOSE_OWNERS = frozenset({"the", "teh", "a", "any"})
 _BRANCHES = frozenset(
     {"office", "offices", "facility", "clinic", "location", "branch", "site", "campus"}
 )
@@ -206,7 +208,7 @@ _NOT_PLACES = frozenset(
     }
 )
 _MAX_PLACE_WORDS = 4
-_TRIGGERS_ALL = _TRIGGER_FIRST_WORDS | _PREPOSITIONS | _BRANCHES
+_TRIGGERS_ALL = _TRIGGER_FIRST_WORDS | _PREPOSITIONS | _BRANCHES | {","}
 # After a medical-eponym place ("from Jackson Pratt drain", "from Foley"), more words follow;
 # the place stands alone, closes its clause, or has its state after a comma.
 _CLOSERS = frozenset({",", ".", ";", ")", "!", "?", "/"})
@@ -244,6 +246,13 @@ class PlaceRecognizer(TokenRuleRecognizer):
                     if last is not None:
                         found.append((j, last, entities.LOCATION.name, 0.45))
                     continue
+                if _moving_before(doc, i):
+                    # "we just moved to Salem", "lives alone in mecca", "visiting X from Y"
+                    last = _place(doc, j, mode, strength=2)
+                    if last is not None:
+                        strong_at.add(j)
+                        found.append((j, last, entities.LOCATION.name, 0.75))
+                        continue
                 confident = low in _CONFIDENT_PREPOSITIONS
                 last = _place(doc, j, mode, strength=1 if confident else 0)
                 if last is not None:
@@ -251,12 +260,51 @@ class PlaceRecognizer(TokenRuleRecognizer):
                     capital = mode == CaseMode.MIXED and doc[j].is_title
                     score = 0.7 if confident or capital or _well_known(doc, j, last) else 0.45
                     found.append((j, last, entities.LOCATION.name, score))
+            if low == "," and i + 2 < len(doc):
+                hit = _city_before_zip(doc, i, mode)
+                if hit is not None and hit[0] not in strong_at:
+                    strong_at.add(hit[0])
+                    found.append((hit[0], hit[1], entities.LOCATION.name, 0.7))
             if low in _BRANCHES:
                 hit = _branch_name(doc, i, mode)
                 if hit is not None and hit[0] not in strong_at:
                     strong_at.add(hit[0])
                     found.append((hit[0], hit[1], entities.LOCATION.name, hit[2]))
         return found
+
+
+# Verbs of living and moving: a preposition up to three words after one introduces a place.
+_MOVING = frozenset(
+    {
+        "live",
+        "lives",
+        "lived",
+        "living",
+        "moved",
+        "moving",
+        "move",
+        "visiting",
+        "visit",
+        "drove",
+        "drive",
+        "driving",
+        "flew",
+        "fly",
+        "flying",
+        "born",
+        "raised",
+        "resides",
+        "reside",
+        "vacationing",
+        "relocated",
+        "relocating",
+    }
+)
+
+
+def _moving_before(doc: Doc, i: int) -> bool:
+    """A living or moving verb up to three words before token ``i``, on its line."""
+    return any(doc[k].lower_ in _MOVING and same_line(doc, k, i) for k in range(max(0, i - 4), i))
 
 
 def _place(doc: Doc, j: int, mode: CaseMode, strength: int) -> int | None:
@@ -283,14 +331,16 @@ def _place(doc: Doc, j: int, mode: CaseMode, strength: int) -> int | None:
         return j if capital_rare else None
     if last > j:
         return last  # a multi-word place ("Daytona Beach", "Silver Spring") is specific
-    low = tok.lower_
+    low = fold(tok.lower_)
     capital = mode == CaseMode.MIXED and tok.is_title
-    if low in lexicon.english_words() and not capital:
+    large = strength >= 1 and low in lexicon.large_places() and lexicon.zipf(low) < 4.5
+    rare_enough = strength == 2 and mode != CaseMode.MIXED and lexicon.zipf(low) < 4.0
+    if low in lexicon.english_words() and not (capital or large or rare_enough):
         return None  # "reading", "home", "falls": only capitalised in mixed-case text
     if low in lexicon.medical_terms():
         # "miami", "richmond": eponyms too ("Miami J collar"); a place closes its clause.
         if strength == 2 or (strength == 1 and low in lexicon.large_places()):
-            return j if _closes(doc, j) else None
+            return j if _closes(doc, j) or _clause_goes_on(doc, j) else None
         return None
     return j
 
@@ -334,7 +384,7 @@ def _is_hospital_name(doc: Doc, j: int) -> bool:
 def _longest_place(doc: Doc, j: int) -> int | None:
     """Last token of the longest known place name (up to four words) starting at ``j``."""
     places = lexicon.place_names()
-    best = j if doc[j].lower_ in places else None
+    best = j if fold(doc[j].lower_) in places else None
     words = [doc[j].lower_]
     k = j
     while k + 1 < len(doc) and len(words) < _MAX_PLACE_WORDS:
@@ -348,6 +398,11 @@ def _longest_place(doc: Doc, j: int) -> int | None:
         if place_key(" ".join(words)) in places:
             best = k
     return best
+
+
+def _clause_goes_on(doc: Doc, j: int) -> bool:
+    """ "moved to Salem from ...", "Miami and ...": a preposition or conjunction follows."""
+    return j + 1 < len(doc) and doc[j + 1].lower_ in ("from", "to", "and", "in", "for", "with")
 
 
 def _closes(doc: Doc, j: int) -> bool:
@@ -365,6 +420,25 @@ def _well_known(doc: Doc, j: int, last: int) -> bool:
         or len(low) >= 6
         and name_likeness(doc[j], CaseMode.MIXED) >= NameLikeness.MEDIUM
     )
+
+
+def _city_before_zip(doc: Doc, comma: int, mode: CaseMode) -> tuple[int, int] | None:
+    """ "..., albany 14073", "..., Silver Spring, MD 20901": a known place after a comma
+    and before a ZIP code (or a state and a ZIP) ends an address."""
+    j = comma + 1
+    if j >= len(doc) or not doc[j].is_alpha or doc[j].is_stop:
+        return None
+    last = _longest_place(doc, j)
+    if last is None:
+        return None
+    k = last + 1
+    if k < len(doc) and doc[k].text == ",":
+        k += 1
+    if k < len(doc) and len(doc[k]) == 2 and doc[k].is_alpha:
+        k += 1  # state code
+    if k < len(doc) and len(doc[k]) == 5 and doc[k].is_digit:
+        return j, last
+    return None
 
 
 def _branch_name(doc: Doc, i: int, mode: CaseMode) -> tuple[int, int, float] | None:
@@ -386,7 +460,7 @@ def _branch_name(doc: Doc, i: int, mode: CaseMode) -> tuple[int, int, float] | N
     if first is None or k is None or doc[k].lower_ not in _OWNERS:
         return None
     known = _longest_place(doc, first) == last
-    if doc[k].lower_ == "the" and not known:
+    if doc[k].lower_ in _LOOSE_OWNERS and not known:
         return None
     return first, last, 0.75 if known else 0.6
 

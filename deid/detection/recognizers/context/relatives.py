@@ -69,6 +69,7 @@ _RELATIONS = frozenset(
         "grandfather",
         "grandma",
         "grandpa",
+        "law",  # "son-in-law", "daughter-in-law" (spaCy splits the hyphens)
         "stepmother",
         "stepfather",
         "gf",
@@ -93,6 +94,8 @@ _CONTACT_WORDS = frozenset(
         "by",
     }
 )
+# "patient jacqueline", "Patient Gregorio,": a name, where the word is one on its own.
+_PATIENT_WORDS = frozenset({"patient", "pt", "pt."})
 # Prepositions that precede names as often as diseases and drugs ("with Barrett's"): only
 # a full name after them is confident.
 _WEAK_CONTACT_WORDS = frozenset({"with", "by"})
@@ -102,7 +105,7 @@ _NOT_NAMES_AFTER_RELATION = frozenset({"able", "sat", "law", "home", "here", "pr
 _BRIDGES = frozenset({",", ":", "-", "(", "is", "named", "'s", "s"})
 
 
-_TRIGGERS = _RELATIONS | _CONTACT_WORDS
+_TRIGGERS = _RELATIONS | _CONTACT_WORDS | _PATIENT_WORDS
 
 
 class RelativeNameRecognizer(TokenRuleRecognizer):
@@ -117,7 +120,16 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
             j = next_word(doc, i, skip=_BRIDGES)
             if j is None or not same_line(doc, i, j) or j - i > 4:
                 continue
-            if not self._first_name_like(doc, j, mode, relation=doc[i].lower_ in _RELATIONS):
+            if doc[i].lower_ in _PATIENT_WORDS:
+                low = doc[j].lower_
+                if not (
+                    low in lexicon.person_names()
+                    and name_likeness(doc[j], mode) >= NameLikeness.WEAK
+                    and (low not in lexicon.english_words() or doc[j].is_title)
+                    and j == i + 1
+                ):
+                    continue
+            elif not self._first_name_like(doc, j, mode, relation=doc[i].lower_ in _RELATIONS):
                 continue
             if (
                 doc[i].lower_ in _CONTACT_WORDS
