@@ -154,13 +154,18 @@ def _dash_signed(doc: Doc, i: int, mode: CaseMode) -> tuple[int, int, float] | N
 
 def _surname_first(doc: Doc, last: int, mode: CaseMode) -> int:
     """ "payne, frank": a given name after a comma completes a surname-first name."""
+    k = last + 2
     if (
-        last + 2 < len(doc)
+        k < len(doc)
         and doc[last + 1].text == ","
-        and doc[last + 2].lower_ in lexicon.first_names()
-        and _is_name(doc, last + 2, mode)
+        and doc[k].lower_ in lexicon.first_names()
+        and (
+            doc[k].lower_ not in lexicon.english_words() or doc[k].lower_ in lexicon.popular_names()
+        )
+        and _is_name(doc, k, mode)
+        and (k + 1 == len(doc) or doc[k + 1].is_punct or doc[k + 1].is_space)
     ):
-        return last + 2
+        return k
     return last
 
 

@@ -137,11 +137,12 @@ class TitledNameRecognizer(TokenRuleRecognizer):
             strict = low in _AMBIGUOUS_TITLES
             span = self._after_title(doc, i, mode, strict=strict)
             if span:
-                score = self._confidence(doc, span, mode, titled=not strict)
                 # "Mr." / "Ms." with a period are titles; "NP." / "PA." usually end a sentence,
                 # and "PA cath", "NP sats" are clinical: without a dictionary name the hit is
                 # left to the tagger, which sees this rule as a feature.
                 titled_with_period = low in ("mr", "ms") and _period_after(doc, i)
+                titled = not strict or titled_with_period
+                score = self._confidence(doc, span, mode, titled=titled)
                 if strict and not titled_with_period and not _has_dictionary_name(doc, span, mode):
                     score = 0.45
                 found.append((*span, entities.PERSON.name, score))
@@ -225,7 +226,7 @@ class TitledNameRecognizer(TokenRuleRecognizer):
             first = j
             j = k
         elif name_likeness(doc[j], mode) < need and not (
-            not strict and _surname_like_after_title(doc[j], mode)
+            (not strict or _period_after(doc, i)) and _surname_like_after_title(doc[j], mode)
         ):
             return None
         else:
