@@ -17,7 +17,17 @@ from pathlib import Path
 from tests.paths import REPO
 
 SHIPPED = ("deid", "pipelines", "schemas", "expectations", "sample_data")
-DEV_ONLY = ("sklearn", "scipy", "hypothesis", "pytest", "datasets", "duckdb", "tools", "tests")
+DEV_ONLY = (
+    "sklearn",
+    "scipy",
+    "pycrfsuite",
+    "hypothesis",
+    "pytest",
+    "datasets",
+    "duckdb",
+    "tools",
+    "tests",
+)
 LAZY_PREFECT_SECRET = ("deid/anonymization/keys.py", "prefect.blocks.system")
 
 

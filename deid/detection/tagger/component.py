@@ -14,7 +14,7 @@ from deid.detection.tagger.model import TaggedSpan, TaggerModel
 FACTORY = "phi_tagger"
 """Name of the spaCy factory (``nlp.add_pipe(FACTORY)``)."""
 SPANS_KEY = "phi_tagger"
-DEFAULT_THRESHOLD = 0.3
+DEFAULT_THRESHOLD = 0.1  # as DetectionConfig.tagger_threshold (chosen by make cv)
 
 if not Doc.has_extension(SPANS_KEY):
     Doc.set_extension(SPANS_KEY, default=())

@@ -22,6 +22,7 @@ from deid.detection.recognizers.context.full_names import FullNameRecognizer
 from deid.detection.recognizers.context.places import PlaceRecognizer
 from deid.detection.recognizers.context.relatives import RelativeNameRecognizer
 from deid.detection.recognizers.context.titled_names import TitledNameRecognizer
+from deid.detection.tagger.word_classes import NAME_SHIFT, PLACE_SHIFT, word_class
 
 N_BUCKETS = 1 << 19
 _MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -29,15 +30,20 @@ _MIX = np.uint64(0xC2B2AE3D27D4EB4F)
 _PAD_BEFORE = np.uint64(0x1B873593)
 _PAD_AFTER = np.uint64(0x85EBCA6B)
 
-# Lexicon flag bits.
+# Lexicon flag bits (feature set v1; v2's classes are in word_classes).
 FIRST_NAME, LAST_NAME, PLACE, MEDICAL, STOP = 1, 2, 4, 8, 16
 
 _ATTRS = [LOWER, SHAPE, SUFFIX, IS_SPACE, IS_ALPHA, IS_TITLE, IS_UPPER]
 
-N_TEMPLATES = 29
+FEATURE_SETS = ("v1", "v2")
+"""v1: Faker/geonames word lists, 29 templates; v2: deid.lexicons classes, 37 templates."""
+DEFAULT_FEATURES = "v2"
+N_TEMPLATES = 37  # of the largest set; a model's feature matrix has its set's number
+_N_TEMPLATES = {"v1": 29, "v2": 37}
 _TEMPLATE_SALT = [
     np.uint64(((t + 1) * 0xC2B2AE3D27D4EB4F) & (2**64 - 1)) for t in range(N_TEMPLATES)
 ]
+_LOW16 = np.uint64(0xFFFF)
 
 
 LEX_CACHE_MAX = 65_536  # words whose lexical class is remembered (bounded memory)
@@ -46,7 +52,11 @@ LEX_CACHE_MAX = 65_536  # words whose lexical class is remembered (bounded memor
 class FeatureExtractor:
     """Turns a spaCy ``Doc`` into a ``(n_tokens, N_TEMPLATES)`` matrix of bucket indices."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: str = DEFAULT_FEATURES) -> None:
+        if version not in FEATURE_SETS:
+            raise ValueError(f"unknown tagger feature set {version!r}; known: {FEATURE_SETS}")
+        self.version = version
+        self.n_templates = _N_TEMPLATES[version]
         # The context rules' hits are features: the model learns how far to trust each.
         self._rules = [
             TitledNameRecognizer(),
@@ -64,6 +74,11 @@ class FeatureExtractor:
     def lex_class(self, vocab: Vocab, lower_hash: int) -> int:
         """Frequency bucket and dictionary flags of a word, packed in one int."""
         code = self._lex_cache.get(lower_hash)
+        if code is None and self.version != "v1":
+            code = word_class(vocab.strings[lower_hash])
+            if len(self._lex_cache) >= LEX_CACHE_MAX:
+                self._lex_cache.clear()
+            self._lex_cache[lower_hash] = code
         if code is None:
             word = vocab.strings[lower_hash]
             flags = 0
@@ -114,7 +129,7 @@ class FeatureExtractor:
             doc_case = 0 if upper_share > 0.5 else (1 if title_share > 0.12 else 2)
             parts.append((a, line_start, line_end, self._rule_flags(doc, keep), doc_case))
         if not parts:
-            return keeps, np.zeros((0, N_TEMPLATES), dtype=np.int64)
+            return keeps, np.zeros((0, self.n_templates), dtype=np.int64)
         lengths = np.array([len(part[0]) for part in parts])
         a = np.concatenate([part[0] for part in parts])
         line_start = np.concatenate([part[1] for part in parts])
@@ -142,6 +157,10 @@ class FeatureExtractor:
             (self.lex_class(vocab, int(h)) for h in words), dtype=np.uint64, count=len(words)
         )
         lex = classes[position]
+        if self.version != "v1":
+            name = (lex >> np.uint64(NAME_SHIFT)) & _LOW16
+            place = lex >> np.uint64(PLACE_SHIFT)
+            lex = lex & _LOW16
 
         prev1, prev2 = shift(lower, 1), shift(lower, 2)
         next1, next2 = shift(lower, -1), shift(lower, -2)
@@ -178,9 +197,20 @@ class FeatureExtractor:
             _combine(shift(rules, 1), shift(rules, -1)),
             _combine(rules, case_mode),
         ]
+        if self.version != "v1":
+            values += [
+                name,
+                place,
+                _combine(name, shape),
+                _combine(place, shape),
+                _combine(prev1, name),
+                _combine(prev1, place),
+                _combine(name, next1),
+                _combine(place, next1),
+            ]
         # Filled template by template and returned transposed: each template's buckets
         # are contiguous, which is how the model gathers its weights (~6x faster).
-        by_template = np.empty((N_TEMPLATES, len(lower)), dtype=np.int64)
+        by_template = np.empty((len(values), len(lower)), dtype=np.int64)
         for t, v in enumerate(values):
             h = (v * _MUL) ^ _TEMPLATE_SALT[t]
             by_template[t] = ((h >> np.uint64(20)) % np.uint64(N_BUCKETS)).astype(np.int64)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from deid.detection.nlp import load_base_pipeline
-from deid.detection.tagger.features import N_BUCKETS, N_TEMPLATES
+from deid.detection.tagger.features import N_BUCKETS
 from deid.detection.tagger.model import LABELS, TaggerModel
 from deid.evaluation.corpora import Note
 from deid.spans import Span
@@ -33,7 +33,7 @@ def test_features_are_deterministic_and_in_range(model: TaggerModel, nlp) -> Non
     doc = nlp("Seen by dr healey. Son Bill called from Towson.")
     keep, feats = model.features.extract(doc)
     keep2, feats2 = model.features.extract(nlp(doc.text))
-    assert feats.shape == (len(keep), N_TEMPLATES)
+    assert feats.shape == (len(keep), model.features.n_templates)
     assert (feats >= 0).all() and (feats < N_BUCKETS).all()
     np.testing.assert_array_equal(feats, feats2)
 
@@ -95,3 +95,10 @@ def test_training_learns_from_examples(nlp, tmp_path) -> None:  # type: ignore[n
     text = "Pt seen by Dr. Brellix today."
     spans = loaded.predict_spans(nlp(text), threshold=0.5)
     assert [text[s.start : s.end] for s in spans] == ["Brellix"]
+
+
+def test_a_glued_possessive_joins_its_name(model: TaggerModel, nlp) -> None:  # type: ignore[no-untyped-def]
+    """ "St. Mary's": a span that stopped before "'s" would leave its "s" in the output."""
+    text = "Pt seen by Dr. Okonkwo's team."
+    spans = model.predict_spans(nlp(text), threshold=0.3)
+    assert [text[s.start : s.end] for s in spans] == ["Okonkwo's"]
