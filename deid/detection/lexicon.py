@@ -21,7 +21,7 @@ never from here.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 
@@ -129,6 +129,21 @@ def large_places() -> frozenset[str]:
 
 
 @cache
+def place_prefixes() -> frozenset[str]:
+    """Every leading run of words of a multi-word place name ("silver" for "silver
+    spring"): lets a matcher stop as soon as no known place can continue."""
+    return _prefixes(n for n in place_names() if " " in n)
+
+
+def _prefixes(keys: Iterable[str]) -> frozenset[str]:
+    out: set[str] = set()
+    for key in keys:
+        words = key.split()
+        out.update(" ".join(words[:n]) for n in range(1, len(words)))
+    return frozenset(out)
+
+
+@cache
 def us_state_names() -> frozenset[str]:
     """Lower-cased US state names ("maryland", "new york")."""
     return frozenset(lexicons.place_key(s.name) for s in lexicons.us_states().values())
@@ -166,6 +181,12 @@ def hospital_name_keys() -> frozenset[str]:
         if len(words) >= 2 and any(w not in generic for w in words):
             out.add(" ".join(words))
     return frozenset(out)
+
+
+@cache
+def hospital_name_prefixes() -> frozenset[str]:
+    """Leading runs of words of ``hospital_name_keys`` (see ``place_prefixes``)."""
+    return _prefixes(hospital_name_keys())
 
 
 @cache

@@ -228,6 +228,7 @@ class HospitalNameRecognizer(TokenRuleRecognizer):
     @staticmethod
     def _forms(doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         forms = lexicon.hospital_name_keys()
+        prefixes = lexicon.hospital_name_prefixes()
         english = lexicon.english_words()
         out = []
         covered = -1
@@ -240,9 +241,11 @@ class HospitalNameRecognizer(TokenRuleRecognizer):
                 if doc[k].is_space:
                     break
                 if k > i and (doc[k].is_alpha or doc[k].lower_ == "'s"):
-                    text = doc_text(doc)[doc[i].idx : doc[k].idx + len(doc[k])]
-                    if place_key(text) in forms:
+                    key = place_key(doc_text(doc)[doc[i].idx : doc[k].idx + len(doc[k])])
+                    if key in forms:
                         best = k
+                    elif key not in prefixes:
+                        break  # no hospital name goes on like this
                 k += 1
             if best is None:
                 continue

@@ -12,6 +12,8 @@ places that are common English words ("reading", "home") need a capital in mixed
 
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Doc
 
 from deid import entities
@@ -23,6 +25,7 @@ from deid.detection.recognizers.context._token_rules import (
     next_word,
     prev_word,
     same_line,
+    tokens_starting_at,
 )
 from deid.detection.wordclass import CaseMode, NameLikeness, name_likeness
 from deid.lexicons import fold, place_key
@@ -208,7 +211,8 @@ _NOT_PLACES = frozenset(
     }
 )
 _MAX_PLACE_WORDS = 4
-_TRIGGERS_ALL = _TRIGGER_FIRST_WORDS | _PREPOSITIONS | _BRANCHES | {","}
+_TRIGGERS_ALL = _TRIGGER_FIRST_WORDS | _PREPOSITIONS | _BRANCHES
+_ZIP = re.compile(r"(?<![\w-])\d{5}(?![\w-])")
 # After a medical-eponym place ("from Jackson Pratt drain", "from Foley"), more words follow;
 # the place stands alone, closes its clause, or has its state after a comma.
 _CLOSERS = frozenset({",", ".", ";", ")", "!", "?", "/"})
@@ -260,16 +264,15 @@ class PlaceRecognizer(TokenRuleRecognizer):
                     capital = mode == CaseMode.MIXED and doc[j].is_title
                     score = 0.7 if confident or capital or _well_known(doc, j, last) else 0.45
                     found.append((j, last, entities.LOCATION.name, score))
-            if low == "," and i + 2 < len(doc):
-                hit = _city_before_zip(doc, i, mode)
-                if hit is not None and hit[0] not in strong_at:
-                    strong_at.add(hit[0])
-                    found.append((hit[0], hit[1], entities.LOCATION.name, 0.7))
             if low in _BRANCHES:
                 hit = _branch_name(doc, i, mode)
                 if hit is not None and hit[0] not in strong_at:
                     strong_at.add(hit[0])
                     found.append((hit[0], hit[1], entities.LOCATION.name, hit[2]))
+        for hit in _cities_before_zips(doc):
+            if hit[0] not in strong_at:
+                strong_at.add(hit[0])
+                found.append((hit[0], hit[1], entities.LOCATION.name, 0.7))
         return found
 
 
@@ -384,6 +387,7 @@ def _is_hospital_name(doc: Doc, j: int) -> bool:
 def _longest_place(doc: Doc, j: int) -> int | None:
     """Last token of the longest known place name (up to four words) starting at ``j``."""
     places = lexicon.place_names()
+    prefixes = lexicon.place_prefixes()
     best = j if fold(doc[j].lower_) in places else None
     words = [doc[j].lower_]
     k = j
@@ -395,8 +399,11 @@ def _longest_place(doc: Doc, j: int) -> int | None:
         if not nxt.is_alpha:
             continue
         words.append(nxt.lower_)
-        if place_key(" ".join(words)) in places:
+        key = place_key(" ".join(words))
+        if key in places:
             best = k
+        elif key not in prefixes:
+            break  # no place name goes on like this
     return best
 
 
@@ -422,23 +429,23 @@ def _well_known(doc: Doc, j: int, last: int) -> bool:
     )
 
 
-def _city_before_zip(doc: Doc, comma: int, mode: CaseMode) -> tuple[int, int] | None:
+def _cities_before_zips(doc: Doc) -> list[tuple[int, int]]:
     """ "..., albany 14073", "..., Silver Spring, MD 20901": a known place after a comma
-    and before a ZIP code (or a state and a ZIP) ends an address."""
-    j = comma + 1
-    if j >= len(doc) or not doc[j].is_alpha or doc[j].is_stop:
-        return None
-    last = _longest_place(doc, j)
-    if last is None:
-        return None
-    k = last + 1
-    if k < len(doc) and doc[k].text == ",":
-        k += 1
-    if k < len(doc) and len(doc[k]) == 2 and doc[k].is_alpha:
-        k += 1  # state code
-    if k < len(doc) and len(doc[k]) == 5 and doc[k].is_digit:
-        return j, last
-    return None
+    and before a ZIP code (or a state code and a ZIP) ends an address."""
+    out = []
+    for z in tokens_starting_at(doc, (m.start() for m in _ZIP.finditer(doc_text(doc)))):
+        k = z - 1
+        if k >= 0 and len(doc[k]) == 2 and doc[k].is_alpha and doc[k].is_upper:
+            k -= 1  # state code
+        if k >= 0 and doc[k].text == ",":
+            k -= 1
+        # the place's words end at k and start right after a comma
+        for start in range(k, max(0, k - _MAX_PLACE_WORDS), -1):
+            if doc[start - 1].text == ",":
+                if doc[start].is_alpha and _longest_place(doc, start) == k:
+                    out.append((start, k))
+                break
+    return out
 
 
 def _branch_name(doc: Doc, i: int, mode: CaseMode) -> tuple[int, int, float] | None:

@@ -130,6 +130,10 @@ def test_letters_that_are_not_initials(detector: Detector, text: str) -> None:
         ("Hello, my name is pat welsh and I have a question", [("pat welsh", "PERSON")]),
         ("Is this normal? Thanks, Rob", [("Rob", "PERSON")]),
         ("can I take it with food?\nregards,\neve", [("eve", "PERSON")]),
+        ("I'm Rosalind, 71 F, is this dose high?", [("Rosalind", "PERSON")]),
+        ("this is kowalski, irene, 80 yo", [("kowalski, irene", "PERSON")]),
+        ("is that ok?\n- marta oyelaran", [("marta oyelaran", "PERSON")]),
+        ("Patient Ignatius, 66 yo", [("Ignatius", "PERSON")]),
     ],
 )
 def test_self_introductions_and_sign_offs(detector: Detector, text: str, expected: list) -> None:
@@ -138,7 +142,14 @@ def test_self_introductions_and_sign_offs(detector: Detector, text: str, expecte
 
 @pytest.mark.parametrize(
     "text",
-    ["Thanks, will call back tomorrow", "thanks for the help", "the drug name is lasix"],
+    [
+        "Thanks, will call back tomorrow",
+        "thanks for the help",
+        "the drug name is lasix",
+        "I'm fine, thanks",
+        "this is normal.",
+        "patient denies pain",
+    ],
 )
 def test_sign_offs_without_names(detector: Detector, text: str) -> None:
     assert found(detector, text) == []
@@ -157,6 +168,8 @@ def test_sign_offs_without_names(detector: Detector, text: str) -> None:
         ("lives near White Marsh with son", [("White Marsh", "LOCATION")]),
         ("seen at our Frederick office", [("Frederick", "LOCATION")]),
         ("can I come to your silver spring clinic", [("silver spring", "LOCATION")]),
+        ("PO Box 12, Silver Spring, MD 20901", [("Silver Spring", "LOCATION")]),
+        ("we just moved to Tacoma from Boise", [("Tacoma", "LOCATION"), ("Boise", "LOCATION")]),
     ],
 )
 def test_places_after_place_words(detector: Detector, text: str, expected: list) -> None:
@@ -195,6 +208,8 @@ def test_place_words_before_ordinary_words(detector: Detector, text: str) -> Non
         ("was treated @ Dayton VA last year", [("Dayton VA", "HOSPITAL")]),  # a VA by its city
         ("REFERRED TO MEMORIAL HOSPITAL", [("MEMORIAL", "HOSPITAL")]),
         ("seen at Brookfield Campus", [("Brookfield", "HOSPITAL")]),
+        ("was transferred from Springfield General to", [("Springfield General", "HOSPITAL")]),
+        ("i used to go to St Agnes", [("St Agnes", "HOSPITAL")]),
     ],
 )
 def test_hospitals_by_full_or_short_name(detector: Detector, text: str, expected: list) -> None:
