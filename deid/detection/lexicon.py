@@ -47,6 +47,25 @@ def last_names() -> frozenset[str]:
     return frozenset(lexicons.surnames())
 
 
+# A given name this many people hold is a name after a relation word even when it is also
+# a common word ("pat", "rob", "eve"); rarer ones that are words ("said", "case") are not.
+_COMMON_FIRST_NAME_HOLDERS = 10_000
+
+
+@cache
+def common_first_names() -> frozenset[str]:
+    """Census 2020 first names held by at least 10,000 people ("pat", "lou", "grace")."""
+    names = lexicons.first_names()
+    return frozenset(k for k in names if names[k].people >= _COMMON_FIRST_NAME_HOLDERS)
+
+
+@cache
+def census_first_names() -> frozenset[str]:
+    """Census 2020 first names only (no rare-name list): for rules that start from a
+    given name and cannot afford philter's noisier entries ("tol", "bair")."""
+    return frozenset(lexicons.first_names())
+
+
 @cache
 def person_names() -> frozenset[str]:
     """Every given or family name (lower-case), ambiguous ones included."""
@@ -141,6 +160,12 @@ def _prefixes(keys: Iterable[str]) -> frozenset[str]:
         words = key.split()
         out.update(" ".join(words[:n]) for n in range(1, len(words)))
     return frozenset(out)
+
+
+@cache
+def country_names() -> frozenset[str]:
+    """Keys of country names ("france", "united kingdom")."""
+    return frozenset(lexicons.place_key(c.name) for c in lexicons.countries().values())
 
 
 @cache

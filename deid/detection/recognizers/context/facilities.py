@@ -136,6 +136,14 @@ _GENERIC = frozenset(
         "renal",
         "transplant",
         "general",
+        "prev",
+        "poss",
+        "possible",
+        "basic",
+        "leave",
+        "dep",
+        "dept",
+        "department",
         *_FACILITY_WORDS,
     }
 )
@@ -214,9 +222,15 @@ class FacilityRecognizer(TokenRuleRecognizer):
                 # "St. Mary", "St Joseph's" but not "ST elevation": a first name follows.
                 j = next_word(doc, i, skip=frozenset({"."}))
                 saint = doc[j].lower_ if j is not None else ""
-                if saint.endswith("s") and saint[:-1] in lexicon.first_names():
+                if saint.endswith("s") and saint[:-1] in lexicon.common_first_names():
                     saint = saint[:-1]  # "St Clares", "st annes": a possessive without "'"
-                if j is not None and j - i <= 2 and saint in lexicon.first_names():
+                if (
+                    j is not None
+                    and j - i <= 2
+                    and saint in lexicon.census_first_names()
+                    and saint not in lexicon.english_words()
+                    and saint not in lexicon.medical_terms()
+                ):
                     found.append((i, j, entities.HOSPITAL.name, 0.7))
             elif low in _UNIVERSITY:
                 # "U Maryland", "Univ of Maryland", "University of Iowa"

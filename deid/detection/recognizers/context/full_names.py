@@ -28,7 +28,7 @@ class FullNameRecognizer(TokenRuleRecognizer):
     NAME = "FullNameRecognizer"
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
-        first_names = lexicon.first_names()
+        first_names = lexicon.census_first_names()
         last_names = lexicon.last_names()
         english = lexicon.english_words()
         found: list[tuple[int, int, str, float]] = []

@@ -30,7 +30,10 @@ from deid.detection.wordclass import CaseMode, NameLikeness, is_name_word, name_
 from deid.lexicons import place_key
 
 _MAX_TOKENS = 10  # tokens a form of at most five words may span ("St. Luke's-Roosevelt")
-_AT = frozenset({"at", "from", "to", "@", "@the", "in", "via", "into"})
+_AT = frozenset({"at", "from", "to", "@", "@the"})
+# Where a three-letter code after the word names a place rather than a state ("in NSR",
+# "to MN"): only "at" and "@" (and transfer verbs), and not in all-capital notes.
+_AT_SHORT = frozenset({"at", "@", "@the"})
 _MOVES = frozenset(
     {
         "transfer",
@@ -161,6 +164,32 @@ _NOT_HOSPITAL_CODES = frozenset(
         "mds",
         "tpn",
         "ppn",
+        "nsr",
+        "sbp",
+        "dbp",
+        "map",
+        "cvp",
+        "imv",
+        "nc",
+        "mn",
+        "afib",
+        "svt",
+        "chb",
+        "tlc",
+        "cdb",
+        "arf",
+        "asd",
+        "dic",
+        "rle",
+        "rue",
+        "lle",
+        "lue",
+        "wbc",
+        "wbcs",
+        "neuro",
+        "pcu",
+        "btb",
+        "nas",
     }
 )
 # Hospital qualifiers that end a name used without "hospital" ("Quincy General").
@@ -298,7 +327,12 @@ class HospitalNameRecognizer(TokenRuleRecognizer):
                 out.append((j, j, entities.HOSPITAL.name, 0.75))
             elif low in acronyms and len(text) >= 4:
                 out.append((j, j, entities.HOSPITAL.name, 0.7 if caps or moved else 0.6))
-            elif low in acronyms and (caps or lexicon.zipf(low) < 2.5):
+            elif (
+                low in acronyms
+                and mode != CaseMode.UPPER
+                and (doc[i].lower_ in _AT_SHORT or moved)
+                and (caps or lexicon.zipf(low) < 2.5)
+            ):
                 # "at TMH", "at hbh": a three-letter CMS acronym that is not a word
                 out.append((j, j, entities.HOSPITAL.name, 0.6))
             elif moved and (text.isupper() or low in acronyms) and len(text) >= 3:

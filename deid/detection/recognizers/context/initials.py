@@ -31,6 +31,7 @@ from deid.detection.wordclass import (
 )
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_SIDES = frozenset({"l", "r", "b"})  # left, right, bilateral
 _INITIAL_FORMS = frozenset(c for letter in _LETTERS for c in (letter, letter + "."))
 # Words after a name that say it is a clinician's: roles, credentials, notification verbs.
 _ROLES_AFTER = frozenset(
@@ -60,7 +61,7 @@ _ROLES_AFTER = frozenset(
 )
 # Words before an initial that introduce a clinician ("per d welsh", "seen by J. Lu").
 _INTRODUCERS = frozenset(
-    {"per", "by", "with", "w/", "paged", "called", "notified", "dr", "dr.", "drs", "ho", "md"}
+    {"per", "by", "paged", "called", "notified", "dr", "dr.", "drs", "ho", "md"}
 )
 # Species names after a genus initial, and clinical words after a letter ("A fib", "T max").
 _NOT_SURNAMES = frozenset(
@@ -139,7 +140,13 @@ class InitialNameRecognizer(TokenRuleRecognizer):
             return None
         surname = doc[j]
         low = surname.lower_
-        if not surname.is_alpha or len(surname) < 2 or low in _NOT_SURNAMES or surname.is_stop:
+        if (
+            not surname.is_alpha
+            or len(surname) < 2
+            or low in _NOT_SURNAMES
+            or surname.is_stop
+            or low in lexicon.medical_terms()
+        ):
             return None
         if initial.lower_.rstrip(".") == "u" and low in lexicon.place_names():
             return None  # "U Maryland": a university
@@ -161,10 +168,19 @@ class InitialNameRecognizer(TokenRuleRecognizer):
         )
         if given_before:
             first = k  # "maria t. ruiz"
-        if role or introduced:
+        dotted = initial.text.endswith(".") or (i + 1 < len(doc) and doc[i + 1].text == ".")
+        side = initial.lower_.rstrip(".") in _SIDES
+        if side and not dotted and not (role and in_dict):
+            return None  # "R IJ", "L ICA STENT", "r lung": left and right
+        # Even a role or an introducer needs a surname that is a name or reads as one.
+        plain_name = in_dict and (
+            low not in lexicon.english_words() or low in lexicon.popular_names()
+        )
+        name_shaped = plain_name or dotted or (mode == CaseMode.MIXED and surname.is_title)
+        if (role or introduced) and name_shaped:
             return first, last, 0.8
-        if not initial.text[0].isupper():
-            return None  # "r teh signs", "u mean": chat spelling, not an initial
+        if not initial.text[0].isupper() or not (dotted or given_before):
+            return None  # "r teh signs", "V PACED", "P CATH": letters, not initials
         if like >= NameLikeness.STRONG or (given_before and like >= NameLikeness.MEDIUM):
             return first, last, 0.7
         if mode == CaseMode.MIXED and initial.is_upper and surname.is_title:

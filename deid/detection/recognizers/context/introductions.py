@@ -143,6 +143,11 @@ def _dash_signed(doc: Doc, i: int, mode: CaseMode) -> tuple[int, int, float] | N
     k = i + 1
     if k >= len(doc) or doc[k].lower_ not in lexicon.person_names():
         return None
+    low = doc[k].lower_
+    if low in lexicon.medical_terms() or (
+        low in lexicon.english_words() and low not in lexicon.popular_names()
+    ):
+        return None  # "- ABD: soft", "- GI: ..." (a list, not a signature)
     last = _name_words(doc, k, mode)
     if last is None:
         return None

@@ -284,8 +284,6 @@ _MOVING = frozenset(
         "lived",
         "living",
         "moved",
-        "moving",
-        "move",
         "visiting",
         "visit",
         "drove",
@@ -332,6 +330,8 @@ def _place(doc: Doc, j: int, mode: CaseMode, strength: int) -> int | None:
             and name_likeness(tok, mode) >= NameLikeness.MEDIUM
         )
         return j if capital_rare else None
+    if _state_or_country(doc, j, last):
+        return None  # Safe Harbor keeps states and countries
     if last > j:
         return last  # a multi-word place ("Daytona Beach", "Silver Spring") is specific
     low = fold(tok.lower_)
@@ -407,6 +407,11 @@ def _longest_place(doc: Doc, j: int) -> int | None:
     return best
 
 
+def _state_or_country(doc: Doc, j: int, last: int) -> bool:
+    key = place_key(doc_text(doc)[doc[j].idx : doc[last].idx + len(doc[last])])
+    return key in lexicon.us_state_names() or key in lexicon.country_names()
+
+
 def _clause_goes_on(doc: Doc, j: int) -> bool:
     """ "moved to Salem from ...", "Miami and ...": a preposition or conjunction follows."""
     return j + 1 < len(doc) and doc[j + 1].lower_ in ("from", "to", "and", "in", "for", "with")
@@ -422,11 +427,7 @@ def _well_known(doc: Doc, j: int, last: int) -> bool:
     if last > j:
         return True
     low = doc[j].lower_
-    return (
-        low in lexicon.us_state_names()
-        or len(low) >= 6
-        and name_likeness(doc[j], CaseMode.MIXED) >= NameLikeness.MEDIUM
-    )
+    return low in lexicon.us_state_names() or low in lexicon.large_places()
 
 
 def _cities_before_zips(doc: Doc) -> list[tuple[int, int]]:

@@ -61,6 +61,9 @@ _RELATIONS = frozenset(
         "stepdaughter",
         "sil",
         "dil",
+        "bil",
+        "mil",
+        "fil",
         "inlaw",
         "in-law",
         "companion",
@@ -100,7 +103,9 @@ _PATIENT_WORDS = frozenset({"patient", "pt", "pt."})
 # a full name after them is confident.
 _WEAK_CONTACT_WORDS = frozenset({"with", "by"})
 # Given names that are also words that follow a relation word ("son able to", "son in law").
-_NOT_NAMES_AFTER_RELATION = frozenset({"able", "sat", "law", "home", "here", "present", "ok"})
+_NOT_NAMES_AFTER_RELATION = frozenset(
+    {"able", "sat", "law", "home", "here", "present", "ok", "case", "ceo", "ie", "niece", "nephew"}
+)
 # Words that may sit between the relation and the name.
 _BRIDGES = frozenset({",", ":", "-", "(", "is", "named", "'s", "s"})
 
@@ -121,13 +126,7 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
             if j is None or not same_line(doc, i, j) or j - i > 4:
                 continue
             if doc[i].lower_ in _PATIENT_WORDS:
-                low = doc[j].lower_
-                if not (
-                    low in lexicon.person_names()
-                    and name_likeness(doc[j], mode) >= NameLikeness.WEAK
-                    and (low not in lexicon.english_words() or doc[j].is_title)
-                    and j == i + 1
-                ):
+                if not _patient_named(doc, i, j, mode):
                     continue
             elif not self._first_name_like(doc, j, mode, relation=doc[i].lower_ in _RELATIONS):
                 continue
@@ -170,8 +169,10 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
     def _first_name_like(doc: Doc, j: int, mode: CaseMode, relation: bool) -> bool:
         tok = doc[j]
         low = tok.lower_
+        ambiguous = low in lexicon.ambiguous_words() or low in lexicon.medical_terms()
         if (
             relation
+            and (low in lexicon.common_first_names() or not ambiguous)
             and low in lexicon.first_names()
             and is_name_word(low)
             and low not in _RELATIONS
@@ -186,6 +187,27 @@ class RelativeNameRecognizer(TokenRuleRecognizer):
         if like >= NameLikeness.MEDIUM:
             return True  # a rare word right after "dtr", "husband": nearly always a name
         return tok.lower_ in lexicon.first_names() or tok.lower_ in lexicon.last_names()
+
+
+def _patient_named(doc: Doc, i: int, j: int, mode: CaseMode) -> bool:
+    """ "Patient Gregorio, 84", "patient jacqueline (51 yo f)": in notes "pt" is followed
+    by verbs and abbreviations ("PT TOL PO"), so a name there must be a Census given name
+    set off by a pause and followed by an age, or capitalised in mixed-case text."""
+    tok = doc[j]
+    low = tok.lower_
+    if j != i + 1 or low not in lexicon.census_first_names() or low in lexicon.medical_terms():
+        return False
+    if low in lexicon.english_words() and low not in lexicon.common_first_names():
+        return False
+    if mode == CaseMode.MIXED and tok.is_title and name_likeness(tok, mode) >= NameLikeness.MEDIUM:
+        return True
+    k = j + 1
+    while k < len(doc) and doc[k].is_alpha and k - j <= 2 and name_likeness(doc[k], mode):
+        k += 1  # a surname
+    if k < len(doc) and doc[k].text in (",", "("):
+        k += 1
+        return k < len(doc) and doc[k].text[:1].isdigit()
+    return False
 
 
 RECOGNIZERS = [RelativeNameRecognizer]

@@ -188,7 +188,16 @@ class TitledNameRecognizer(TokenRuleRecognizer):
             return None  # "MD AWARE", "HO AWARE", "np aware": roles, not names
         k = prev_word(doc, j, skip=frozenset({"."}))
         titled = k is not None and same_line(doc, k, j) and doc[k].lower_ in _TITLE_FORMS
-        if titled and is_name_word(tok.lower_) and tok.lower_ not in _NOTIFIED:
+        low = tok.lower_
+        if (
+            titled
+            and is_name_word(low)
+            and low not in _NOTIFIED
+            and (
+                low in lexicon.popular_names()  # "HO BAKER AWARE", "dr white notified"
+                or (low not in lexicon.medical_terms() and low not in lexicon.english_words())
+            )
+        ):
             return j, j  # "HO MILLER AWARE", "dr white notified": title and verb decide
         if name_likeness(tok, mode) < NameLikeness.MEDIUM:
             return None
