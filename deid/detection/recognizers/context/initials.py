@@ -166,7 +166,7 @@ class InitialNameRecognizer(TokenRuleRecognizer):
             and doc[k].lower_ in lexicon.first_names()
             and name_likeness(doc[k], mode) >= NameLikeness.WEAK
         )
-        if given_before:
+        if given_before and k is not None:
             first = k  # "maria t. ruiz"
         dotted = initial.text.endswith(".") or (i + 1 < len(doc) and doc[i + 1].text == ".")
         side = initial.lower_.rstrip(".") in _SIDES

@@ -269,10 +269,10 @@ class PlaceRecognizer(TokenRuleRecognizer):
                 if hit is not None and hit[0] not in strong_at:
                     strong_at.add(hit[0])
                     found.append((hit[0], hit[1], entities.LOCATION.name, hit[2]))
-        for hit in _cities_before_zips(doc):
-            if hit[0] not in strong_at:
-                strong_at.add(hit[0])
-                found.append((hit[0], hit[1], entities.LOCATION.name, 0.7))
+        for start, end in _cities_before_zips(doc):
+            if start not in strong_at:
+                strong_at.add(start)
+                found.append((start, end, entities.LOCATION.name, 0.7))
         return found
 
 
