@@ -27,7 +27,7 @@ from deid.detection.recognizers.context._token_rules import (
     same_line,
 )
 from deid.detection.wordclass import CaseMode, NameLikeness, is_name_word, name_likeness
-from deid.lexicons import place_key
+from deid.lexicons import fold, place_key
 
 _MAX_TOKENS = 10  # tokens a form of at most five words may span ("St. Luke's-Roosevelt")
 _AT = frozenset({"at", "from", "to", "@", "@the"})
@@ -211,6 +211,36 @@ def _openers() -> frozenset[str]:
     return frozenset(firsts)
 
 
+_SPELLED_OUT = {"st": "saint", "ste": "sainte", "mt": "mount"}
+
+
+@cache
+def _second_words() -> dict[str, frozenset[str]]:
+    """First word of a hospital name -> the words that can follow it (a cheap test before
+    the full key is built: most openers are ordinary words followed by other words)."""
+    table: dict[str, set[str]] = {}
+    for key in lexicon.hospital_name_keys():
+        first, second = key.split(" ", 2)[:2]
+        table.setdefault(first, set()).update(
+            {second, second.removesuffix("'s"), second.replace("'", "")}
+        )
+    return {first: frozenset(words) for first, words in table.items()}
+
+
+def _may_open(doc: Doc, i: int, seconds: dict[str, frozenset[str]]) -> bool:
+    first = fold(doc[i].lower_).rstrip(".")
+    follow = seconds.get(_SPELLED_OUT.get(first, first))
+    if follow is None:
+        return False
+    k = i + 1
+    while k < len(doc) and k - i <= 3 and doc[k].text in (".", "-"):
+        k += 1
+    if k >= len(doc):
+        return False
+    word = fold(doc[k].lower_)
+    return word in follow or word.removesuffix("'s") in follow
+
+
 class HospitalNameRecognizer(TokenRuleRecognizer):
     """CMS hospital names and short forms, and hospital codes after a place or transfer word."""
 
@@ -261,8 +291,9 @@ class HospitalNameRecognizer(TokenRuleRecognizer):
         english = lexicon.english_words()
         out = []
         covered = -1
+        seconds = _second_words()
         for i in candidates(doc, _openers()):
-            if i <= covered:
+            if i <= covered or not _may_open(doc, i, seconds):
                 continue
             best = None
             k = i

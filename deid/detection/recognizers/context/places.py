@@ -227,6 +227,7 @@ class PlaceRecognizer(TokenRuleRecognizer):
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
         strong_at: set[int] = set()
+        moving = candidates(doc, _MOVING)
         for i in candidates(doc, _TRIGGERS_ALL):
             low = doc[i].lower_
             if (
@@ -250,7 +251,7 @@ class PlaceRecognizer(TokenRuleRecognizer):
                     if last is not None:
                         found.append((j, last, entities.LOCATION.name, 0.45))
                     continue
-                if _moving_before(doc, i):
+                if moving and any(i - 4 <= m < i and same_line(doc, m, i) for m in moving):
                     # "we just moved to Salem", "lives alone in mecca", "visiting X from Y"
                     last = _place(doc, j, mode, strength=2)
                     if last is not None:
@@ -301,11 +302,6 @@ _MOVING = frozenset(
         "relocating",
     }
 )
-
-
-def _moving_before(doc: Doc, i: int) -> bool:
-    """A living or moving verb up to three words before token ``i``, on its line."""
-    return any(doc[k].lower_ in _MOVING and same_line(doc, k, i) for k in range(max(0, i - 4), i))
 
 
 def _place(doc: Doc, j: int, mode: CaseMode, strength: int) -> int | None:
