@@ -228,7 +228,7 @@ def _second_words() -> dict[str, frozenset[str]]:
 
 
 def _may_open(doc: Doc, i: int, seconds: dict[str, frozenset[str]]) -> bool:
-    first = fold(doc[i].lower_).rstrip(".")
+    first = _ascii(doc[i].lower_).rstrip(".")
     follow = seconds.get(_SPELLED_OUT.get(first, first))
     if follow is None:
         return False
@@ -237,7 +237,7 @@ def _may_open(doc: Doc, i: int, seconds: dict[str, frozenset[str]]) -> bool:
         k += 1
     if k >= len(doc):
         return False
-    word = fold(doc[k].lower_)
+    word = _ascii(doc[k].lower_)
     return word in follow or word.removesuffix("'s") in follow
 
 
@@ -383,6 +383,11 @@ def _placed(doc: Doc, i: int) -> bool:
 def _moved_before(doc: Doc, i: int) -> bool:
     k = prev_word(doc, i, skip=frozenset())
     return k is not None and doc[k].lower_ in _MOVES
+
+
+def _ascii(word: str) -> str:
+    """``word`` with accents dropped ("española" -> "espanola"); most words are ASCII."""
+    return word if word.isascii() else fold(word)
 
 
 RECOGNIZERS = [HospitalNameRecognizer]

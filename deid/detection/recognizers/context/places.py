@@ -330,7 +330,7 @@ def _place(doc: Doc, j: int, mode: CaseMode, strength: int) -> int | None:
         return None  # Safe Harbor keeps states and countries
     if last > j:
         return last  # a multi-word place ("Daytona Beach", "Silver Spring") is specific
-    low = fold(tok.lower_)
+    low = _ascii(tok.lower_)
     capital = mode == CaseMode.MIXED and tok.is_title
     large = strength >= 1 and low in lexicon.large_places() and lexicon.zipf(low) < 4.5
     rare_enough = strength == 2 and mode != CaseMode.MIXED and lexicon.zipf(low) < 4.0
@@ -384,7 +384,7 @@ def _longest_place(doc: Doc, j: int) -> int | None:
     """Last token of the longest known place name (up to four words) starting at ``j``."""
     places = lexicon.place_names()
     prefixes = lexicon.place_prefixes()
-    best = j if fold(doc[j].lower_) in places else None
+    best = j if _ascii(doc[j].lower_) in places else None
     words = [doc[j].lower_]
     k = j
     while k + 1 < len(doc) and len(words) < _MAX_PLACE_WORDS:
@@ -467,6 +467,11 @@ def _branch_name(doc: Doc, i: int, mode: CaseMode) -> tuple[int, int, float] | N
     if doc[k].lower_ in _LOOSE_OWNERS and not known:
         return None
     return first, last, 0.75 if known else 0.6
+
+
+def _ascii(word: str) -> str:
+    """``word`` with accents dropped ("española" -> "espanola"); most words are ASCII."""
+    return word if word.isascii() else fold(word)
 
 
 RECOGNIZERS = [PlaceRecognizer]
