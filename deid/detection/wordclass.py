@@ -1,7 +1,10 @@
 """Lexical judgements shared by the context rules: is this word plausibly a name?
 
-Combines spaCy's stop words, the medical allow-list, dictionary membership (Faker
-names, geonames places) and English frequency (wordfreq) into a few cached answers.
+Combines spaCy's stop words, the medical allow-list, dictionary membership (the Census
+name lists of ``deid.lexicons``), the ambiguous class (names that are also common
+English words) and English frequency (wordfreq) into a few cached answers.  Context rules
+raise what the word alone cannot: ``is_name_word`` says a word *may* be a name whatever
+its class, for triggers strong enough to decide ("son rob", "daughter Lou").
 """
 
 from __future__ import annotations
@@ -65,14 +68,27 @@ def lexical_name_likeness(word: str) -> NameLikeness:
     if not _is_word_token(word) or word in STOP_WORDS or word in lexicon.medical_terms():
         return NameLikeness.NO
     z = lexicon.zipf(word)
-    in_dict = word in lexicon.first_names() or word in lexicon.last_names()
-    if in_dict and z < 4.6:
+    in_dict = word in lexicon.person_names()
+    if in_dict and z < 4.6 and word not in lexicon.ambiguous_words():
         return NameLikeness.STRONG
     if z < 3.0:
         return NameLikeness.MEDIUM
-    if in_dict or z < 4.2:
+    # Common words that are also rare names ("service", "pain") are names only where
+    # context says so (``is_name_word``); popular names ("lee", "white") weakly so.
+    if z < 4.2 or (
+        in_dict
+        and (z < 4.6 or word not in lexicon.ambiguous_words() or word in lexicon.popular_names())
+    ):
         return NameLikeness.WEAK
     return NameLikeness.NO
+
+
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def is_name_word(word: str) -> bool:
+    """A lower-cased word that is a dictionary given or family name, even one that is
+    also a common English word or on the medical allow-list ("pat", "lou", "wilson"):
+    for contexts that decide on their own (relation words, titles, initials)."""
+    return _is_word_token(word) and word in lexicon.person_names() and word not in STOP_WORDS
 
 
 def name_likeness(token: Token, mode: CaseMode) -> NameLikeness:

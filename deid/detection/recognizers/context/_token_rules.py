@@ -41,12 +41,20 @@ class TokenRuleRecognizer(EntityRecognizer):
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         raise NotImplementedError
 
+    # Whether a hit right before an eponym's head word ("Barrett's esophagus", "Lyme
+    # disease", "Epley maneuver") is dropped; rules whose context already decides (a
+    # title: "Dr. Parkinson") keep theirs.
+    DROPS_EPONYMS = True
+
     def hits(self, doc: Doc) -> list[tuple[int, int, str, float]]:
         """``find`` results, computed once per Doc."""
         key = f"deid_rule:{self.NAME}"
         cached = doc.user_data.get(key)
         if cached is None:
-            cached = doc.user_data[key] = self.find(doc, case_mode(doc))
+            cached = self.find(doc, case_mode(doc))
+            if self.DROPS_EPONYMS:
+                cached = [h for h in cached if not eponym_before(doc, h[1])]
+            doc.user_data[key] = cached
         return cached
 
     def analyze(
@@ -73,6 +81,86 @@ class TokenRuleRecognizer(EntityRecognizer):
                 )
             )
         return results
+
+
+# Head words of medical eponyms and named conditions: a "name" right before one of these
+# (with or without "'s") names a disease, sign, test or device, not a person or place.
+EPONYM_HEADS = frozenset(
+    {
+        "disease",
+        "diseases",
+        "syndrome",
+        "sign",
+        "test",
+        "maneuver",
+        "manoeuvre",
+        "procedure",
+        "surgery",
+        "operation",
+        "repair",
+        "fundoplication",
+        "virus",
+        "fever",
+        "esophagus",
+        "palsy",
+        "catheter",
+        "drain",
+        "score",
+        "scale",
+        "criteria",
+        "classification",
+        "fracture",
+        "ulcer",
+        "cyst",
+        "node",
+        "nodes",
+        "reflex",
+        "phenomenon",
+        "tumor",
+        "tumour",
+        "lymphoma",
+        "sarcoma",
+        "anomaly",
+        "triad",
+        "stain",
+        "spotted",
+        "encephalitis",
+        "ataxia",
+        "dystrophy",
+        "chorea",
+        "collar",
+        "position",
+        "incision",
+        "shunt",
+        "valve",
+        "stockings",
+        "forceps",
+        "gland",
+        "duct",
+        "pouch",
+        "measles",
+        "dementia",
+        "neuralgia",
+        "thyroiditis",
+        "lymphadenopathy",
+        "contracture",
+        "deformity",
+        "aneurysm",
+        "block",
+        "angina",
+        "bodies",
+    }
+)
+
+
+def eponym_before(doc: Doc, last: int) -> bool:
+    """The word after token ``last`` (over "'s" or a hyphenated part) is an eponym head."""
+    k = last + 1
+    if k < len(doc) and doc[k].lower_ in ("'s", "'", "s"):
+        k += 1
+    if k + 1 < len(doc) and doc[k].text == "-" and not doc[k - 1].whitespace_:
+        k += 2  # "Osgood-Schlatter disease"
+    return k < len(doc) and doc[k].lower_ in EPONYM_HEADS
 
 
 def next_word(

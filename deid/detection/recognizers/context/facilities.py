@@ -38,6 +38,8 @@ _FACILITY_WORDS = frozenset(
         "hospice",
         "healthcare",
         "sanitarium",
+        "campus",
+        "health",
     }
 )
 # Words before a facility word that describe rather than name it.
@@ -134,11 +136,21 @@ _GENERIC = frozenset(
         "renal",
         "transplant",
         "general",
+        "prev",
+        "poss",
+        "possible",
+        "basic",
+        "leave",
+        "dep",
+        "dept",
+        "department",
         *_FACILITY_WORDS,
     }
 )
 # Facility words that also follow ordinary verbs and adjectives ("begin rehab").
-_LOOSE_FACILITY_WORDS = frozenset({"rehab", "rehabilitation", "clinic", "hospice", "healthcare"})
+_LOOSE_FACILITY_WORDS = frozenset(
+    {"rehab", "rehabilitation", "clinic", "hospice", "healthcare", "campus", "health"}
+)
 _NAME_PART_FACILITY_WORDS = frozenset({"rehab", "regional", "memorial", "adventist", "infirmary"})
 _TWO_WORD_FACILITIES = frozenset(
     {
@@ -188,6 +200,7 @@ class FacilityRecognizer(TokenRuleRecognizer):
 
     ENTITIES = (entities.HOSPITAL.name,)
     NAME = "FacilityRecognizer"
+    DROPS_EPONYMS = False  # "U Maryland scale" (a sliding scale) still names the hospital
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
@@ -195,6 +208,9 @@ class FacilityRecognizer(TokenRuleRecognizer):
             low = doc[i].lower_
             if (low in _FACILITY_WORDS or _two_word_facility(doc, i)) and i > 0:
                 first = self._name_before(doc, i)
+                if first is None and low in ("hospital", "hosp") and _named_by(doc, i):
+                    # "MEMORIAL HOSPITAL", "Adventist Hospital": the qualifier is the name.
+                    found.append((i - 1, i - 1, entities.HOSPITAL.name, 0.6))
                 if first is not None:
                     # Distinctive parts of a name ("Baltimore Rehab", "Kessler-Adventist") are
                     # kept in the span; "hospital" itself is not identifying and stays.
@@ -205,7 +221,16 @@ class FacilityRecognizer(TokenRuleRecognizer):
             elif low.rstrip(".") in _SAINTS:
                 # "St. Mary", "St Joseph's" but not "ST elevation": a first name follows.
                 j = next_word(doc, i, skip=frozenset({"."}))
-                if j is not None and j - i <= 2 and doc[j].lower_ in lexicon.first_names():
+                saint = doc[j].lower_ if j is not None else ""
+                if saint.endswith("s") and saint[:-1] in lexicon.common_first_names():
+                    saint = saint[:-1]  # "St Clares", "st annes": a possessive without "'"
+                if (
+                    j is not None
+                    and j - i <= 2
+                    and saint in lexicon.census_first_names()
+                    and saint not in lexicon.english_words()
+                    and saint not in lexicon.medical_terms()
+                ):
                     found.append((i, j, entities.HOSPITAL.name, 0.7))
             elif low in _UNIVERSITY:
                 # "U Maryland", "Univ of Maryland", "University of Iowa"
@@ -270,14 +295,22 @@ class FacilityRecognizer(TokenRuleRecognizer):
             # only name-like words or known places count.
             if (
                 doc[i].lower_ in _LOOSE_FACILITY_WORDS
-                and lexical_name_likeness(low) == NameLikeness.NO
-                and low not in lexicon.place_names()
+                and lexical_name_likeness(low) <= NameLikeness.WEAK
+                and (low not in lexicon.place_names() or low in lexicon.english_words())
             ):
                 break
             first = k
             taken += 1
             k -= 1
         return first
+
+
+def _named_by(doc: Doc, i: int) -> bool:
+    """The word before "hospital" is a name-part facility word opening its phrase."""
+    if i < 1 or doc[i - 1].lower_ not in _NAME_PART_FACILITY_WORDS - {"rehab", "regional"}:
+        return False
+    before = doc[i - 2].lower_ if i >= 2 else ""
+    return before not in ("a", "the", "community", "local", "outside", "another")
 
 
 def _two_word_facility(doc: Doc, i: int) -> bool:

@@ -28,8 +28,9 @@ class FullNameRecognizer(TokenRuleRecognizer):
     NAME = "FullNameRecognizer"
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
-        first_names = lexicon.first_names()
+        first_names = lexicon.census_first_names()
         last_names = lexicon.last_names()
+        english = lexicon.english_words()
         found: list[tuple[int, int, str, float]] = []
         n = len(doc)
         covered_to = -1
@@ -42,15 +43,14 @@ class FullNameRecognizer(TokenRuleRecognizer):
             k = i + 1
             while k < n and k - i <= _MAX_PARTS and same_line(doc, last, k) and not doc[k].is_space:
                 like = name_likeness(doc[k], mode)
-                if (
-                    like >= NameLikeness.MEDIUM
-                    or doc[k].lower_ in last_names
+                # A surname that is also a common word ("drain", "tan") is not evidence here.
+                if like >= NameLikeness.MEDIUM or (
+                    doc[k].lower_ in last_names
                     and like >= NameLikeness.WEAK
+                    and doc[k].lower_ not in english
                 ):
                     last = k
-                    surname_like = (
-                        surname_like or like >= NameLikeness.MEDIUM or doc[k].lower_ in last_names
-                    )
+                    surname_like = True
                     k += 1
                     continue
                 break

@@ -23,7 +23,13 @@ from deid.detection.recognizers.context._token_rules import (
     same_line,
     tokens_starting_at,
 )
-from deid.detection.wordclass import CaseMode, NameLikeness, is_initial, name_likeness
+from deid.detection.wordclass import (
+    CaseMode,
+    NameLikeness,
+    is_initial,
+    is_name_word,
+    name_likeness,
+)
 
 # Titles that need nothing more than a plausible word after them.
 _TITLES = frozenset({"dr", "drs", "doctor", "dr's", "mrs", "miss", "mister", "nurse", "dear"})
@@ -35,6 +41,7 @@ _AMBIGUOUS_TITLES = frozenset(
         "ms",
         "np",
         "pa",
+        "ho",
         "docter",
         "doc",
         "attending",
@@ -121,6 +128,7 @@ class TitledNameRecognizer(TokenRuleRecognizer):
 
     ENTITIES = (entities.PERSON.name,)
     NAME = "TitledNameRecognizer"
+    DROPS_EPONYMS = False  # "Dr. Parkinson" is a person
 
     def find(self, doc: Doc, mode: CaseMode) -> list[tuple[int, int, str, float]]:
         found = []
@@ -129,18 +137,22 @@ class TitledNameRecognizer(TokenRuleRecognizer):
             strict = low in _AMBIGUOUS_TITLES
             span = self._after_title(doc, i, mode, strict=strict)
             if span:
-                score = self._confidence(doc, span, mode, titled=not strict)
                 # "Mr." / "Ms." with a period are titles; "NP." / "PA." usually end a sentence,
                 # and "PA cath", "NP sats" are clinical: without a dictionary name the hit is
                 # left to the tagger, which sees this rule as a feature.
                 titled_with_period = low in ("mr", "ms") and _period_after(doc, i)
+                titled = not strict or titled_with_period
+                score = self._confidence(doc, span, mode, titled=titled)
                 if strict and not titled_with_period and not _has_dictionary_name(doc, span, mode):
                     score = 0.45
                 found.append((*span, entities.PERSON.name, score))
         for i in candidates(doc, _NOTIFIED):
             span = self._before_notified(doc, i, mode)
             if span:
-                found.append((*span, entities.PERSON.name, self._confidence(doc, span, mode) - 0.1))
+                k = prev_word(doc, span[0], skip=frozenset({"."}))
+                titled = k is not None and doc[k].lower_ in _TITLE_FORMS
+                score = 0.8 if titled else self._confidence(doc, span, mode) - 0.1
+                found.append((*span, entities.PERSON.name, score))
         for i in self._credential_tokens(doc):
             span = self._before_credential(doc, i, mode)
             if span:
@@ -174,6 +186,19 @@ class TitledNameRecognizer(TokenRuleRecognizer):
         tok = doc[j]
         if len(tok) <= 3 and not (mode == CaseMode.MIXED and tok.is_title):
             return None  # "MD AWARE", "HO AWARE", "np aware": roles, not names
+        k = prev_word(doc, j, skip=frozenset({"."}))
+        titled = k is not None and same_line(doc, k, j) and doc[k].lower_ in _TITLE_FORMS
+        low = tok.lower_
+        if (
+            titled
+            and is_name_word(low)
+            and low not in _NOTIFIED
+            and (
+                low in lexicon.popular_names()  # "HO BAKER AWARE", "dr white notified"
+                or (low not in lexicon.medical_terms() and low not in lexicon.english_words())
+            )
+        ):
+            return j, j  # "HO MILLER AWARE", "dr white notified": title and verb decide
         if name_likeness(tok, mode) < NameLikeness.MEDIUM:
             return None
         first = j
@@ -210,7 +235,7 @@ class TitledNameRecognizer(TokenRuleRecognizer):
             first = j
             j = k
         elif name_likeness(doc[j], mode) < need and not (
-            not strict and _surname_like_after_title(doc[j], mode)
+            (not strict or _period_after(doc, i)) and _surname_like_after_title(doc[j], mode)
         ):
             return None
         else:
