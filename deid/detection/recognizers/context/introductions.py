@@ -130,8 +130,7 @@ def _name_ends(doc: Doc, last: int) -> bool:
     nxt = doc[k]
     return (
         "@" in nxt.text  # an e-mail address, however spaCy splits it
-        or nxt.like_num
-        or nxt.text[:1].isdigit()
+        or nxt.text[:1].isdigit()  # (not like_num: the tokenizer skips that attribute)
         or nxt.lower_ in _AFTER_SIGNED_NAME
     )
 
