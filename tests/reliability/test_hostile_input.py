@@ -116,6 +116,10 @@ def assert_like_benign(run: Callable[[str], object], text: str, seconds: float) 
     if seconds < CHECKED_FROM_S:
         return
     base = cpu_seconds(lambda: run(benign_text(len(text))))
+    if seconds > COST_FACTOR * base:
+        # Once more: periodic upkeep (the vocabulary's compaction after a number of memory
+        # zones) can land on any call; a slow pattern is slow every time.
+        seconds = min(seconds, cpu_seconds(lambda: run(text)))
     assert seconds <= COST_FACTOR * base, (
         f"{seconds:.3f} s CPU for {len(text):,} chars, {seconds / base:.0f}x benign text"
     )
@@ -363,6 +367,7 @@ def check_accounted(records: list[tuple[str, str, object]], outcome: Outcome) ->
     key = SecretKey.from_text(TEST_KEY)
     seen_texts: set[str] = set()
     duplicates = 0
+    removed = 0  # valid, neither published nor failed: a counted filter or near-duplicate
     for ref, note_id, text in records:
         reason = expected_reason(text)
         if reason is None and isinstance(text, bytes):
@@ -375,14 +380,21 @@ def check_accounted(records: list[tuple[str, str, object]], outcome: Outcome) ->
             seen_texts.add(text)  # type: ignore[arg-type]
             assert ref not in outcome.quarantined, ref
             published = pseudonym(key, "note", note_id) in outcome.output_pseudonyms
+            failed = note_id in outcome.processing_errors
             # A note the detector raised on is quarantined (allowed: it has a reason).
-            assert published != (note_id in outcome.processing_errors), ref
+            assert not (published and failed), ref
+            removed += not (published or failed)
         else:
             assert outcome.quarantined.get(ref) == reason, ref
     s = outcome.summary
     assert s["rows_in"] == len(records)
     assert s["duplicates_removed"] == duplicates
-    assert s["rows_in"] == s["rows_out"] + s["quarantined"] + s["duplicates_removed"]
+    # The output filters (non-text share, minimum content) and the near-duplicate check
+    # may remove valid hostile notes: only as counted removals.
+    extra = s.get("extra", {})
+    counted = extra.get("filtered", 0) + extra.get("near_duplicates_removed", 0)
+    assert removed == counted
+    assert s["rows_in"] == s["rows_out"] + s["quarantined"] + s["duplicates_removed"] + counted
     assert s["rows_out"] == len(outcome.output_pseudonyms)
 
 
