@@ -34,7 +34,10 @@ _RIGHT_BEFORE = 2  # weight of a sex word just before the name ("wife Mary", "Mr
 def note_context(text: str, spans: Sequence[Span], person: str = "PERSON") -> NoteContext:
     """The sex suggested for each name word of the note's ``person`` spans (read from the
     note only when a surrogate first asks; ``spans`` must not change until then)."""
-    if not any(sp.entity_type == person for sp in spans):
+    for sp in spans:
+        if sp.entity_type == person:
+            break
+    else:
         return NO_CONTEXT
     return NoteContext(
         build=lambda: name_sexes(text, (sp for sp in spans if sp.entity_type == person))
