@@ -214,9 +214,10 @@ def _city(key: str, state: str | None, population: int | None, draw: Draw) -> st
     max_words = max(1, len(key.split()))
 
     def make(rng: Random) -> str:
+        sample = _city_sampler(near, state)
         name = ""
         for _ in range(_CITY_TRIES):
-            name = _sample_city(rng, near, state)
+            name = sample(rng)
             if len(name.split()) <= max_words and name.replace(" ", "").isalpha():
                 break
         return name
@@ -224,11 +225,11 @@ def _city(key: str, state: str | None, population: int | None, draw: Draw) -> st
     return draw.pick(f"PLACE/city/{state or ''}", key, make)
 
 
-def _sample_city(rng: Random, near: int, state: str | None) -> str:
+def _city_sampler(near: int, state: str | None) -> Callable[[Random], str]:
     try:
-        return lexicons.sample_us_city(rng, population_near=near, state=state).name
+        return lexicons.us_city_name_sampler(population_near=near, state=state)
     except ValueError:  # a state or territory without a GeoNames place ("DC", "GU")
-        return lexicons.sample_us_city(rng, population_near=near).name
+        return lexicons.us_city_name_sampler(population_near=near)
 
 
 def _county(base: str, draw: Draw, state: str | None) -> str:
