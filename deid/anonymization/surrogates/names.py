@@ -100,7 +100,7 @@ def person_surrogate(text: str, draw: Draw) -> str:
 
 def _scrub_digits(gap: str, draw: Draw) -> str:
     """Digits caught inside a name span ("KRISSY---301 944-5032") never survive as they were."""
-    if not any(c.isdigit() for c in gap):
+    if not gap or gap.isspace() or not any(c.isdigit() for c in gap):
         return gap
     from deid.anonymization.surrogates.numbers import shaped_surrogate
 
