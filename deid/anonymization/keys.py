@@ -44,12 +44,11 @@ class SecretKey:
 
     def derive(self, *parts: str | bytes | int) -> bytes:
         """HMAC-SHA256 of the parts, length-prefixed so that no two part lists collide."""
-        mac = hmac.new(self._key, digestmod=hashlib.sha256)
-        for part in parts:
-            blob = _as_bytes(part)
-            mac.update(len(blob).to_bytes(4, "big"))
-            mac.update(blob)
-        return mac.digest()
+        # One message, one C-level HMAC call: the same digest as updating part by part,
+        # at a fraction of the cost (surrogates derive once or more per span).
+        blobs = [_as_bytes(part) for part in parts]
+        message = b"".join([len(blob).to_bytes(4, "big") + blob for blob in blobs])
+        return hmac.digest(self._key, message, "sha256")
 
     def fingerprint(self) -> str:
         """First 16 hex digits of SHA-256 over a fixed label and the key: safe to report."""
@@ -70,14 +69,14 @@ class SecretKey:
 
 
 def _as_bytes(part: str | bytes | int) -> bytes:
+    if isinstance(part, str):  # the common case first
+        return b"s" + part.encode("utf-8")
     if isinstance(part, bytes):
         return b"b" + part
     if isinstance(part, bool):  # bool is an int: keep it distinct
         return b"o" + (b"1" if part else b"0")
     if isinstance(part, int):
         return b"i" + str(part).encode()
-    if isinstance(part, str):
-        return b"s" + part.encode("utf-8")
     raise TypeError(f"cannot derive from a part of type {type(part).__name__}")
 
 

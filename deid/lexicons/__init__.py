@@ -29,7 +29,8 @@ Ambiguity
     or medical terms ("white", "hope", "foley"); kept in their lexicons, they need context.
 Samplers (for surrogates and augmentation; deterministic given the ``random.Random``)
     :func:`sample_first_name` (by sex, frequency-weighted) · :func:`sample_surname` ·
-    :func:`sample_us_city` (population-weighted, near a size, in a state) ·
+    :func:`sample_us_city` (population-weighted, near a size, in a state;
+    :func:`us_city_name_sampler` draws the same names with the band found once) ·
     :func:`sample_us_county` · :func:`sample_foreign_city` · :func:`sample_hospital`.
 """
 
@@ -71,6 +72,7 @@ from deid.lexicons.places import (
     sample_foreign_city,
     sample_us_city,
     sample_us_county,
+    us_city_name_sampler,
     us_counties,
     us_places,
     us_state,
@@ -114,6 +116,7 @@ __all__ = [
     "sample_hospital",
     "sample_surname",
     "sample_us_city",
+    "us_city_name_sampler",
     "sample_us_county",
     "surname",
     "surnames",

@@ -101,6 +101,13 @@ def surname(word: str) -> Surname | None:
     return surnames().get(name_key(word))
 
 
+def surname_people(key: str) -> int:
+    """People holding the surname of ``key`` (a ``name_key``), 0 if none: no record built."""
+    c = _surname_columns()
+    i = c.index.get(key)
+    return 0 if i is None else c.counts[i]
+
+
 def first_name(word: str) -> FirstName | None:
     """The Census first name ``word`` spells (any case), or None."""
     return first_names().get(name_key(word))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import sys
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from random import Random
@@ -199,13 +200,18 @@ class _BySize:
     def sample(self, rng: Random, near: int | None, factor: float) -> int:
         if not self.rows:
             raise ValueError("no place matches")
+        lo, hi = self.band(near, factor)
+        return self.draw.draw(rng, lo, hi)
+
+    def band(self, near: int | None, factor: float) -> tuple[int, int]:
+        """Rows ``lo..hi`` a draw near ``near`` picks from (all rows when ``near`` is None)."""
         if near is None:
-            return self.draw.draw(rng)
+            return 0, len(self.rows)
         lo, hi = self._band(near, factor)
         while hi - lo < 10 and (lo > 0 or hi < len(self.rows)):
             factor *= 2  # too few places this size (a metropolis): widen the band
             lo, hi = self._band(near, factor)
-        return self.draw.draw(rng, lo, hi)
+        return lo, hi
 
     def _band(self, near: int, factor: float) -> tuple[int, int]:
         lo = bisect.bisect_left(self.sizes, int(near / factor))
@@ -249,6 +255,19 @@ def sample_us_city(
     c = _us_place_columns()
     i = _us_by_size(state.upper() if state else None).sample(rng, population_near, factor)
     return USPlace(c.names[i], c.states[i], c.counties[i], c.populations[i], c.sources[i])
+
+
+def us_city_name_sampler(
+    *, population_near: int | None = None, state: str | None = None, factor: float = 2.0
+) -> Callable[[Random], str]:
+    """``rng -> name`` drawing exactly as ``sample_us_city(rng, ...).name`` does, with the
+    size band found once: for callers that redraw until a name fits."""
+    by_size = _us_by_size(state.upper() if state else None)
+    if not by_size.rows:
+        raise ValueError("no place matches")
+    lo, hi = by_size.band(population_near, factor)
+    names, draw = _us_place_columns().names, by_size.draw
+    return lambda rng: names[draw.draw(rng, lo, hi)]
 
 
 def sample_foreign_city(

@@ -35,3 +35,9 @@ def test_extra_first_names_are_rare_names_outside_the_census_table() -> None:
     assert len(extra) > 40_000
     assert not extra & set(lexicons.first_names())
     assert all(w.isalpha() and w.islower() for w in extra)
+
+
+def test_surname_people_matches_the_records() -> None:
+    record = lexicons.surnames()["smith"]
+    assert lexicons.names.surname_people("smith") == record.people > 0
+    assert lexicons.names.surname_people("notasurnamexq") == 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from deid import lexicons
 
 
@@ -55,3 +57,16 @@ def test_a_metropolis_gets_a_large_city() -> None:
     rng = random.Random(4)
     city = lexicons.sample_us_city(rng, population_near=8_000_000)
     assert city.population is not None and city.population > 1_000_000
+
+
+@pytest.mark.parametrize(("near", "state"), [(None, None), (3_000, "MA"), (8_000_000, "NY")])
+def test_city_name_sampler_draws_what_sample_us_city_draws(
+    near: int | None, state: str | None
+) -> None:
+    sampler = lexicons.us_city_name_sampler(population_near=near, state=state)
+    a, b = random.Random(7), random.Random(7)
+    names = [sampler(b) for _ in range(50)]
+    assert names == [
+        lexicons.sample_us_city(a, population_near=near, state=state).name for _ in range(50)
+    ]
+    assert len(set(names)) > 5

@@ -8,6 +8,7 @@ from typing import Any
 from presidio_anonymizer.entities import InvalidParamError
 
 from deid.anonymization.surrogates import AvoidSet, NoteContext, SurrogateSource
+from deid.anonymization.surrogates.source import NO_AVOID, NO_CONTEXT
 from deid.entities import ENTITIES
 
 
@@ -31,6 +32,15 @@ def require_entity(params: Mapping[str, Any] | None) -> str:
 
 def require_patient_context(params: Mapping[str, Any] | None) -> None:
     """Parameters every keyed, per-patient operator needs: surrogate source, patient, entity."""
+    if (  # checked once per span: the usual, valid case in one pass
+        params
+        and isinstance(params.get("source"), SurrogateSource)
+        and isinstance(params.get("patient_id"), str)
+        and isinstance(params.get("avoid", NO_AVOID), AvoidSet)
+        and isinstance(params.get("context", NO_CONTEXT), NoteContext)
+    ):
+        require_entity(params)
+        return
     require(params, "source", SurrogateSource)
     require(params, "patient_id", str)
     if params and "avoid" in params:

@@ -12,6 +12,7 @@ from functools import cache
 
 from deid import lexicons
 from deid.lexicons import name_key, place_key
+from deid.lexicons.names import surname_people as surname_count
 
 __all__ = [
     "given",
@@ -48,9 +49,7 @@ def given(word: str) -> tuple[int, str | None] | None:
 
 def surname_people(word: str) -> int:
     """People holding ``word`` as a surname (0 if it is none)."""
-    key = fast_name_key(word)
-    table = lexicons.surnames()
-    return table[key].people if key in table else 0
+    return surname_count(fast_name_key(word))
 
 
 @cache

@@ -9,6 +9,10 @@ CaseStyle = Literal["upper", "lower", "title"]
 
 def case_style(token: str) -> CaseStyle:
     """``HEALEY`` -> upper, ``healey`` -> lower, else (``Healey``, ``McDonald``) -> title."""
+    if token.isascii() and token.isalpha():  # most tokens; every ASCII letter has a case
+        if token.isupper():
+            return "upper"
+        return "lower" if token.islower() else "title"
     letters = [c for c in token if c.isalpha()]
     if not letters:
         return "title"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from deid.anonymization.surrogates.source import NO_CONTEXT, NoteContext
 from deid.spans import Span
@@ -31,13 +31,17 @@ _NAME_WORD = re.compile(r"[^\W\d_]{2,}")
 _RIGHT_BEFORE = 2  # weight of a sex word just before the name ("wife Mary", "Mrs. Smith")
 
 
-def note_context(text: str, spans: Iterable[Span], person: str = "PERSON") -> NoteContext:
+def note_context(text: str, spans: Sequence[Span], person: str = "PERSON") -> NoteContext:
     """The sex suggested for each name word of the note's ``person`` spans (read from the
-    note only when a surrogate first asks)."""
-    names = [sp for sp in spans if sp.entity_type == person]
-    if not names:
+    note only when a surrogate first asks; ``spans`` must not change until then)."""
+    for sp in spans:
+        if sp.entity_type == person:
+            break
+    else:
         return NO_CONTEXT
-    return NoteContext(build=lambda: name_sexes(text, names))
+    return NoteContext(
+        build=lambda: name_sexes(text, (sp for sp in spans if sp.entity_type == person))
+    )
 
 
 def name_sexes(text: str, spans: Iterable[Span]) -> dict[str, str]:

@@ -58,6 +58,8 @@ def normalize_token(token: str) -> str:
         if low.endswith(suffix) and len(low) > len(suffix):
             low = low[: -len(suffix)]
             break
+    if low.isalpha():  # most tokens: nothing to drop
+        return low
     return "".join(c for c in low if c.isalpha())
 
 
@@ -79,8 +81,9 @@ def name_role(word: str) -> str:
 def person_surrogate(text: str, draw: Draw) -> str:
     """Replace each name token of ``text`` by a real name of the same role, sex and shape."""
     words = list(WORD_RE.finditer(text))
-    name_idx = [i for i, m in enumerate(words) if _is_name_word(m, text)]
-    roles = _roles(words, name_idx, text)
+    norms = [normalize_token(m.group()) for m in words]
+    name_idx = [i for i, m in enumerate(words) if _is_name_word(m, norms[i], text)]
+    roles = _roles(words, norms, name_idx, text)
     out: list[str] = []
     pos = 0
     for i, m in enumerate(words):
@@ -97,7 +100,7 @@ def person_surrogate(text: str, draw: Draw) -> str:
 
 def _scrub_digits(gap: str, draw: Draw) -> str:
     """Digits caught inside a name span ("KRISSY---301 944-5032") never survive as they were."""
-    if not any(c.isdigit() for c in gap):
+    if not gap or gap.isspace() or not any(c.isdigit() for c in gap):
         return gap
     from deid.anonymization.surrogates.numbers import shaped_surrogate
 
@@ -137,8 +140,7 @@ def surname_surrogate(word: str, draw: Draw) -> str:
     return _render(draw.pick(f"PERSON/last/{prefix}", norm, make), word)
 
 
-def _is_name_word(m: re.Match[str], text: str) -> bool:
-    norm = normalize_token(m.group())
+def _is_name_word(m: re.Match[str], norm: str, text: str) -> bool:
     if not norm:
         return False
     if norm in TITLES:
@@ -148,10 +150,13 @@ def _is_name_word(m: re.Match[str], text: str) -> bool:
     return not (m.group() in PARTICLES and m.group().islower() and len(text.split()) > 1)
 
 
-def _roles(words: list[re.Match[str]], name_idx: list[int], text: str) -> dict[int, str]:
-    """Role of each name word: 'initial', 'first' or 'last'."""
+def _roles(
+    words: list[re.Match[str]], norms: list[str], name_idx: list[int], text: str
+) -> dict[int, str]:
+    """Role of each name word ("initial", "first" or "last"); ``norms`` are the words'
+    ``normalize_token`` forms."""
     roles: dict[int, str] = {}
-    full = [i for i in name_idx if len(normalize_token(words[i].group())) > 1]
+    full = [i for i in name_idx if len(norms[i]) > 1]
     full_set = set(full)
     for i in name_idx:
         if i not in full_set:
@@ -167,15 +172,12 @@ def _roles(words: list[re.Match[str]], name_idx: list[int], text: str) -> dict[i
     if len(full) == 1:
         i = full[0]
         names = set(name_idx)
-        after_title = any(
-            normalize_token(words[j].group()) in TITLES for j in range(i) if j not in names
-        )
+        after_title = any(norms[j] in TITLES for j in range(i) if j not in names)
         roles[i] = "last" if after_title else name_role(words[i].group())
         return roles
     first_word, last_word = words[full[0]].group(), words[full[-1]].group()
-    reversed_order = (
+    reversed_order = (  # no given name first (so its role is 'last'), a given name last
         len(full) == 2
-        and name_role(first_word) == "last"
         and given(first_word) is None
         and surname_people(last_word) == 0
         and given(last_word) is not None

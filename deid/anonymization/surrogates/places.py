@@ -179,8 +179,9 @@ def _place(core: str, draw: Draw, state: str | None) -> str:
     words = key.split()
     if words and words[-1] in _COUNTY_WORDS and len(words) > 1:
         return match_case(_county(" ".join(words[:-1]), draw, state), core)
-    if key in lexicons.countries() or state_code(key) is not None:
-        kind = "country" if key in lexicons.countries() else "state"
+    country = key in lexicons.countries()
+    if country or state_code(key) is not None:
+        kind = "country" if country else "state"
         return match_case(draw.pick(f"PLACE/{kind}", key, _COUNTRY_OR_STATE[kind]), core)
     us = us_best(key, state)
     if _reads_as_person(core) and (us is None or not us[0]):
@@ -190,13 +191,14 @@ def _place(core: str, draw: Draw, state: str | None) -> str:
     if foreign is not None and not given_name and foreign[0] > (us[0] if us else 0):
         new = draw.pick(f"PLACE/foreign/{foreign[1]}", key, _foreign_maker(*foreign))
         return match_case(new, core)
-    if state is not None and not _is_acronym(core):
+    acronym = _is_acronym(core)
+    if state is not None and not acronym:
         return match_case(_city(key, state, us[0] if us else None, draw), core)
     if us is not None and len(words) > 1:
         return match_case(_city(key, us[1], us[0], draw), core)
-    if len(words) == 1 and " " not in core and not _is_acronym(core):
+    if len(words) == 1 and " " not in core and not acronym:
         return _word(core, draw)
-    if _is_acronym(core):
+    if acronym:
         return _acronym(core, draw)
     return match_case(_city(key, None, None, draw), core)
 
@@ -212,9 +214,10 @@ def _city(key: str, state: str | None, population: int | None, draw: Draw) -> st
     max_words = max(1, len(key.split()))
 
     def make(rng: Random) -> str:
+        sample = _city_sampler(near, state)
         name = ""
         for _ in range(_CITY_TRIES):
-            name = _sample_city(rng, near, state)
+            name = sample(rng)
             if len(name.split()) <= max_words and name.replace(" ", "").isalpha():
                 break
         return name
@@ -222,11 +225,11 @@ def _city(key: str, state: str | None, population: int | None, draw: Draw) -> st
     return draw.pick(f"PLACE/city/{state or ''}", key, make)
 
 
-def _sample_city(rng: Random, near: int, state: str | None) -> str:
+def _city_sampler(near: int, state: str | None) -> Callable[[Random], str]:
     try:
-        return lexicons.sample_us_city(rng, population_near=near, state=state).name
+        return lexicons.us_city_name_sampler(population_near=near, state=state)
     except ValueError:  # a state or territory without a GeoNames place ("DC", "GU")
-        return lexicons.sample_us_city(rng, population_near=near).name
+        return lexicons.us_city_name_sampler(population_near=near)
 
 
 def _county(base: str, draw: Draw, state: str | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sys
 import types
 
@@ -70,6 +72,17 @@ def test_derive_is_keyed_and_unambiguous() -> None:
     assert a.derive("ab", "c") != a.derive("a", "bc")  # parts are length-prefixed
     assert a.derive("1") != a.derive(1)
     assert len(a.derive("x")) == 32
+
+
+def test_derive_keeps_its_format() -> None:
+    """Surrogates must not change between versions for the same key: the digest stays
+    HMAC-SHA256 over (4-byte length, type letter + bytes) per part."""
+    key = SecretKey.from_text(SECRET)
+    parts: list[str | bytes | int] = ["p1", b"\x00raw", 7, True, "h\u00e9"]
+    blobs = [b"sp1", b"b\x00raw", b"i7", b"o1", "sh\u00e9".encode()]
+    message = b"".join(len(blob).to_bytes(4, "big") + blob for blob in blobs)
+    spec = hmac.new(SECRET.encode(), message, hashlib.sha256).digest()
+    assert key.derive(*parts) == spec
 
 
 def _fake_prefect(monkeypatch: pytest.MonkeyPatch, value: str | Exception) -> list[str]:
