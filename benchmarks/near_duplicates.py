@@ -21,6 +21,19 @@ this process at each ``--every`` notes, with the index's SQLite file size.
 
     DEIDFLOW_KEY=$(openssl rand -hex 32) python benchmarks/near_duplicates.py --notes 100000 \\
         --json benchmarks/results/near_duplicates.json
+
+``--pipeline N`` measures the speed target on the real pipeline instead: the same corpus
+(N notes, same mix) written as JSONL and run through ``deidflow run`` (thread runner, one
+worker, the temporary Prefect server it starts) with ``near_duplicates.enabled`` on and
+off, alternating ``--rounds`` times (on, off, then off, on, ...: drift in the machine's
+load hits both alike).  Per run: CPU seconds of the whole process tree (``deidflow`` and
+every child it waited for, the Prefect server included: ``RUSAGE_CHILDREN``), wall time
+beside it, and the run summary's counts.  Speed with near-duplicate removal on relative
+to off = CPU off / CPU on (totals over the rounds).  The figures are merged into
+``--json`` under ``pipeline_on_vs_off``, keeping what is there.
+
+    python benchmarks/near_duplicates.py --pipeline 5000 --rounds 2 \\
+        --json benchmarks/results/near_duplicates.json
 """
 
 from __future__ import annotations
@@ -31,6 +44,8 @@ import os
 import platform
 import random
 import re
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +57,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+REPO = Path(__file__).resolve().parents[1]
+BENCH_KEY = "near-duplicates-benchmark-key-not-secret-0123456789"  # generated notes only
 VARIANT_SHARE = 0.20
 EXACT_SHARE = 0.01
 _WORD = re.compile(r"\w+")
@@ -121,6 +138,102 @@ def deid_cpu_per_note(n: int, seed: int) -> float:
     return (time.process_time() - t0) / n
 
 
+def write_corpus(n: int, seed: int, path: Path) -> Counter[str]:
+    """The benchmark corpus as pipeline input (note_id, patient_id, text); kinds emitted."""
+    kinds: Counter[str] = Counter()
+    with path.open("w", encoding="utf-8") as out:
+        for i, (kind, patient, text) in enumerate(corpus(n, seed), 1):
+            kinds[kind] += 1
+            out.write(json.dumps({"note_id": f"n{i}", "patient_id": patient, "text": text}))
+            out.write("\n")
+    return kinds
+
+
+def run_config(input_path: Path, work: Path, name: str, near_duplicates: bool) -> Path:
+    """A ``deidflow run`` config: thread runner, one worker, near-duplicates on or off."""
+    config = work / f"{name}.yaml"
+    config.write_text(
+        json.dumps(  # JSON is YAML
+            {
+                "source": {"kind": "files", "path": str(input_path)},
+                "output": {"dir": str(work / f"out-{name}")},
+                "quarantine_dir": str(work / f"quarantine-{name}"),
+                "runtime": {"task_runner": "thread", "workers": 1},
+                "near_duplicates": {"enabled": near_duplicates},
+            }
+        )
+    )
+    return config
+
+
+def run_pipeline(config: Path, out_dir: Path) -> dict[str, Any]:
+    """``deidflow run config``: CPU seconds of it and its children, wall time, counts."""
+    env = {**os.environ, "DEIDFLOW_KEY": os.environ.get("DEIDFLOW_KEY") or BENCH_KEY}
+    env.pop("PREFECT_API_URL", None)  # the temporary server, as `deidflow run` gets by default
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    deidflow = Path(sys.executable).with_name("deidflow")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall0 = time.perf_counter()
+    done = subprocess.run(
+        [str(deidflow), "run", str(config)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - wall0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:  # deidflow's messages are PHI-safe (and the notes generated)
+        tail = done.stderr.strip().splitlines()[-1:]
+        raise SystemExit(f"deidflow run failed: exit {done.returncode} {tail}")
+    summary = json.loads((out_dir / "run_summary.json").read_text())
+    counts = {k: v for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool)}
+    return {
+        "cpu_s": round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 2),
+        "wall_s": round(wall, 2),
+        "counts": counts,
+    }
+
+
+def pipeline_on_vs_off(n: int, seed: int, rounds: int) -> dict[str, Any]:
+    """Whole ``deidflow run`` with near-duplicate removal on and off, alternating."""
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        input_path = work / "notes.jsonl"
+        kinds = write_corpus(n, seed, input_path)
+        for r in range(rounds):
+            order = (True, False) if r % 2 == 0 else (False, True)
+            for on in order:
+                name = f"round{r}-{'on' if on else 'off'}"
+                result = run_pipeline(run_config(input_path, work, name, on), work / f"out-{name}")
+                runs.append({"round": r, "near_duplicates": on, **result})
+                print(
+                    f"{name}: CPU {result['cpu_s']} s, wall {result['wall_s']} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    total = {
+        side: {
+            key: round(sum(x[key] for x in runs if x["near_duplicates"] is on), 2)
+            for key in ("cpu_s", "wall_s")
+        }
+        for side, on in (("on", True), ("off", False))
+    }
+    return {
+        "notes": n,
+        "corpus": dict(kinds),
+        "rounds": rounds,
+        "runner": "thread, 1 worker",
+        "runs": runs,
+        "total": total,
+        "speed_on_vs_off_cpu": round(total["off"]["cpu_s"] / total["on"]["cpu_s"], 4),
+        "speed_on_vs_off_wall": round(total["off"]["wall_s"] / total["on"]["wall_s"], 4),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--notes", type=int, default=100_000)
@@ -131,7 +244,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shingle-words", type=int, help="near_duplicates.shingle_words")
     ap.add_argument("--scope", choices=("corpus", "patient"), help="near_duplicates.scope")
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--pipeline",
+        type=int,
+        metavar="N",
+        help="instead: `deidflow run` on N generated notes with near-duplicates on vs off",
+    )
+    ap.add_argument("--rounds", type=int, default=2, help="on/off pairs with --pipeline")
     args = ap.parse_args(argv)
+    if args.pipeline:
+        measured = pipeline_on_vs_off(args.pipeline, args.seed, args.rounds)
+        measured["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+        measured["machine"] = {"cpus": os.cpu_count(), "shared": True}
+        measured["command"] = "python benchmarks/near_duplicates.py " + " ".join(
+            argv or sys.argv[1:]
+        )
+        merged = json.loads(args.json.read_text()) if args.json and args.json.exists() else {}
+        merged["pipeline_on_vs_off"] = measured
+        if args.json:
+            args.json.write_text(json.dumps(merged, indent=2) + "\n")
+        print(json.dumps(measured, indent=2))
+        return 0
 
     from pipelines.config import NearDuplicateConfig
     from pipelines.output.dedup import Deduplicator, Verdict

@@ -43,3 +43,27 @@ def test_small_run_removes_variants_and_reconciles(tmp_path: Path) -> None:
     assert result["exact_copies_removed_share"] == 1.0
     assert result["other_notes_removed_as_near_duplicates_share"] < 0.01
     assert [m["notes"] for m in result["memory"]] == [500, 1000, 1500]
+
+
+def test_pipeline_mode_runs_the_same_corpus_with_near_duplicates_on_and_off(
+    tmp_path: Path,
+) -> None:
+    """``--pipeline`` feeds ``deidflow run`` the benchmark's mix, one config per side that
+    differs only in ``near_duplicates.enabled`` (the runs themselves take minutes of CPU:
+    the figures come from the script, not from here)."""
+    from pipelines.config import PipelineConfig
+
+    script = _script()
+    notes = tmp_path / "notes.jsonl"
+    kinds = script.write_corpus(600, 21, notes)
+    rows = [json.loads(line) for line in notes.read_text().splitlines()]
+    assert len(rows) == 600 and sum(kinds.values()) == 600 and kinds["variant"] > 60
+    assert len({r["note_id"] for r in rows}) == 600 and all(r["patient_id"] for r in rows)
+    on, off = (
+        PipelineConfig.from_file(script.run_config(notes, tmp_path, name, enabled))
+        for name, enabled in (("on", True), ("off", False))
+    )
+    assert on.near_duplicates.enabled and not off.near_duplicates.enabled
+    assert on.runtime.task_runner == off.runtime.task_runner == "thread"
+    assert on.runtime.workers == off.runtime.workers == 1
+    assert on.output.dir != off.output.dir
