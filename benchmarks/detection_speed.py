@@ -181,6 +181,10 @@ def run_engine(engine: str, corpus: Path, limit: int | None, reps: int) -> dict[
         "median_cpu_s": round(cpu_med, 4),
         "notes_per_s": round(len(texts) / wall_med, 2),
         "notes_per_s_cpu": round(len(texts) / cpu_med, 2),
+        # The figure that counts: the first pass, over notes the tokenizer cache has not
+        # seen (later reps run with what earlier ones taught it).
+        "first_pass_notes_per_s": round(len(texts) / runs[0]["wall_s"], 2),
+        "first_pass_notes_per_s_cpu": round(len(texts) / runs[0]["cpu_s"], 2),
         "mb_per_min": round(n_bytes / 1e6 / wall_med * 60, 3),
         "mb_per_min_cpu": round(n_bytes / 1e6 / cpu_med * 60, 3),
         "peak_rss_mb_after_load": rss_after_load,
@@ -318,6 +322,7 @@ def benchmark(
         "target_ratio": TARGET_RATIO,
         "meets_target": deid["notes_per_s"] >= TARGET_NOTES_PER_S,
         "meets_target_cpu": deid["notes_per_s_cpu"] >= TARGET_NOTES_PER_S,
+        "meets_target_first_pass_cpu": deid["first_pass_notes_per_s_cpu"] >= TARGET_NOTES_PER_S,
         "meets_target_ratio": ratio("notes_per_s", deid) >= TARGET_RATIO,
         "meets_target_ratio_per_note": ratio("notes_per_s", deid, per_note) >= TARGET_RATIO,
     }
@@ -388,6 +393,8 @@ def format_table(result: dict[str, Any]) -> str:
     rows = [
         ("", "deidflow detect", "+ anonymize", "Presidio", "per note"),
         row("notes timed", "notes", "d"),
+        row("notes/s first pass (wall)", "first_pass_notes_per_s", ".1f"),
+        row("notes/s first pass (CPU)", "first_pass_notes_per_s_cpu", ".1f"),
         row("notes/s (wall, median)", "notes_per_s", ".1f"),
         row("notes/s (CPU, median)", "notes_per_s_cpu", ".1f"),
         row("MB/min (wall)", "mb_per_min", ".2f"),
@@ -409,7 +416,8 @@ def format_table(result: dict[str, Any]) -> str:
         f"{dratio['notes_per_s']:.1f}x wall ({dratio['notes_per_s_cpu']:.1f}x CPU); "
         f"detect + anonymize over Presidio per note {sratio['notes_per_s']:.1f}x wall",
         f"targets, detect + anonymize: {result['target_notes_per_s']:.0f} notes/s "
-        f"{ok[result['meets_target']]} (wall), {ok[result['meets_target_cpu']]} (CPU); "
+        f"{ok[result['meets_target']]} (wall), {ok[result['meets_target_cpu']]} (CPU), "
+        f"{ok[result['meets_target_first_pass_cpu']]} (first pass, CPU); "
         f"{result['target_ratio']:.0f}x Presidio {ok[result['meets_target_ratio']]} "
         f"(batched; per note: {ok[result['meets_target_ratio_per_note']]})",
         f"Presidio timed on the first {pres['notes']} notes; deidflow on all "
