@@ -41,15 +41,22 @@ from deid.detection.detector import Detector
 from deid.detection.nlp import load_base_pipeline
 from deid.detection.tagger.augment import augment, gold_words, leave_names_out
 from deid.detection.tagger.component import FACTORY, PhiTagger
-from deid.detection.tagger.features import FEATURE_SETS, FeatureExtractor
+from deid.detection.tagger.features import FeatureExtractor
 from deid.evaluation.corpora import Note, read_corpus
 from deid.evaluation.folds import patient_folds
 from deid.evaluation.metrics import EvaluationReport, evaluate, misses_with_context
 from deid.spans import Span
-from tools.train_tagger import Hyper, featurize, fit_hyper, note_weights, synthetic_notes
+from tools.train_tagger import (
+    Hyper,
+    add_hyper_arguments,
+    featurize,
+    fit_hyper,
+    hyper_from_args,
+    note_weights,
+    synthetic_notes,
+)
 
 VARIANTS = ("plain", "leave_names_out")
-DEFAULTS = Hyper()
 
 
 @dataclass
@@ -73,17 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--synthetic-n", type=int, default=3000, help="synthetic training notes (0: none)"
     )
-    ap.add_argument(
-        "--variants", type=int, default=DEFAULTS.variants, help="augmented copies per note"
-    )
-    ap.add_argument("--augmented-weight", type=float, default=DEFAULTS.augmented_weight)
-    ap.add_argument("--real-weight", type=float, default=DEFAULTS.real_weight)
-    ap.add_argument("--synthetic-weight", type=float, default=DEFAULTS.synthetic_weight)
-    ap.add_argument("--features", default=DEFAULTS.features, choices=FEATURE_SETS)
-    ap.add_argument("--model", default=DEFAULTS.model, choices=("lr", "crf", "stack"))
-    ap.add_argument("--c2", type=float, default=DEFAULTS.c2, help="the CRF's L2 strength")
-    ap.add_argument("--c", type=float, default=DEFAULTS.c, help="inverse L2 strength")
-    ap.add_argument("--o-weight", type=float, default=DEFAULTS.o_weight)
+    add_hyper_arguments(ap)
     ap.add_argument(
         "--threshold",
         type=float,
@@ -110,17 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
 
-    hyper = Hyper(
-        c=args.c,
-        o_weight=args.o_weight,
-        synthetic_weight=args.synthetic_weight,
-        augmented_weight=args.augmented_weight,
-        real_weight=args.real_weight,
-        variants=args.variants,
-        features=args.features,
-        model=args.model,
-        c2=args.c2,
-    )
+    hyper = hyper_from_args(args)
     thresholds = sorted({args.threshold, *(float(t) for t in args.thresholds.split(",") if t)})
     notes = list(read_corpus(args.corpus))
     synthetic = synthetic_notes(args.synthetic_n)

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from random import Random
 
@@ -184,6 +184,40 @@ class Hyper:
     c2: float = 1.0  # the CRF's L2 strength
 
 
+def add_hyper_arguments(ap: argparse.ArgumentParser) -> None:
+    """The ``Hyper`` settings as options (training here, ``benchmarks/cross_validate.py``)."""
+    defaults = Hyper()
+    ap.add_argument(
+        "--variants",
+        type=int,
+        default=defaults.variants,
+        help="augmented copies of each annotated note, every gold span replaced anew",
+    )
+    ap.add_argument("--augmented-weight", type=float, default=defaults.augmented_weight)
+    ap.add_argument("--real-weight", type=float, default=defaults.real_weight)
+    ap.add_argument(
+        "--synthetic-weight",
+        type=float,
+        default=defaults.synthetic_weight,
+        help="sample weight of synthetic notes",
+    )
+    ap.add_argument("--features", default=defaults.features, choices=FEATURE_SETS)
+    ap.add_argument("--model", default=defaults.model, choices=("lr", "crf", "stack"))
+    ap.add_argument("--c", type=float, default=defaults.c, help="inverse L2 strength (lr)")
+    ap.add_argument("--c2", type=float, default=defaults.c2, help="L2 strength (crf)")
+    ap.add_argument(
+        "--o-weight",
+        type=float,
+        default=defaults.o_weight,
+        help="class weight of O (lower favours recall)",
+    )
+
+
+def hyper_from_args(args: argparse.Namespace) -> Hyper:
+    """The ``Hyper`` that ``add_hyper_arguments``' options describe."""
+    return Hyper(**{f.name: getattr(args, f.name) for f in fields(Hyper)})
+
+
 def train_model(
     real: Sequence[Note],
     synthetic: Sequence[Note] = (),
@@ -241,46 +275,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="also generate N synthetic notes (sample_data, seed 7)",
     )
-    defaults = Hyper()
-    ap.add_argument(
-        "--variants",
-        type=int,
-        default=defaults.variants,
-        help="augmented copies of each annotated note, every gold span replaced anew",
-    )
-    ap.add_argument("--augmented-weight", type=float, default=defaults.augmented_weight)
-    ap.add_argument("--real-weight", type=float, default=defaults.real_weight)
-    ap.add_argument(
-        "--synthetic-weight",
-        type=float,
-        default=defaults.synthetic_weight,
-        help="sample weight of synthetic notes",
-    )
-    ap.add_argument("--features", default=defaults.features, choices=FEATURE_SETS)
-    ap.add_argument("--model", default=defaults.model, choices=("lr", "crf", "stack"))
-    ap.add_argument("--c", type=float, default=defaults.c, help="inverse L2 strength (lr)")
-    ap.add_argument("--c2", type=float, default=defaults.c2, help="L2 strength (crf)")
-    ap.add_argument(
-        "--o-weight",
-        type=float,
-        default=defaults.o_weight,
-        help="class weight of O (lower favours recall)",
-    )
+    add_hyper_arguments(ap)
     ap.add_argument("--seed", type=int, default=0, help="augmentation seed")
     ap.add_argument("--out", type=Path, required=True, help="where to write the model (.npz)")
     args = ap.parse_args(argv)
 
-    hyper = Hyper(
-        c=args.c,
-        o_weight=args.o_weight,
-        synthetic_weight=args.synthetic_weight,
-        augmented_weight=args.augmented_weight,
-        real_weight=args.real_weight,
-        variants=args.variants,
-        features=args.features,
-        model=args.model,
-        c2=args.c2,
-    )
+    hyper = hyper_from_args(args)
     t0 = time.time()
     real = list(read_corpus(args.physionet)) if args.physionet else []
     synthetic = [n for path in args.synthetic for n in read_corpus(path)]

@@ -27,6 +27,7 @@ Deterministic: the same notes, seed and exclusions give the same output.
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 import string
@@ -97,20 +98,7 @@ _WORD = re.compile(r"\S+")
 _EDGE_PUNCT = '()[]{},;:!?"/'
 _GAP_IN_MENTION = re.compile(r"[ \t.'\-]{0,3}")
 _SAINT_WORDS = {"st": "saint", "saint": "saint", "ste": "saint", "mt": "mount", "mount": "mount"}
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
+_MONTHS = [month.lower() for month in calendar.month_name[1:]]
 _DATE_NUMERIC = re.compile(r"(\d{1,2})([/\-.])(\d{1,2})(?:([/\-.])(\d{2}|\d{4}))?")
 
 

@@ -12,6 +12,7 @@ places that are common English words ("reading", "home") need a capital in mixed
 
 from __future__ import annotations
 
+import calendar
 import re
 
 from spacy.tokens import Doc
@@ -177,26 +178,9 @@ _NOT_BRANCH_NAMES = frozenset(
 # Months, days and holidays that are also towns ("in March", "from Christmas").
 _NOT_PLACES = frozenset(
     {
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
+        *(month.lower() for month in calendar.month_name[1:]),
+        *(day.lower() for day in calendar.day_name),
         "sept",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
         "christmas",
         "easter",
         "thanksgiving",
