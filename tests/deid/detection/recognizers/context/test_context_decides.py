@@ -6,37 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from deid.config import DetectionConfig
 from deid.detection import lexicon
 from deid.detection.detector import Detector
 from deid.detection.wordclass import NameLikeness, is_name_word, lexical_name_likeness
-
-
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return Detector(
-        DetectionConfig(
-            entities=("PERSON", "HOSPITAL", "LOCATION"),
-            use_tagger=False,
-            propagate_within_note=False,
-        )
-    )
-
-
-@pytest.fixture(scope="module")
-def propagating() -> Detector:
-    return Detector(
-        DetectionConfig(
-            entities=("PERSON", "HOSPITAL", "LOCATION"),
-            use_tagger=False,
-            propagate_within_note=True,
-        )
-    )
-
-
-def found(detector: Detector, text: str) -> list[tuple[str, str]]:
-    return [(text[s.start : s.end], s.entity_type) for s in detector.detect(text)]
-
+from tests.deid.detection.recognizers.context.context_helpers import found
 
 # -- lexicons -------------------------------------------------------------------------
 

@@ -9,25 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deid.config import DetectionConfig
 from deid.detection.detector import Detector
 from deid.detection.recognizers.context import facilities
+from tests.deid.detection.recognizers.context.context_helpers import found
 from tests.timing import assert_costs_like_benign
-
-
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return Detector(
-        DetectionConfig(
-            entities=("PERSON", "HOSPITAL", "LOCATION"),
-            use_tagger=False,
-            propagate_within_note=False,
-        )
-    )
-
-
-def found(detector: Detector, text: str) -> list[tuple[str, str]]:
-    return [(text[s.start : s.end], s.entity_type) for s in detector.detect(text)]
 
 
 @pytest.mark.parametrize(
