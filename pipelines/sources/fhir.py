@@ -57,7 +57,7 @@ from striprtf.striprtf import rtf_to_text
 from pipelines.config import FhirSource
 from pipelines.records import MAX_NESTING, RawRecord, Reason, Skip, nesting_depth
 from pipelines.sources import RecordSource
-from pipelines.sources.files import _lines, _parse_json_object, record_byte_limit
+from pipelines.sources.files import _lines, _parse_json_object, json_lines, record_byte_limit
 
 NOTE_TYPES = ("DocumentReference", "DiagnosticReport")
 READABLE = ("text/plain", "text/html", "text/rtf")
@@ -146,26 +146,12 @@ class FhirRecordSource(RecordSource):
 
     def _ndjson(self, name: str, opener: Callable[[], IO[bytes]]) -> Iterator[RawRecord]:
         with opener() as fh:
-            for line in _lines(fh, self.byte_limit):
-                ref = f"{name}:{line.number}"
-                location = line.location(name)
-                if line.data is None:
-                    detail = f"line of {line.length} bytes > {self.byte_limit}"
-                    yield RawRecord(ref, problem=Reason.OVERSIZED, detail=detail, location=location)
+            for item in json_lines(fh, name, self.byte_limit):
+                if isinstance(item, RawRecord):
+                    yield item
                     continue
-                if not line.data.strip():
-                    continue
-                obj, detail = _parse_json_object(line.data)
-                if obj is None:
-                    yield RawRecord(
-                        ref,
-                        problem=Reason.MALFORMED,
-                        raw=line.data,
-                        detail=detail,
-                        location=location,
-                    )
-                    continue
-                yield self._resource(ref, obj, line.data, {"file": name, "line": line.number})
+                where = {"file": name, "line": item.line.number}
+                yield self._resource(item.ref, item.obj, item.data, where)
 
     def _bundle(self, name: str, opener: Callable[[], IO[bytes]]) -> Iterator[RawRecord]:
         with opener() as fh:

@@ -147,26 +147,11 @@ class FileRecordSource(RecordSource):
     def _jsonl(self) -> Iterator[RawRecord]:
         name = self.source.name
         with self._open() as fh:
-            for line in _lines(fh, self.byte_limit):
-                ref = f"{name}:{line.number}"
-                location = line.location(name)
-                if line.data is None:
-                    detail = f"line of {line.length} bytes > {self.byte_limit}"
-                    yield RawRecord(ref, problem=Reason.OVERSIZED, detail=detail, location=location)
-                    continue
-                if not line.data.strip():
-                    continue  # blank lines are layout, not records
-                obj, detail = _parse_json_object(line.data)
-                if obj is None:
-                    yield RawRecord(
-                        ref,
-                        problem=Reason.MALFORMED,
-                        raw=line.data,
-                        detail=detail,
-                        location=location,
-                    )
-                    continue
-                yield RawRecord(ref, obj, location=location)
+            for item in json_lines(fh, name, self.byte_limit):
+                if isinstance(item, RawRecord):
+                    yield item
+                else:
+                    yield RawRecord(item.ref, item.obj, location=item.line.location(name))
 
     # --- CSV ----------------------------------------------------------------------------
 
@@ -240,6 +225,44 @@ class FileRecordSource(RecordSource):
             raise NotADirectoryError(f"txt source {root} must be a directory")
         walker = _TxtWalk(os.path.realpath(root), self.byte_limit, self.exclude)
         yield from walker.walk()
+
+
+@dataclass(frozen=True)
+class JsonLine:
+    """A line of a JSON-lines file that holds one JSON object."""
+
+    ref: str
+    """``file:line``."""
+    obj: dict[str, Any]
+    data: bytes
+    """The line's bytes, as parsed."""
+    line: _Line
+
+
+def json_lines(fh: IO[bytes], name: str, byte_limit: int) -> Iterator[RawRecord | JsonLine]:
+    """The objects of a JSON-lines file (JSONL, FHIR NDJSON) named ``name``: a line longer
+    than ``byte_limit`` or not a JSON object comes as its quarantine record (``OVERSIZED``,
+    ``MALFORMED``); blank lines are layout, not records."""
+    for line in _lines(fh, byte_limit):
+        ref = f"{name}:{line.number}"
+        if line.data is None:
+            detail = f"line of {line.length} bytes > {byte_limit}"
+            location = line.location(name)
+            yield RawRecord(ref, problem=Reason.OVERSIZED, detail=detail, location=location)
+            continue
+        if not line.data.strip():
+            continue
+        obj, detail = _parse_json_object(line.data)
+        if obj is None:
+            yield RawRecord(
+                ref,
+                problem=Reason.MALFORMED,
+                raw=line.data,
+                detail=detail,
+                location=line.location(name),
+            )
+            continue
+        yield JsonLine(ref, obj, line.data, line)
 
 
 def _parse_json_object(data: bytes) -> tuple[dict[str, Any] | None, str]:
